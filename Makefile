@@ -1,0 +1,57 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+CHROMIUM := /usr/bin/chromium
+# The test run: both cores, unless PYTEST_WORKERS says otherwise.
+PYTEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+
+.PHONY: install run serve test test-sqlite test-postgres lint format browser messages
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py demo_data
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# Chromium for the browser tests, from Debian's packages when missing.
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "Installing Debian's Chromium for the browser tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else \
+			echo "Chromium is missing and cannot be installed here: browser tests will be skipped."; \
+		fi; \
+	fi
+
+test: install browser
+	@echo "== Test suite on SQLite"
+	env -u DATABASE_URL $(PYTEST)
+	@if [ -n "$$DATABASE_URL" ]; then \
+		echo "== Test suite on PostgreSQL ($$DATABASE_URL)"; \
+		$(PYTEST); \
+	fi
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy microwork
+	env -u DATABASE_URL $(BIN)/python manage.py makemigrations --check --dry-run
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+messages: install
+	cd microwork && ../$(BIN)/django-admin makemessages -l fr --ignore '*/tests/*' && ../$(BIN)/django-admin compilemessages

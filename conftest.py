@@ -1,0 +1,122 @@
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connections
+
+from microwork.core import testing
+from microwork.notifications import sms
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls
+# the browser tests make between page actions are still plain sync code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings: Any) -> Iterator[None]:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.SMS_BACKEND = "locmem"
+    settings.PAYMENT_GATEWAY = "sandbox"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    sms.outbox.clear()
+    yield
+    sms.outbox.clear()
+
+
+@pytest.fixture(autouse=True)
+def _allow_ledger_flush_on_sqlite(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Transactional tests end by emptying every table; on SQLite the ledger's
+    append-only triggers let that through only while `ledger_purge_allowed`
+    holds a row (see ledger migration 0002)."""
+    names = set(request.fixturenames)
+    if not names & {"transactional_db", "live_server"} or connections["default"].vendor != "sqlite":
+        yield
+        return
+    request.getfixturevalue("django_db_setup")
+    blocker = request.getfixturevalue("django_db_blocker")
+    with blocker.unblock(), connections["default"].cursor() as cursor:
+        cursor.execute("INSERT INTO ledger_purge_allowed (allowed) VALUES (1)")
+    yield
+    with blocker.unblock(), connections["default"].cursor() as cursor:
+        cursor.execute("DELETE FROM ledger_purge_allowed")
+
+
+# --- Personas -------------------------------------------------------------
+
+
+@pytest.fixture
+def staff(db: None) -> Any:
+    return testing.make_staff()
+
+
+@pytest.fixture
+def acme(db: None) -> Any:
+    return testing.make_company(balance_cents=100_00)
+
+
+@pytest.fixture
+def alice(db: None) -> Any:
+    return testing.make_tasker("alice@example.fr", "+33612345678")
+
+
+@pytest.fixture
+def bob(db: None) -> Any:
+    return testing.make_tasker("bob@example.fr", "+33698765432")
+
+
+@pytest.fixture
+def charlie(db: None) -> Any:
+    return testing.make_tasker("charlie@example.fr", "+33611223344", verified=False)
+
+
+@pytest.fixture
+def emma(db: None) -> Any:
+    return testing.make_expert()
+
+
+@pytest.fixture
+def anon() -> testing.ApiClient:
+    return testing.api_as(None)
+
+
+# --- Browser --------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("Debian's Chromium is missing at /usr/bin/chromium; `make test` installs it.")
+        pytest.skip("Debian's Chromium is not installed (`make browser` installs it).")
+    return {
+        **browser_type_launch_args,
+        "executable_path": str(CHROMIUM),
+        "headless": True,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    # A phone: the platform is used on the move (MW01).
+    return {
+        **browser_context_args,
+        "viewport": {"width": 390, "height": 844},
+        "device_scale_factor": 2,
+        "is_mobile": True,
+        "has_touch": True,
+        "locale": "fr-FR",
+    }

@@ -1,0 +1,248 @@
+from datetime import date, datetime
+from typing import Any, Literal
+
+from django.contrib.auth import authenticate
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, File, Form, Query, Router, Schema
+from ninja.files import UploadedFile
+
+from microwork.api.auth import current_user, require_role
+from microwork.api.pagination import PageParams, keyset_page
+from microwork.core.errors import NotFound, Unauthenticated
+from microwork.core.problems import problem_response
+
+from . import selectors, services
+from .models import User, VerificationDocument
+
+router = Router(tags=["accounts"])
+tokens_router = Router(tags=["accounts"])
+staff_router = Router(tags=["staff"])
+
+
+# --- Schemas --------------------------------------------------------------
+
+
+class SignupIn(Schema):
+    role: Literal["tasker", "company", "expert"]
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=128)
+    display_name: str = Field(max_length=120)
+    phone: str | None = Field(None, max_length=32)
+    siret: str | None = Field(None, max_length=32)
+    legal_name: str | None = Field(None, max_length=200)
+    accept_terms: bool = False
+
+
+class AccountOut(Schema):
+    id: str
+    role: str
+    email: str
+    display_name: str
+    phone: str | None
+    phone_verified: bool
+    siret: str | None
+    expert_verified: bool | None
+    terms_version: str
+    terms_accepted_at: datetime | None
+    created_at: datetime
+
+
+class TokenIn(Schema):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=128)
+
+
+class TokenOut(Schema):
+    token: str
+
+
+class CodeSentOut(Schema):
+    sent: bool
+    expires_at: datetime
+
+
+class CodeIn(Schema):
+    code: str = Field(max_length=16)
+
+
+class DocumentOut(Schema):
+    id: str
+    kind: str
+    state: str
+    valid_until: date | None
+    stated_valid_until: date | None
+    refusal_reason: str
+    content_type: str
+    created_at: datetime
+
+
+class DocumentPage(Schema):
+    items: list[DocumentOut]
+    next_cursor: str | None
+
+
+class ApproveIn(Schema):
+    valid_until: date | None = None
+
+
+class RefuseIn(Schema):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+def account_out(user: User) -> dict[str, Any]:
+    organisation = getattr(user, "organisation", None)
+    return {
+        "id": str(user.pk),
+        "role": user.role,
+        "email": user.email,
+        "display_name": user.display_name,
+        "phone": user.phone or None,
+        "phone_verified": user.phone_verified,
+        "siret": organisation.siret if organisation else None,
+        "expert_verified": selectors.expert_is_verified(user) if user.is_expert else None,
+        "terms_version": user.terms_version,
+        "terms_accepted_at": user.terms_accepted_at,
+        "created_at": user.date_joined,
+    }
+
+
+def document_out(document: VerificationDocument) -> dict[str, Any]:
+    return {
+        "id": str(document.pk),
+        "kind": document.kind,
+        "state": selectors.document_state(document),
+        "valid_until": document.valid_until,
+        "stated_valid_until": document.stated_valid_until,
+        "refusal_reason": document.refusal_reason,
+        "content_type": document.content_type,
+        "created_at": document.created_at,
+    }
+
+
+def _document_id(raw: str) -> int:
+    if not raw.isdigit() or len(raw) > 18:
+        raise NotFound()
+    return int(raw)
+
+
+# --- Tokens ---------------------------------------------------------------
+
+
+@tokens_router.post("", auth=None, response={201: TokenOut})
+def token_create(request: HttpRequest, data: TokenIn) -> tuple[int, dict[str, str]]:
+    user = authenticate(request, username=data.email.strip().lower(), password=data.password)
+    if not isinstance(user, User):
+        raise Unauthenticated("Wrong email or password.", code="invalid_credentials")
+    return 201, {"token": services.token_create(user=user)}
+
+
+@tokens_router.delete("/current", response={204: None})
+def token_revoke(request: HttpRequest) -> tuple[int, None]:
+    services.token_revoke(token=request.api_token)  # type: ignore[attr-defined]
+    return 204, None
+
+
+# --- Accounts -------------------------------------------------------------
+
+
+@router.post("/accounts", auth=None, response={201: AccountOut})
+def account_create(request: HttpRequest, data: SignupIn) -> tuple[int, dict[str, Any]]:
+    user = services.user_signup(
+        role=data.role,
+        email=data.email,
+        password=data.password,
+        display_name=data.display_name,
+        accept_terms=data.accept_terms,
+        phone=data.phone or "",
+        siret=data.siret or "",
+        legal_name=data.legal_name or "",
+    )
+    return 201, account_out(user)
+
+
+@router.get("/me", response=AccountOut)
+def me(request: HttpRequest) -> dict[str, Any]:
+    return account_out(current_user(request))
+
+
+@router.post("/me/phone/code", response={202: CodeSentOut})
+def phone_code(request: HttpRequest) -> tuple[int, dict[str, Any]]:
+    user = current_user(request)
+    require_role(user, "tasker")
+    code = services.phone_code_send(user=user)
+    return 202, {"sent": True, "expires_at": code.expires_at}
+
+
+@router.post("/me/phone/verify", response=AccountOut)
+def phone_verify(request: HttpRequest, data: CodeIn) -> dict[str, Any]:
+    user = current_user(request)
+    require_role(user, "tasker")
+    return account_out(services.phone_verify(user=user, code=data.code))
+
+
+@router.post("/me/documents", response={201: DocumentOut})
+def document_upload(
+    request: HttpRequest,
+    kind: Form[str],
+    file: File[UploadedFile],
+    valid_until: Form[date | None] = None,
+) -> tuple[int, dict[str, Any]]:
+    user = current_user(request)
+    require_role(user, "expert")
+    document = services.document_upload(user=user, kind=kind, upload=file, valid_until=valid_until)
+    return 201, document_out(document)
+
+
+@router.get("/me/documents", response=DocumentPage)
+def document_list(request: HttpRequest, page: Query[PageParams]) -> dict[str, Any]:
+    user = current_user(request)
+    require_role(user, "expert")
+    return keyset_page(
+        VerificationDocument.objects.filter(user=user), limit=page.limit, cursor=page.cursor, serialize=document_out
+    )
+
+
+@router.get("/me/documents/{document_id}", response=DocumentOut)
+def document_detail(request: HttpRequest, document_id: str) -> dict[str, Any]:
+    return document_out(selectors.document_for(current_user(request), _document_id(document_id)))
+
+
+@router.post("/me/closure", response={202: dict})
+def closure(request: HttpRequest) -> HttpResponse:
+    return problem_response(
+        status=501, code="not_implemented", title="Account closure arrives with the account-lifecycle work."
+    )
+
+
+@router.get("/me/export")
+def export(request: HttpRequest) -> dict[str, Any]:
+    return selectors.user_export(current_user(request))
+
+
+# --- Staff ----------------------------------------------------------------
+
+
+@staff_router.get("/documents", response=DocumentPage)
+def staff_document_list(request: HttpRequest, page: Query[PageParams], state: str = "pending") -> dict[str, Any]:
+    require_role(current_user(request), "staff")
+    return keyset_page(
+        VerificationDocument.objects.filter(state=state), limit=page.limit, cursor=page.cursor, serialize=document_out
+    )
+
+
+@staff_router.post("/documents/{document_id}/approve", response=DocumentOut)
+def staff_document_approve(request: HttpRequest, document_id: str, data: ApproveIn | None = None) -> dict[str, Any]:
+    staff = current_user(request)
+    require_role(staff, "staff")
+    document = selectors.document_for(staff, _document_id(document_id))
+    document = services.document_approve(document=document, by=staff, valid_until=data.valid_until if data else None)
+    return document_out(document)
+
+
+@staff_router.post("/documents/{document_id}/refuse", response=DocumentOut)
+def staff_document_refuse(request: HttpRequest, document_id: str, data: RefuseIn) -> dict[str, Any]:
+    staff = current_user(request)
+    require_role(staff, "staff")
+    document = selectors.document_for(staff, _document_id(document_id))
+    return document_out(services.document_refuse(document=document, by=staff, reason=data.reason))
+

@@ -1,0 +1,194 @@
+import hashlib
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.contrib.auth.base_user import BaseUserManager
+from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    TASKER = "tasker", _("Tasker")
+    COMPANY = "company", _("Company")
+    EXPERT = "expert", _("Expert")
+    STAFF = "staff", _("Staff")
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: object) -> "User":
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: object) -> "User":
+        extra.setdefault("role", Role.STAFF)
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        extra.setdefault("display_name", "Staff")
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    email = models.EmailField(_("email address"), unique=True)
+    display_name = models.CharField(_("display name"), max_length=120)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.TASKER)
+    # E.164 ("+33612345678"); a verified number backs one account only (HM02).
+    phone = models.CharField(max_length=20, blank=True, default="", db_index=True)
+    phone_verified_at = models.DateTimeField(null=True, blank=True)
+    terms_version = models.CharField(max_length=32, blank=True, default="")
+    terms_accepted_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone"],
+                condition=Q(phone_verified_at__isnull=False),
+                name="accounts_verified_phone_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def phone_verified(self) -> bool:
+        return self.phone_verified_at is not None
+
+    @property
+    def is_tasker(self) -> bool:
+        return self.role == Role.TASKER
+
+    @property
+    def is_company(self) -> bool:
+        return self.role == Role.COMPANY
+
+    @property
+    def is_expert(self) -> bool:
+        return self.role == Role.EXPERT
+
+    @property
+    def is_staff_member(self) -> bool:
+        return self.role == Role.STAFF or self.is_staff
+
+
+class Organisation(models.Model):
+    """The registered business behind a company or expert account (HM03)."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="organisation")
+    siret = models.CharField(max_length=14, db_index=True)
+    legal_name = models.CharField(max_length=200, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"{self.legal_name or self.user.display_name} ({self.siret})"
+
+
+class PhoneCode(models.Model):
+    """A verification code sent by SMS; only its hash is kept."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="phone_codes")
+    phone = models.CharField(max_length=20)
+    code_hash = models.CharField(max_length=64)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    @staticmethod
+    def hash(code: str) -> str:
+        return hashlib.sha256(f"{settings.SECRET_KEY}:{code}".encode()).hexdigest()
+
+
+class DocumentKind(models.TextChoices):
+    KBIS = "kbis", _("Kbis extract or CFE certificate")
+    BANK_DETAILS = "bank_details", _("Bank details")
+    VIGILANCE = "vigilance", _("Attestation de vigilance (URSSAF)")
+    TAX_COMPLIANCE = "tax_compliance", _("Tax compliance certificate")
+    LIABILITY_INSURANCE = "liability_insurance", _("Professional liability insurance")
+    DPAE = "dpae", _("DPAE (wage portage)")
+
+
+#: How long an approved document stays valid (AM13); None: until replaced.
+DOCUMENT_VALIDITY: dict[str, timedelta | None] = {
+    DocumentKind.KBIS: None,
+    DocumentKind.BANK_DETAILS: None,
+    DocumentKind.VIGILANCE: timedelta(days=183),
+    DocumentKind.TAX_COMPLIANCE: timedelta(days=183),
+    DocumentKind.LIABILITY_INSURANCE: timedelta(days=365),
+    DocumentKind.DPAE: None,
+}
+
+#: An expert may sell while each of these has an approved, unexpired document.
+REQUIRED_DOCUMENTS = (
+    DocumentKind.KBIS,
+    DocumentKind.BANK_DETAILS,
+    DocumentKind.VIGILANCE,
+    DocumentKind.TAX_COMPLIANCE,
+    DocumentKind.LIABILITY_INSURANCE,
+)
+
+
+class DocumentState(models.TextChoices):
+    PENDING = "pending", _("Pending review")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
+    EXPIRED = "expired", _("Expired")
+
+
+def document_path(instance: "VerificationDocument", filename: str) -> str:
+    return f"documents/{instance.user_id}/{timezone.now():%Y%m}/{instance.kind}-{filename}"
+
+
+class VerificationDocument(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=32, choices=DocumentKind.choices)
+    file = models.FileField(upload_to=document_path)
+    content_type = models.CharField(max_length=64)
+    state = models.CharField(max_length=16, choices=DocumentState.choices, default=DocumentState.PENDING)
+    # The expiry the expert states on upload; staff may confirm or shorten it.
+    stated_valid_until = models.DateField(null=True, blank=True)
+    valid_until = models.DateField(null=True, blank=True)
+    refusal_reason = models.CharField(max_length=500, blank=True, default="")
+    reviewed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "kind", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.user})"
+
+    def is_valid_on(self, day: date) -> bool:
+        return self.state == DocumentState.APPROVED and (self.valid_until is None or self.valid_until >= day)
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API; only its SHA-256 is stored, looked up by index."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    @staticmethod
+    def hash(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()

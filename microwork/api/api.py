@@ -1,0 +1,102 @@
+"""The one NinjaAPI at /api/v1: auth, error handling, and each app's router."""
+
+import logging
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from microwork.core.errors import ApplicationError
+from microwork.core.problems import problem_response
+
+from .auth import TokenAuth
+
+logger = logging.getLogger(__name__)
+
+api = NinjaAPI(
+    title="Microwork API",
+    version="1",
+    description="Paid micro-missions and packaged expert services. Money is in integer euro cents.",
+    auth=TokenAuth(),
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def _field(loc: list[Any] | tuple[Any, ...]) -> str:
+    parts = [str(part) for part in loc if part not in ("body", "query", "path", "form", "file", "payload")]
+    # ninja nests the body under the parameter's name; keep the field itself.
+    if len(parts) > 1 and parts[0] in {"data", "params", "filters", "page"}:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+@api.exception_handler(ApplicationError)
+def on_application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
+    extra: dict[str, Any] = {}
+    if exc.status == 422 and exc.code == "invalid" or exc.field:
+        extra["errors"] = [{"field": exc.field or "body", "message": exc.detail}]
+    return problem_response(status=exc.status, code=exc.code, title=str(exc.title), detail=exc.detail, **extra)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = [{"field": _field(error.get("loc", ())), "message": str(error.get("msg", "Invalid value."))} for error in exc.errors]
+    return problem_response(
+        status=422,
+        code="invalid",
+        title="The input is not valid.",
+        detail="; ".join(f"{e['field']}: {e['message']}" for e in errors),
+        errors=errors,
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return problem_response(
+        status=401, code="unauthenticated", title="A valid bearer token is required.", detail=str(exc)
+    )
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 400:
+        # ninja's word for a body it cannot parse: a refusal of the input.
+        return problem_response(
+            status=422,
+            code="invalid",
+            title="The input is not valid.",
+            detail=exc.message,
+            errors=[{"field": "body", "message": exc.message}],
+        )
+    codes = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 429: "too_many_requests"}
+    code = codes.get(exc.status_code, "error")
+    return problem_response(status=exc.status_code, code=code, title=exc.message)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return problem_response(status=404, code="not_found", title="Not found.")
+
+
+@api.exception_handler(Exception)
+def on_server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.exception("Unhandled error on %s %s", request.method, request.path)
+    return problem_response(status=500, code="server_error", title="Something went wrong on our side.")
+
+
+def _mount() -> None:
+    from microwork.accounts.api import router as accounts_router
+    from microwork.accounts.api import staff_router as accounts_staff_router
+    from microwork.accounts.api import tokens_router
+    from microwork.ledger.api import router as ledger_router
+
+    api.add_router("/tokens", tokens_router)
+    api.add_router("/", accounts_router)
+    api.add_router("/", ledger_router)
+    api.add_router("/staff", accounts_staff_router)
+
+
+_mount()

@@ -1,0 +1,44 @@
+"""Bearer tokens: looked up by the SHA-256 of the key, never by hashing a password."""
+
+from typing import Any, cast
+
+from django.http import HttpRequest
+from ninja.security import HttpBearer
+
+from microwork.accounts.models import User
+from microwork.accounts.services import user_by_token
+from microwork.core.errors import Forbidden
+
+_CACHE_ATTR = "_microwork_bearer"
+
+
+def bearer_user(request: HttpRequest) -> User | None:
+    """The user behind the request's bearer token, looked up once per request."""
+    if not hasattr(request, _CACHE_ATTR):
+        header = request.headers.get("Authorization", "")
+        scheme, _, key = header.partition(" ")
+        found = user_by_token(key.strip()) if scheme.lower() == "bearer" and key.strip() else None
+        setattr(request, _CACHE_ATTR, found)
+    found = getattr(request, _CACHE_ATTR)
+    if found is None:
+        return None
+    user, token = found
+    request.api_token = token  # type: ignore[attr-defined]
+    return cast(User, user)
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        return bearer_user(request)
+
+
+def current_user(request: HttpRequest) -> User:
+    return cast(User, request.auth)  # type: ignore[attr-defined]
+
+
+def require_role(user: User, *roles: str) -> None:
+    """Refuse with 403 unless the user holds one of the roles (staff: any staff account)."""
+    if "staff" in roles and user.is_staff_member:
+        return
+    if user.role not in roles:
+        raise Forbidden(f"This action is for: {', '.join(roles)}.")

@@ -1,0 +1,91 @@
+"""Idempotent POSTs on the API (header `Idempotency-Key`).
+
+The first request with a key runs inside one transaction that starts by
+inserting the key's row; the answer is stored in that row before commit. A
+repeat arriving at the same moment blocks on the row's unique index until the
+first commits (PostgreSQL), or waits for the write lock (SQLite), then finds
+the row and replays the stored answer. A server error rolls everything back,
+key included, so a retry runs afresh.
+"""
+
+import hashlib
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from .models import IdempotencyRecord
+from .problems import problem_response
+
+REPLAY_WINDOW = timedelta(hours=24)
+API_PREFIX = "/api/"
+
+
+class _ServerError(Exception):
+    def __init__(self, response: HttpResponse):
+        self.response = response
+
+
+def _scope(request: HttpRequest) -> str:
+    from microwork.api.auth import bearer_user
+
+    user = bearer_user(request)
+    return f"user:{user.pk}" if user is not None else "anonymous"
+
+
+class IdempotencyMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        key = request.headers.get("Idempotency-Key")
+        if request.method != "POST" or not key or not request.path.startswith(API_PREFIX):
+            return self.get_response(request)
+        if len(key) > 255:
+            return problem_response(
+                status=422,
+                code="invalid",
+                title="The input is not valid.",
+                errors=[{"field": "Idempotency-Key", "message": "At most 255 characters."}],
+            )
+        fingerprint = hashlib.sha256(request.path.encode() + b"\n" + request.body).hexdigest()
+        scope = _scope(request)
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                IdempotencyRecord.objects.filter(scope=scope, key=key, created_at__lt=now - REPLAY_WINDOW).delete()
+                try:
+                    with transaction.atomic():
+                        record = IdempotencyRecord.objects.create(
+                            scope=scope, key=key, fingerprint=fingerprint, created_at=now
+                        )
+                except IntegrityError:
+                    return self._replay(scope, key, fingerprint)
+                response = self.get_response(request)
+                if response.status_code >= 500 or getattr(response, "streaming", False):
+                    raise _ServerError(response)
+                record.status_code = response.status_code
+                record.content_type = response.get("Content-Type", "")
+                record.body = response.content
+                record.save(update_fields=["status_code", "content_type", "body"])
+                return response
+        except _ServerError as failed:
+            return failed.response
+
+    def _replay(self, scope: str, key: str, fingerprint: str) -> HttpResponse:
+        record = IdempotencyRecord.objects.get(scope=scope, key=key)
+        if record.fingerprint != fingerprint:
+            return problem_response(
+                status=422,
+                code="idempotency_key_reused",
+                title="This Idempotency-Key was used with another request.",
+            )
+        if record.status_code is None:
+            return problem_response(
+                status=409, code="request_in_progress", title="The first request with this key is still running."
+            )
+        response = HttpResponse(bytes(record.body), status=record.status_code, content_type=record.content_type)
+        response["Idempotent-Replayed"] = "true"
+        return response

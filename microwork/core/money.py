@@ -1,0 +1,26 @@
+"""Integer-cent arithmetic. Rounding is half-up to the cent.
+
+A share is computed once with half-up rounding and the rest is derived by
+subtraction, so the parts always add up to the whole.
+"""
+
+BASIS_POINTS = 10_000
+
+
+def percent_of(amount_cents: int, rate_basis_points: int) -> int:
+    """`rate_basis_points` of `amount_cents`, rounded half-up (2000 bp = 20%)."""
+    if amount_cents < 0:
+        return -percent_of(-amount_cents, rate_basis_points)
+    return (amount_cents * rate_basis_points + BASIS_POINTS // 2) // BASIS_POINTS
+
+
+def split(amount_cents: int, rate_basis_points: int) -> tuple[int, int]:
+    """Split a whole into (share, rest) with share + rest == whole."""
+    share = percent_of(amount_cents, rate_basis_points)
+    return share, amount_cents - share
+
+
+def format_eur(amount_cents: int) -> str:
+    sign = "-" if amount_cents < 0 else ""
+    euros, cents = divmod(abs(amount_cents), 100)
+    return f"{sign}{euros:,}.{cents:02d} €".replace(",", "\u202f").replace(".", ",")
