@@ -196,9 +196,7 @@ _EMAIL_BACKENDS = {
     "locmem": "django.core.mail.backends.locmem.EmailBackend",
     "smtp": "django.core.mail.backends.smtp.EmailBackend",
 }
-EMAIL_BACKEND = _EMAIL_BACKENDS.get(
-    env("EMAIL_BACKEND", "smtp" if PRODUCTION else "console"), env("EMAIL_BACKEND")
-)
+EMAIL_BACKEND = _EMAIL_BACKENDS.get(env("EMAIL_BACKEND", "smtp" if PRODUCTION else "console"), env("EMAIL_BACKEND"))
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "email"))
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(env("EMAIL_PORT", "25"))

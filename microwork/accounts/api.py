@@ -245,4 +245,3 @@ def staff_document_refuse(request: HttpRequest, document_id: str, data: RefuseIn
     require_role(staff, "staff")
     document = selectors.document_for(staff, _document_id(document_id))
     return document_out(services.document_refuse(document=document, by=staff, reason=data.reason))
-

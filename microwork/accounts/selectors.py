@@ -22,7 +22,11 @@ def expert_is_verified(user: User) -> bool:
 def document_state(document: VerificationDocument) -> str:
     """The state as of today: an approved document past its expiry reads expired
     even before `tick` marks it."""
-    if document.state == DocumentState.APPROVED and document.valid_until and document.valid_until < timezone.localdate():
+    if (
+        document.state == DocumentState.APPROVED
+        and document.valid_until
+        and document.valid_until < timezone.localdate()
+    ):
         return DocumentState.EXPIRED
     return document.state
 

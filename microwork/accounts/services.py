@@ -280,13 +280,15 @@ def document_upload(
         )
 
 
-def _longest_validity(document: VerificationDocument, today: date) -> date | None:
+def document_longest_validity(document: VerificationDocument, today: date) -> date | None:
     period = DOCUMENT_VALIDITY[document.kind]
     limits = [d for d in (document.stated_valid_until, today + period if period else None) if d is not None]
     return min(limits) if limits else None
 
 
-def document_approve(*, document: VerificationDocument, by: User, valid_until: date | None = None) -> VerificationDocument:
+def document_approve(
+    *, document: VerificationDocument, by: User, valid_until: date | None = None
+) -> VerificationDocument:
     """Approve a document until its expiry: at most what AM13 allows."""
     if not by.is_staff_member:
         raise Forbidden()
@@ -295,7 +297,7 @@ def document_approve(*, document: VerificationDocument, by: User, valid_until: d
         document = VerificationDocument.objects.select_for_update().get(pk=document.pk)
         if document.state != DocumentState.PENDING:
             raise Conflict(_("Only a pending document can be approved."), code="document_not_pending")
-        longest = _longest_validity(document, today)
+        longest = document_longest_validity(document, today)
         if valid_until is not None:
             if valid_until < today:
                 raise InvalidInput(_("The expiry date is in the past."), field="valid_until")

@@ -36,14 +36,17 @@ def _field(loc: list[Any] | tuple[Any, ...]) -> str:
 @api.exception_handler(ApplicationError)
 def on_application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
     extra: dict[str, Any] = {}
-    if exc.status == 422 and exc.code == "invalid" or exc.field:
+    if (exc.status == 422 and exc.code == "invalid") or exc.field:
         extra["errors"] = [{"field": exc.field or "body", "message": exc.detail}]
     return problem_response(status=exc.status, code=exc.code, title=str(exc.title), detail=exc.detail, **extra)
 
 
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-    errors = [{"field": _field(error.get("loc", ())), "message": str(error.get("msg", "Invalid value."))} for error in exc.errors]
+    errors = [
+        {"field": _field(error.get("loc", ())), "message": str(error.get("msg", "Invalid value."))}
+        for error in exc.errors
+    ]
     return problem_response(
         status=422,
         code="invalid",
@@ -71,7 +74,13 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
             detail=exc.message,
             errors=[{"field": "body", "message": exc.message}],
         )
-    codes = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 429: "too_many_requests"}
+    codes = {
+        401: "unauthenticated",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        429: "too_many_requests",
+    }
     code = codes.get(exc.status_code, "error")
     return problem_response(status=exc.status_code, code=code, title=exc.message)
 

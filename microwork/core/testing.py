@@ -73,8 +73,8 @@ class ApiClient:
     client: Client
     token: str | None = None
 
-    def _headers(self, idempotency_key: str | None) -> dict[str, str]:
-        headers = {}
+    def _headers(self, idempotency_key: str | None) -> dict[str, Any]:
+        headers: dict[str, Any] = {}
         if self.token:
             headers["HTTP_AUTHORIZATION"] = f"Bearer {self.token}"
         if idempotency_key:
@@ -86,9 +86,7 @@ class ApiClient:
 
     def post(self, path: str, body: Any = None, *, key: str | None = None, raw: str | None = None) -> Any:
         data = raw if raw is not None else json.dumps(body if body is not None else {})
-        return self.client.post(
-            f"/api/v1{path}", data, content_type="application/json", **self._headers(key)
-        )
+        return self.client.post(f"/api/v1{path}", data, content_type="application/json", **self._headers(key))
 
     def upload(self, path: str, data: dict[str, Any], *, key: str | None = None) -> Any:
         return self.client.post(f"/api/v1{path}", data, **self._headers(key))

@@ -92,7 +92,10 @@ def wallet(request: HttpRequest) -> dict[str, Any]:
 @router.get("/me/ledger", response=LedgerPage)
 def ledger(request: HttpRequest, page: Query[PageParams]) -> dict[str, Any]:
     return keyset_page(
-        selectors.wallet_postings(current_user(request)), limit=page.limit, cursor=page.cursor, serialize=ledger_line_out
+        selectors.wallet_postings(current_user(request)),
+        limit=page.limit,
+        cursor=page.cursor,
+        serialize=ledger_line_out,
     )
 
 
@@ -110,7 +113,9 @@ def topup_list(request: HttpRequest, page: Query[PageParams]) -> dict[str, Any]:
 
 @router.get("/me/topups/{topup_id}", response=TopupOut)
 def topup_detail(request: HttpRequest, topup_id: str) -> dict[str, Any]:
-    topup = Topup.objects.filter(user=current_user(request), pk=int(topup_id) if topup_id.isdigit() and len(topup_id) < 19 else 0).first()
+    topup = Topup.objects.filter(
+        user=current_user(request), pk=int(topup_id) if topup_id.isdigit() and len(topup_id) < 19 else 0
+    ).first()
     if topup is None:
         raise NotFound()
     return topup_out(topup)

@@ -98,6 +98,9 @@ class Posting(models.Model):
         ]
         indexes = [models.Index(fields=["account", "-entry"], name="ledger_posting_account_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.amount_cents:+d} on {self.account_id} (entry {self.entry_id})"
+
 
 class TopupState(models.TextChoices):
     PENDING = "pending", _("Pending")
@@ -119,3 +122,6 @@ class Topup(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount_cents__gt=0), name="ledger_topup_positive"),
         ]
+
+    def __str__(self) -> str:
+        return f"top-up {self.pk}: {self.amount_cents} cents, {self.state}"

@@ -46,7 +46,9 @@ def ledger_audit() -> list[str]:
     """Every difference between the cached balances and the postings, and
     every rule the books break. An empty list means the books are right."""
     problems: list[str] = []
-    sums = dict(Posting.objects.values("account_id").annotate(total=Sum("amount_cents")).values_list("account_id", "total"))
+    sums = dict(
+        Posting.objects.values("account_id").annotate(total=Sum("amount_cents")).values_list("account_id", "total")
+    )
     for account in Account.objects.order_by("pk"):
         computed = sums.get(account.pk) or 0
         if computed != account.balance_cents:
@@ -54,7 +56,10 @@ def ledger_audit() -> list[str]:
         if computed < 0 and account.kind not in WORLD_KINDS and not account.may_go_negative:
             problems.append(f"{account}: negative balance {computed}")
     unbalanced = (
-        Posting.objects.values("entry_id").annotate(total=Sum("amount_cents")).exclude(total=0).values_list("entry_id", "total")
+        Posting.objects.values("entry_id")
+        .annotate(total=Sum("amount_cents"))
+        .exclude(total=0)
+        .values_list("entry_id", "total")
     )
     for entry_id, total in unbalanced:
         problems.append(f"entry {entry_id}: postings sum to {total}")

@@ -34,9 +34,7 @@ Line = tuple[Account, int]
 
 def account_get(*, kind: AccountKind, owner: "User | None" = None, ref: str = "") -> Account:
     """The account of that kind for that owner and reference, created on first use."""
-    may_go_negative = kind in WORLD_KINDS or (
-        kind == AccountKind.WALLET and owner is not None and owner.is_company
-    )
+    may_go_negative = kind in WORLD_KINDS or (kind == AccountKind.WALLET and owner is not None and owner.is_company)
     account, _created = Account.objects.get_or_create(
         kind=kind,
         owner=owner,
@@ -99,8 +97,7 @@ def entry_post(
     with transaction.atomic():
         # Lock in a fixed order so two entries on the same accounts never deadlock.
         locked = {
-            account.pk: account
-            for account in Account.objects.select_for_update().filter(pk__in=totals).order_by("pk")
+            account.pk: account for account in Account.objects.select_for_update().filter(pk__in=totals).order_by("pk")
         }
         # Checked after the locks: a concurrent twin has committed by now.
         existing = Entry.objects.filter(idempotency_key=idempotency_key).first()

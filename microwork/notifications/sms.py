@@ -53,7 +53,7 @@ class LocmemBackend:
         outbox.append(Sms(to=to, body=body))
 
 
-BACKENDS = {
+BACKENDS: dict[str, type[SmsBackend]] = {
     "console": ConsoleBackend,
     "file": FileBackend,
     "locmem": LocmemBackend,
@@ -62,5 +62,5 @@ BACKENDS = {
 
 def send_sms(to: str, body: str) -> None:
     name = settings.SMS_BACKEND
-    backend_class = BACKENDS.get(name) or import_string(name)
+    backend_class: type[SmsBackend] = BACKENDS.get(name) or import_string(name)
     backend_class().send(to, body)

@@ -69,7 +69,7 @@ SQLITE_FORWARD = [
     *(
         f"""CREATE TRIGGER ledger_{table}_no_{op.lower()} BEFORE {op} ON ledger_{table}
         {"WHEN NOT EXISTS (SELECT 1 FROM ledger_purge_allowed)" if op == "DELETE" else ""}
-        BEGIN SELECT RAISE(ABORT, 'ledger rows are append-only'); END"""
+        BEGIN SELECT RAISE(ABORT, 'ledger rows are append-only'); END"""  # noqa: S608 (fixed names)
         for table in ("entry", "posting")
         for op in ("UPDATE", "DELETE")
     ),

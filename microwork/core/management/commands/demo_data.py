@@ -1,0 +1,75 @@
+"""Demo accounts for a first look at the platform; running it again keeps the data."""
+
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from microwork.accounts.models import REQUIRED_DOCUMENTS, DocumentState, Organisation, Role, User, VerificationDocument
+from microwork.accounts.services import document_longest_validity
+from microwork.ledger.selectors import wallet_balance
+from microwork.ledger.services import topup_create
+
+DEMO_PASSWORD = "demo-microwork-2026"
+COMPANY_BALANCE_CENTS = 500_00
+
+PEOPLE: list[dict[str, Any]] = [
+    {"email": "staff@demo.microwork.fr", "display_name": "Sam (staff)", "role": Role.STAFF},
+    {"email": "acme@demo.microwork.fr", "display_name": "Acme", "role": Role.COMPANY, "siret": "73282932000074"},
+    {"email": "alice@demo.microwork.fr", "display_name": "Alice", "role": Role.TASKER, "phone": "+33612345678"},
+    {"email": "bob@demo.microwork.fr", "display_name": "Bob", "role": Role.TASKER, "phone": "+33698765432"},
+    {"email": "emma@demo.microwork.fr", "display_name": "Emma", "role": Role.EXPERT, "siret": "55208131766522"},
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo accounts (staff, a company with a balance, two verified taskers, a verified expert)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        for person in PEOPLE:
+            user = self._person(person)
+            if user.is_company and wallet_balance(user).available_cents == 0:
+                topup_create(user=user, amount_cents=COMPANY_BALANCE_CENTS)
+            if user.is_expert:
+                self._verify_expert(user)
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Log in at http://127.0.0.1:8000/ with:"))
+        for person in PEOPLE:
+            self.stdout.write(f"  {person['role']:<8} {person['email']:<28} password: {DEMO_PASSWORD}")
+
+    @transaction.atomic
+    def _person(self, person: dict[str, Any]) -> User:
+        user = User.objects.filter(email=person["email"]).first()
+        if user is not None:
+            return user
+        now = timezone.now()
+        staff = person["role"] == Role.STAFF
+        user = User.objects.create_user(
+            person["email"],
+            DEMO_PASSWORD,
+            display_name=person["display_name"],
+            role=person["role"],
+            phone=person.get("phone", ""),
+            phone_verified_at=now if person.get("phone") else None,
+            terms_version="demo",
+            terms_accepted_at=now,
+            is_staff=staff,
+            is_superuser=staff,
+        )
+        if person.get("siret"):
+            Organisation.objects.create(user=user, siret=person["siret"], legal_name=person["display_name"])
+        return user
+
+    @transaction.atomic
+    def _verify_expert(self, expert: User) -> None:
+        today = timezone.localdate()
+        for kind in REQUIRED_DOCUMENTS:
+            if expert.documents.filter(kind=kind, state=DocumentState.APPROVED).exists():
+                continue
+            document = VerificationDocument(user=expert, kind=kind, content_type="application/pdf")
+            document.file.save(f"{kind}.pdf", ContentFile(b"%PDF-1.4\n% demo document\n%%EOF\n"), save=False)
+            document.state = DocumentState.APPROVED
+            document.valid_until = document_longest_validity(document, today)
+            document.reviewed_at = timezone.now()
+            document.save()
