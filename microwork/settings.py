@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "microwork.accounts",
     "microwork.ledger",
     "microwork.notifications",
+    "microwork.missions",
     "microwork.api",
     "microwork.web",
     "django_tasks",

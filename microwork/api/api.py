@@ -3,12 +3,13 @@
 import logging
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from microwork.core.errors import ApplicationError
-from microwork.core.problems import problem_response
+from microwork.core.problems import problem_response, request_too_big_response
 
 from .auth import TokenAuth
 
@@ -36,7 +37,9 @@ def _field(loc: list[Any] | tuple[Any, ...]) -> str:
 @api.exception_handler(ApplicationError)
 def on_application_error(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
     extra: dict[str, Any] = {}
-    if (exc.status == 422 and exc.code == "invalid") or exc.field:
+    if getattr(exc, "errors", None):
+        extra["errors"] = exc.errors  # type: ignore[attr-defined]
+    elif (exc.status == 422 and exc.code == "invalid") or exc.field:
         extra["errors"] = [{"field": exc.field or "body", "message": exc.detail}]
     return problem_response(status=exc.status, code=exc.code, title=str(exc.title), detail=exc.detail, **extra)
 
@@ -90,6 +93,11 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return problem_response(status=404, code="not_found", title="Not found.")
 
 
+@api.exception_handler(RequestDataTooBig)
+def on_request_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return request_too_big_response()
+
+
 @api.exception_handler(Exception)
 def on_server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.exception("Unhandled error on %s %s", request.method, request.path)
@@ -101,11 +109,26 @@ def _mount() -> None:
     from microwork.accounts.api import staff_router as accounts_staff_router
     from microwork.accounts.api import tokens_router
     from microwork.ledger.api import router as ledger_router
+    from microwork.missions.api import router as missions_router
+    from microwork.missions.api import staff_router as missions_staff_router
 
     api.add_router("/tokens", tokens_router)
     api.add_router("/", accounts_router)
     api.add_router("/", ledger_router)
+    api.add_router("/", missions_router)
     api.add_router("/staff", accounts_staff_router)
+    api.add_router("/staff", missions_staff_router)
+
+    # Last: an unknown path under /api/v1 is a problem+json 404 too, not Django's HTML page.
+    fallback = Router()
+
+    @fallback.api_operation(
+        ["GET", "POST", "PUT", "PATCH", "DELETE"], "/{path:unknown}", auth=None, include_in_schema=False
+    )
+    def unknown_path(request: HttpRequest, unknown: str) -> HttpResponse:
+        raise Http404
+
+    api.add_router("/", fallback)
 
 
 _mount()

@@ -10,8 +10,12 @@ call `run_due`.
 def run_due() -> dict[str, int]:
     """Apply every transition due now; returns how many objects each moved."""
     from microwork.accounts import services as accounts
+    from microwork.missions import services as missions
 
     return {
+        "claims_lapsed": missions.claims_lapse_due(),
+        "reports_auto_approved": missions.claims_auto_approve_due(),
+        "missions_expired": missions.missions_expire_due(),
         "documents_expired": accounts.documents_expire(),
         "phone_codes_purged": accounts.phone_codes_purge(),
     }

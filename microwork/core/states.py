@@ -1,0 +1,51 @@
+"""One place where a status changes.
+
+Each stateful model declares its allowed moves as a table
+`{from_state: {to_state, ...}}`; `state_move` refuses any other move with a
+409 and writes a history row (who, when, from, to, why).
+"""
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .errors import Conflict
+
+
+class WrongState(Conflict):
+    code = "wrong_state"
+
+
+class Stateful(Protocol):
+    pk: Any
+    state: str
+
+    def save(self, *args: Any, **kwargs: Any) -> None: ...
+
+
+def state_move(
+    obj: Stateful,
+    to: str,
+    *,
+    allowed: Mapping[str, set[str]],
+    history: type[models.Model],
+    by: Any = None,
+    reason: str = "",
+    update_fields: tuple[str, ...] = (),
+    **history_fields: Any,
+) -> None:
+    """Move `obj` to `to` if the table allows it, save, and record the move.
+
+    The caller holds the row lock (it read `obj` with select_for_update inside
+    its transaction)."""
+    source = obj.state
+    if to not in allowed.get(source, set()):
+        raise WrongState(_("Cannot go from %(source)s to %(target)s.") % {"source": source, "target": to})
+    obj.state = to
+    obj.save(update_fields=["state", *update_fields])
+    history.objects.create(  # type: ignore[attr-defined]
+        from_state=source, to_state=to, by=by, reason=reason[:500], at=timezone.now(), **history_fields
+    )

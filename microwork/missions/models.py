@@ -1,0 +1,202 @@
+"""Micro-missions and the claims taskers make on them (SPEC HM)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Category(models.TextChoices):
+    PHOTO = "photo", _("Photo on location")
+    PRODUCT_TEST = "product_test", _("Product test")
+    WEBSITE_TEST = "website_test", _("Website test")
+    DOCUMENT_CATEGORISATION = "document_categorisation", _("Document categorisation")
+    WEB_RESEARCH = "web_research", _("Web research")
+    SOCIAL_SHARE = "social_share", _("Social-media share")
+    SURVEY = "survey", _("Survey")
+    TRANSCRIPTION = "transcription", _("Transcription")
+    TRANSLATION = "translation", _("Translation")
+    DATA_ENTRY = "data_entry", _("Data entry")
+    IMAGE_LABELLING = "image_labelling", _("Image labelling")
+    REVIEW = "review", _("Review")
+    OTHER = "other", _("Other")
+
+
+class MissionState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PENDING_REVIEW = "pending_review", _("Pending review")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    PUBLISHED = "published", _("Published")
+    CLOSED = "closed", _("Closed")
+    EXPIRED = "expired", _("Expired")
+
+
+MISSION_MOVES: dict[str, set[str]] = {
+    MissionState.DRAFT: {MissionState.PENDING_REVIEW, MissionState.CLOSED},
+    MissionState.CHANGES_REQUESTED: {MissionState.PENDING_REVIEW, MissionState.CLOSED},
+    MissionState.PENDING_REVIEW: {MissionState.PUBLISHED, MissionState.CHANGES_REQUESTED, MissionState.CLOSED},
+    MissionState.PUBLISHED: {MissionState.CLOSED, MissionState.EXPIRED},
+}
+
+
+class Mission(models.Model):
+    company = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="missions")
+    title = models.CharField(max_length=200)
+    category = models.CharField(max_length=32, choices=Category.choices)
+    instructions = models.TextField()
+    estimated_minutes = models.PositiveIntegerField()
+    reward_cents = models.BigIntegerField()
+    # Per place: 20% of the reward, and VAT on that fee (HM10). Stored, never recomputed.
+    fee_cents = models.BigIntegerField()
+    vat_cents = models.BigIntegerField()
+    places = models.PositiveIntegerField()
+    # Places a tasker can claim now: moved in the same transaction as every
+    # claim, release, lapse, rejection and refund (never counted per request).
+    places_free = models.IntegerField()
+    places_approved = models.PositiveIntegerField(default=0)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    radius_km = models.FloatField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    # What the report must answer: [{"key", "label", "kind", "required", "choices"}].
+    questions = models.JSONField(default=list, blank=True)
+    state = models.CharField(max_length=20, choices=MissionState.choices, default=MissionState.DRAFT)
+    submissions = models.PositiveIntegerField(default=0)
+    change_reason = models.TextField(blank=True, default="")
+    smic_hourly_cents = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(places_free__gte=0), name="missions_places_free_not_negative"),
+            models.CheckConstraint(condition=Q(places_free__lte=models.F("places")), name="missions_places_free_max"),
+            models.CheckConstraint(condition=Q(reward_cents__gt=0), name="missions_reward_positive"),
+            models.CheckConstraint(condition=Q(places__gte=1), name="missions_places_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["state", "category", "-id"], name="missions_browse_idx"),
+            models.Index(fields=["company", "-id"], name="missions_company_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def escrow_ref(self) -> str:
+        return f"mission:{self.pk}"
+
+    @property
+    def place_cost_cents(self) -> int:
+        return self.reward_cents + self.fee_cents + self.vat_cents
+
+    @property
+    def cost_cents(self) -> int:
+        return self.places * self.place_cost_cents
+
+    @property
+    def has_location(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
+
+
+class MissionTransition(models.Model):
+    mission = models.ForeignKey(Mission, on_delete=models.CASCADE, related_name="transitions")
+    from_state = models.CharField(max_length=20)
+    to_state = models.CharField(max_length=20)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField(max_length=500, blank=True, default="")
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.mission_id}: {self.from_state} → {self.to_state}"
+
+
+class ClaimState(models.TextChoices):
+    ACTIVE = "active", _("In progress")
+    SUBMITTED = "submitted", _("Report submitted")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    RELEASED = "released", _("Released")
+    LAPSED = "lapsed", _("Lapsed")
+    DISPUTED = "disputed", _("Disputed")
+    SETTLED = "settled", _("Settled")
+
+
+CLAIM_MOVES: dict[str, set[str]] = {
+    ClaimState.ACTIVE: {ClaimState.SUBMITTED, ClaimState.RELEASED, ClaimState.LAPSED},
+    ClaimState.SUBMITTED: {ClaimState.APPROVED, ClaimState.REJECTED},
+    ClaimState.REJECTED: {ClaimState.DISPUTED},
+    ClaimState.DISPUTED: {ClaimState.SETTLED},
+}
+
+
+class Claim(models.Model):
+    mission = models.ForeignKey(Mission, on_delete=models.PROTECT, related_name="claims")
+    tasker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="claims")
+    state = models.CharField(max_length=16, choices=ClaimState.choices, default=ClaimState.ACTIVE)
+    claimed_at = models.DateTimeField()
+    deadline_at = models.DateTimeField(db_index=True)
+    # The report (HM13).
+    answers = models.JSONField(default=dict, blank=True)
+    text = models.TextField(blank=True, default="")
+    links = models.JSONField(default=list, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # The company's review (HM14).
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    comment = models.TextField(blank=True, default="")
+    rejection_reason = models.TextField(blank=True, default="")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    auto_approved = models.BooleanField(default=False)
+    # The dispute (HM15).
+    dispute_reason = models.TextField(blank=True, default="")
+    disputed_at = models.DateTimeField(null=True, blank=True)
+    settled_cents = models.BigIntegerField(null=True, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # The same mission is done at most once per tasker (HM12).
+            models.UniqueConstraint(fields=["mission", "tasker"], name="missions_one_claim_per_tasker"),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5), name="missions_rating_1_5"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tasker", "state"], name="missions_claim_tasker_idx"),
+            models.Index(fields=["mission", "state"], name="missions_claim_mission_idx"),
+            models.Index(fields=["state", "deadline_at"], name="missions_claim_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"claim {self.pk} on {self.mission_id} by {self.tasker_id}"
+
+
+class ClaimTransition(models.Model):
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="transitions")
+    from_state = models.CharField(max_length=16)
+    to_state = models.CharField(max_length=16)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField(max_length=500, blank=True, default="")
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.claim_id}: {self.from_state} → {self.to_state}"
+
+
+def report_file_path(instance: "ReportFile", filename: str) -> str:
+    return f"reports/{instance.claim_id}/{instance.question_key}-{filename}"
+
+
+class ReportFile(models.Model):
+    """A photo or file answering one of the mission's questions (HM13)."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="files")
+    question_key = models.CharField(max_length=64)
+    file = models.FileField(upload_to=report_file_path)
+    content_type = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.question_key} for claim {self.claim_id}"

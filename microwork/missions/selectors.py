@@ -1,0 +1,104 @@
+"""Reads on missions and claims, and the one access check for each."""
+
+from collections.abc import Iterable
+
+from django.db.models import Exists, F, FloatField, OuterRef, Q, QuerySet
+from django.db.models.functions import Cos, Power, Radians, Sqrt
+from django.utils import timezone
+
+from microwork.accounts.models import User
+from microwork.core.errors import NotFound
+
+from .models import Claim, ClaimState, Mission, MissionState
+
+KM_PER_DEGREE = 111.32
+
+
+def _pk(raw: object) -> int:
+    """An id from a URL; anything that is not one is simply not found."""
+    text = str(raw)
+    if not text.isdigit() or len(text) > 18:
+        raise NotFound()
+    return int(text)
+
+
+def missions_visible_to(user: User) -> QuerySet[Mission]:
+    if user.is_staff_member:
+        return Mission.objects.all()
+    if user.is_company:
+        return Mission.objects.filter(company=user)
+    if user.is_tasker:
+        # Once published, a mission stays readable, also after it closes.
+        return Mission.objects.filter(published_at__isnull=False)
+    return Mission.objects.none()
+
+
+def mission_for(user: User, mission_id: object, *, lock: bool = False) -> Mission:
+    """The mission if `user` may see it; not-found otherwise, never forbidden."""
+    missions = missions_visible_to(user)
+    if lock:
+        missions = missions.select_for_update()
+    try:
+        return missions.get(pk=_pk(mission_id))
+    except Mission.DoesNotExist:
+        raise NotFound() from None
+
+
+def claims_visible_to(user: User) -> QuerySet[Claim]:
+    if user.is_staff_member:
+        return Claim.objects.all()
+    if user.is_company:
+        return Claim.objects.filter(mission__company=user)
+    return Claim.objects.filter(tasker=user)
+
+
+def claim_for(user: User, claim_id: object) -> Claim:
+    try:
+        return claims_visible_to(user).select_related("mission", "tasker").get(pk=_pk(claim_id))
+    except Claim.DoesNotExist:
+        raise NotFound() from None
+
+
+def missions_open(
+    *,
+    category: str | None = None,
+    min_reward_cents: int | None = None,
+    q: str | None = None,
+    near: tuple[float, float] | None = None,
+) -> QuerySet[Mission]:
+    """Published missions with a free place, for taskers (MW01, HM12)."""
+    now = timezone.now()
+    missions = Mission.objects.filter(state=MissionState.PUBLISHED, places_free__gt=0).filter(
+        Q(ends_at__isnull=True) | Q(ends_at__gt=now)
+    )
+    if category:
+        missions = missions.filter(category=category)
+    if min_reward_cents is not None:
+        missions = missions.filter(reward_cents__gte=min_reward_cents)
+    if q:
+        for word in q.split()[:5]:
+            missions = missions.filter(Q(title__icontains=word) | Q(instructions__icontains=word))
+    if near is not None:
+        lat, lon = near
+        # Equirectangular distance: exact enough at the scale of a city radius.
+        dx = (F("longitude") - lon) * Cos(Radians((F("latitude") + lat) / 2))
+        dy = F("latitude") - lat
+        missions = missions.annotate(
+            distance_km=Sqrt(Power(dx, 2) + Power(dy, 2), output_field=FloatField()) * KM_PER_DEGREE
+        ).filter(Q(latitude__isnull=True) | Q(distance_km__lte=F("radius_km")))
+    return missions
+
+
+def claims_of_tasker(tasker: User) -> QuerySet[Claim]:
+    return Claim.objects.filter(tasker=tasker)
+
+
+def closed_mission_escrow_refs() -> Iterable[str]:
+    """Escrow references that must be empty: closed or expired missions with no claim still running."""
+    running = Claim.objects.filter(mission=OuterRef("pk"), state__in=[ClaimState.ACTIVE, ClaimState.SUBMITTED])
+    for pk in (
+        Mission.objects.filter(state__in=[MissionState.CLOSED, MissionState.EXPIRED])
+        .exclude(Exists(running))
+        .values_list("pk", flat=True)
+    ):
+        yield f"mission:{pk}"
