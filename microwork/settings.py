@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "microwork.ledger",
     "microwork.notifications",
     "microwork.missions",
+    "microwork.payouts",
     "microwork.api",
     "microwork.web",
     "django_tasks",
@@ -149,6 +150,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 CURRENCY = "EUR"
 PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", "sandbox")
 TOPUP_MAX_CENTS = 1_000_000_00
+# The platform's own account, debtor of the SEPA payout batches.
+PAYOUT_DEBTOR_NAME = env("PAYOUT_DEBTOR_NAME", "Microwork SAS")
+PAYOUT_DEBTOR_IBAN = env("PAYOUT_DEBTOR_IBAN", "FR7630006000011234567890189")
+PAYOUT_DEBTOR_BIC = env("PAYOUT_DEBTOR_BIC", "AGRIFRPPXXX")
 # French hourly minimum wage (SMIC), gross, in cents, by date in force (HM08).
 SMIC_HOURLY_CENTS = [
     (date(2025, 1, 1), 1188),

@@ -9,6 +9,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("missions/", include("microwork.missions.urls")),
+    path("credits/", include("microwork.payouts.urls")),
     path("", include("microwork.web.urls")),
 ]
 

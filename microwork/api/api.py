@@ -27,9 +27,13 @@ api = NinjaAPI(
 
 
 def _field(loc: list[Any] | tuple[Any, ...]) -> str:
-    parts = [str(part) for part in loc if part not in ("body", "query", "path", "form", "file", "payload")]
+    parts = [str(part) for part in loc]
+    # ninja's loc starts with where the value came from; a field may itself be
+    # called "file" or "path", so only that first part is dropped.
+    if parts and parts[0] in {"body", "query", "path", "form", "file", "header", "cookie"}:
+        parts = parts[1:]
     # ninja nests the body under the parameter's name; keep the field itself.
-    if len(parts) > 1 and parts[0] in {"data", "params", "filters", "page"}:
+    if len(parts) > 1 and parts[0] in {"data", "params", "filters", "page", "payload"}:
         parts = parts[1:]
     return ".".join(parts) or "body"
 
@@ -111,13 +115,17 @@ def _mount() -> None:
     from microwork.ledger.api import router as ledger_router
     from microwork.missions.api import router as missions_router
     from microwork.missions.api import staff_router as missions_staff_router
+    from microwork.payouts.api import router as payouts_router
+    from microwork.payouts.api import staff_router as payouts_staff_router
 
     api.add_router("/tokens", tokens_router)
     api.add_router("/", accounts_router)
     api.add_router("/", ledger_router)
     api.add_router("/", missions_router)
     api.add_router("/staff", accounts_staff_router)
+    api.add_router("/", payouts_router)
     api.add_router("/staff", missions_staff_router)
+    api.add_router("/staff", payouts_staff_router)
 
     # Last: an unknown path under /api/v1 is a problem+json 404 too, not Django's HTML page.
     fallback = Router()

@@ -1,0 +1,228 @@
+from datetime import datetime
+from typing import Any, Literal
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Query, Router, Schema
+
+from microwork.api.auth import current_user, require_role
+from microwork.api.pagination import PageParams, keyset_page
+
+from . import selectors, services
+from .models import Payout, PayoutAccount, PayoutBatch
+
+router = Router(tags=["payouts"])
+staff_router = Router(tags=["staff"])
+
+
+class PayoutAccountIn(Schema):
+    method: Literal["paypal", "iban", "gift_voucher"]
+    paypal_email: str | None = Field(None, max_length=254)
+    iban: str | None = Field(None, max_length=64)
+    holder: str | None = Field(None, max_length=200)
+    is_default: bool = False
+
+
+class PayoutAccountOut(Schema):
+    id: str
+    method: str
+    paypal_email: str | None
+    iban: str | None
+    bic: str | None
+    holder: str | None
+    is_default: bool
+    created_at: datetime
+
+
+class PayoutAccountPage(Schema):
+    items: list[PayoutAccountOut]
+    next_cursor: str | None
+
+
+class PayoutIn(Schema):
+    amount_cents: int = Field(ge=1, le=10**9)
+    payout_account_id: str = Field(max_length=20)
+
+
+class PayoutTransitionOut(Schema):
+    from_state: str
+    to_state: str
+    at: datetime
+    reason: str
+
+
+class PayoutOut(Schema):
+    id: str
+    amount_cents: int
+    method: str
+    payout_account_id: str
+    state: str
+    failure_reason: str
+    voucher_last4: str | None
+    voucher_code_available: bool
+    created_at: datetime
+    history: list[PayoutTransitionOut] | None = None
+
+
+class PayoutPage(Schema):
+    items: list[PayoutOut]
+    next_cursor: str | None
+
+
+class VoucherCodeOut(Schema):
+    code: str
+
+
+class BatchIn(Schema):
+    method: Literal["paypal", "iban", "gift_voucher"]
+
+
+class BatchOut(Schema):
+    id: str
+    method: str
+    count: int
+    total_cents: int
+    export_name: str
+    paid_at: datetime | None
+    created_at: datetime
+    payout_ids: list[str]
+
+
+class FailIn(Schema):
+    reason: str = Field(min_length=1, max_length=300)
+
+
+def payout_account_out(account: PayoutAccount) -> dict[str, Any]:
+    return {
+        "id": str(account.pk),
+        "method": account.method,
+        "paypal_email": account.paypal_email or None,
+        "iban": account.iban or None,
+        "bic": account.bic or None,
+        "holder": account.holder or None,
+        "is_default": account.is_default,
+        "created_at": account.created_at,
+    }
+
+
+def payout_out(payout: Payout, *, history: bool = False) -> dict[str, Any]:
+    return {
+        "id": str(payout.pk),
+        "amount_cents": payout.amount_cents,
+        "method": payout.method,
+        "payout_account_id": str(payout.account_id),
+        "state": payout.state,
+        "failure_reason": payout.failure_reason,
+        "voucher_last4": payout.voucher_last4 or None,
+        "voucher_code_available": bool(payout.voucher_code_once),
+        "created_at": payout.created_at,
+        "history": (
+            [
+                {"from_state": t.from_state, "to_state": t.to_state, "at": t.at, "reason": t.reason}
+                for t in payout.transitions.order_by("pk")
+            ]
+            if history
+            else None
+        ),
+    }
+
+
+def batch_out(batch: PayoutBatch) -> dict[str, Any]:
+    return {
+        "id": str(batch.pk),
+        "method": batch.method,
+        "count": batch.count,
+        "total_cents": batch.total_cents,
+        "export_name": batch.export_name,
+        "paid_at": batch.paid_at,
+        "created_at": batch.created_at,
+        "payout_ids": [str(pk) for pk in batch.payouts.order_by("pk").values_list("pk", flat=True)],
+    }
+
+
+@router.post("/me/payout-accounts", response={201: PayoutAccountOut})
+def payout_account_create(request: HttpRequest, data: PayoutAccountIn) -> tuple[int, dict[str, Any]]:
+    user = current_user(request)
+    require_role(user, "tasker", "expert")
+    account = services.payout_account_create(
+        user=user,
+        method=data.method,
+        paypal_email=data.paypal_email or "",
+        iban=data.iban or "",
+        holder=data.holder or "",
+        make_default=data.is_default,
+    )
+    return 201, payout_account_out(account)
+
+
+@router.get("/me/payout-accounts", response=PayoutAccountPage)
+def payout_account_list(request: HttpRequest, page: Query[PageParams]) -> dict[str, Any]:
+    accounts = PayoutAccount.objects.filter(user=current_user(request))
+    return keyset_page(accounts, limit=page.limit, cursor=page.cursor, serialize=payout_account_out)
+
+
+@router.get("/me/payout-accounts/{account_id}", response=PayoutAccountOut)
+def payout_account_detail(request: HttpRequest, account_id: str) -> dict[str, Any]:
+    return payout_account_out(selectors.payout_account_for(current_user(request), account_id))
+
+
+@router.post("/me/payouts", response={201: PayoutOut})
+def payout_create(request: HttpRequest, data: PayoutIn) -> tuple[int, dict[str, Any]]:
+    user = current_user(request)
+    require_role(user, "tasker", "expert")
+    account = selectors.payout_account_for(user, data.payout_account_id)
+    payout = services.payout_request(user=user, amount_cents=data.amount_cents, account=account)
+    return 201, payout_out(payout, history=True)
+
+
+@router.get("/me/payouts", response=PayoutPage)
+def payout_list(request: HttpRequest, page: Query[PageParams]) -> dict[str, Any]:
+    payouts = selectors.payouts_of(current_user(request))
+    return keyset_page(payouts, limit=page.limit, cursor=page.cursor, serialize=payout_out)
+
+
+@router.get("/me/payouts/{payout_id}", response=PayoutOut)
+def payout_detail(request: HttpRequest, payout_id: str) -> dict[str, Any]:
+    return payout_out(selectors.own_payout(current_user(request), payout_id), history=True)
+
+
+@router.post("/me/payouts/{payout_id}/voucher-code", response=VoucherCodeOut)
+def voucher_code(request: HttpRequest, payout_id: str) -> dict[str, str]:
+    user = current_user(request)
+    payout = selectors.own_payout(user, payout_id)
+    return {"code": services.voucher_code_reveal(payout=payout, user=user)}
+
+
+@staff_router.post("/payout-batches", response={201: BatchOut})
+def batch_create(request: HttpRequest, data: BatchIn) -> tuple[int, dict[str, Any]]:
+    user = current_user(request)
+    require_role(user, "staff")
+    return 201, batch_out(services.payout_batch_create(by=user, method=data.method))
+
+
+@staff_router.get("/payout-batches/{batch_id}", response=BatchOut)
+def batch_detail(request: HttpRequest, batch_id: str) -> dict[str, Any]:
+    return batch_out(selectors.batch_for(current_user(request), batch_id))
+
+
+@staff_router.get("/payout-batches/{batch_id}/export")
+def batch_export(request: HttpRequest, batch_id: str) -> HttpResponse:
+    batch = selectors.batch_for(current_user(request), batch_id)
+    content_type = "application/xml" if batch.export_name.endswith(".xml") else "text/csv"
+    response = HttpResponse(bytes(batch.export), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{batch.export_name or "batch.txt"}"'
+    return response
+
+
+@staff_router.post("/payout-batches/{batch_id}/paid", response=BatchOut)
+def batch_paid(request: HttpRequest, batch_id: str) -> dict[str, Any]:
+    user = current_user(request)
+    batch = selectors.batch_for(user, batch_id)
+    return batch_out(services.payout_batch_mark_paid(batch=batch, by=user))
+
+
+@staff_router.post("/payouts/{payout_id}/fail", response=PayoutOut)
+def payout_fail(request: HttpRequest, payout_id: str, data: FailIn) -> dict[str, Any]:
+    user = current_user(request)
+    require_role(user, "staff")
+    payout = selectors.payout_for(user, payout_id)
+    return payout_out(services.payout_fail(payout=payout, by=user, reason=data.reason), history=True)
