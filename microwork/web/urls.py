@@ -1,3 +1,4 @@
+from django.contrib.auth.views import LogoutView
 from django.urls import path
 
 from . import views
@@ -6,4 +7,39 @@ app_name = "web"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Accounts (AC01)
+    path("connexion/", views.SignInView.as_view(), name="login"),
+    path("deconnexion/", LogoutView.as_view(), name="logout"),
+    path("mot-de-passe/oublie/", views.PasswordReset.as_view(), name="password_reset"),
+    path("mot-de-passe/oublie/envoye/", views.PasswordResetDone.as_view(), name="password_reset_done"),
+    path(
+        "mot-de-passe/nouveau/<uidb64>/<token>/",
+        views.PasswordResetConfirm.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("mot-de-passe/nouveau/termine/", views.PasswordResetComplete.as_view(), name="password_reset_complete"),
+    # Sign up (HM01, HM03)
+    path("inscription/tasker/", views.signup_tasker, name="signup_tasker"),
+    path("inscription/entreprise/", views.signup_company, name="signup_company"),
+    path("inscription/expert/", views.signup_expert, name="signup_expert"),
+    path("telephone/", views.phone_verify, name="phone_verify"),
+    path("telephone/nouveau-code/", views.phone_code_send, name="phone_code_send"),
+    path("telephone/changer/", views.phone_change, name="phone_change"),
+    # Signed in
+    path("tableau-de-bord/", views.dashboard, name="dashboard"),
+    path("tableau-de-bord/recharger/", views.topup, name="topup"),
+    path("tableau-de-bord/documents/", views.document_upload, name="document_upload"),
+    path("documents/<int:document_id>/fichier/", views.document_file, name="document_file"),
+    # Staff (AM13)
+    path("moderation/documents/", views.staff_documents, name="staff_documents"),
+    path(
+        "moderation/documents/<int:document_id>/approuver/",
+        views.staff_document_approve,
+        name="staff_document_approve",
+    ),
+    path(
+        "moderation/documents/<int:document_id>/refuser/",
+        views.staff_document_refuse,
+        name="staff_document_refuse",
+    ),
 ]

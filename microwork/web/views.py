@@ -1,6 +1,350 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+"""Pages. Thin: each view checks the form, calls a service and shows its
+`ApplicationError` as a form error."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import (
+    LoginView,
+    PasswordResetCompleteView,
+    PasswordResetConfirmView,
+    PasswordResetDoneView,
+    PasswordResetView,
+)
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from microwork.accounts import selectors as account_selectors
+from microwork.accounts import services as account_services
+from microwork.accounts.models import REQUIRED_DOCUMENTS, DocumentKind, DocumentState, Role, User, VerificationDocument
+from microwork.core.errors import ApplicationError, Forbidden, NotFound
+from microwork.ledger import selectors as ledger_selectors
+from microwork.ledger import services as ledger_services
+
+from . import forms
+
+RECENT_MOVEMENTS = 10
+
+
+def _user(request: HttpRequest) -> User:
+    """The signed-in user (views using this are behind `login_required`)."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
 
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "web/home.html")
+
+
+# --- Sign in, sign out, password reset (AC01) -----------------------------
+
+
+class SignInView(LoginView):
+    template_name = "web/login.html"
+    authentication_form = forms.EmailLoginForm
+    redirect_authenticated_user = True
+
+
+class PasswordReset(PasswordResetView):
+    template_name = "web/registration/password_reset_form.html"
+    email_template_name = "web/registration/password_reset_email.txt"
+    subject_template_name = "web/registration/password_reset_subject.txt"
+    success_url = reverse_lazy("web:password_reset_done")
+
+
+class PasswordResetDone(PasswordResetDoneView):
+    template_name = "web/registration/password_reset_done.html"
+
+
+class PasswordResetConfirm(PasswordResetConfirmView):
+    template_name = "web/registration/password_reset_confirm.html"
+    success_url = reverse_lazy("web:password_reset_complete")
+
+
+class PasswordResetComplete(PasswordResetCompleteView):
+    template_name = "web/registration/password_reset_complete.html"
+
+
+# --- Sign up (HM01, HM03) -------------------------------------------------
+
+SIGNUP_FORMS: dict[str, type[forms.ServiceErrorMixin]] = {
+    Role.TASKER: forms.TaskerSignupForm,
+    Role.COMPANY: forms.CompanySignupForm,
+    Role.EXPERT: forms.ExpertSignupForm,
+}
+
+
+def _signup(request: HttpRequest, role: str) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("web:dashboard")
+    form_class: Any = SIGNUP_FORMS[role]
+    form = form_class(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = account_services.user_signup(
+                role=role,
+                email=data["email"],
+                password=data["password"],
+                display_name=data["display_name"],
+                accept_terms=data["accept_terms"],
+                phone=data.get("phone", ""),
+                siret=data.get("siret", ""),
+                legal_name=data.get("legal_name", ""),
+            )
+        except ApplicationError as exc:
+            form.add_service_error(exc)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            if user.is_tasker:
+                messages.success(request, _("Welcome! We have sent you a code by SMS."))
+                return redirect("web:phone_verify")
+            messages.success(request, _("Welcome to Microwork!"))
+            return redirect("web:dashboard")
+    return render(request, "web/signup.html", {"form": form, "role": role})
+
+
+def signup_tasker(request: HttpRequest) -> HttpResponse:
+    return _signup(request, Role.TASKER)
+
+
+def signup_company(request: HttpRequest) -> HttpResponse:
+    return _signup(request, Role.COMPANY)
+
+
+def signup_expert(request: HttpRequest) -> HttpResponse:
+    return _signup(request, Role.EXPERT)
+
+
+# --- Phone verification (HM01, HM02) --------------------------------------
+
+
+@login_required
+def phone_verify(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if user.phone_verified:
+        return redirect("web:dashboard")
+    if not user.phone:
+        messages.info(request, _("Your account has no mobile phone number to verify."))
+        return redirect("web:dashboard")
+    form = forms.PhoneCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account_services.phone_verify(user=user, code=form.cleaned_data["code"])
+        except ApplicationError as exc:
+            form.add_service_error(exc, aliases={"phone": "code"})
+        else:
+            messages.success(request, _("Your phone number is verified."))
+            return redirect("web:dashboard")
+    return render(request, "web/phone_verify.html", {"form": form, "change_form": forms.PhoneChangeForm()})
+
+
+@login_required
+@require_POST
+def phone_code_send(request: HttpRequest) -> HttpResponse:
+    """A fresh code; answers htmx with a status line, others with a redirect."""
+    user = _user(request)
+    error = ""
+    try:
+        account_services.phone_code_send(user=user)
+    except ApplicationError as exc:
+        error = exc.detail
+    status = error or _("A new code is on its way.")
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "web/partials/phone_code_status.html", {"status": status, "error": bool(error)})
+    (messages.error if error else messages.success)(request, status)
+    return redirect("web:phone_verify")
+
+
+@login_required
+@require_POST
+def phone_change(request: HttpRequest) -> HttpResponse:
+    """Correct a mistyped number before it is verified, and send a code to it."""
+    user = _user(request)
+    change_form = forms.PhoneChangeForm(request.POST)
+    if change_form.is_valid():
+        try:
+            account_services.phone_change(user=user, phone=change_form.cleaned_data["phone"])
+            account_services.phone_code_send(user=user)
+        except ApplicationError as exc:
+            change_form.add_service_error(exc)
+        else:
+            messages.success(request, _("Number changed. A code is on its way."))
+            return redirect("web:phone_verify")
+    return render(request, "web/phone_verify.html", {"form": forms.PhoneCodeForm(), "change_form": change_form})
+
+
+# --- Dashboard ------------------------------------------------------------
+
+
+def _documents_overview(user: User) -> list[dict[str, Any]]:
+    documents = [
+        {"document": document, "state": account_selectors.document_state(document)}
+        for document in user.documents.order_by("-created_at", "-pk")
+    ]
+    return documents
+
+
+def _required_status(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """For each required kind, the best state among the expert's documents."""
+    rank = {DocumentState.APPROVED: 0, DocumentState.PENDING: 1, DocumentState.EXPIRED: 2, DocumentState.REFUSED: 3}
+    status = []
+    for kind in REQUIRED_DOCUMENTS:
+        states = [item["state"] for item in documents if item["document"].kind == kind]
+        best = min(states, key=lambda state: rank[state]) if states else None
+        status.append({"kind": DocumentKind(kind).label, "state": best})
+    return status
+
+
+def _dashboard(request: HttpRequest, **forms_in_use: Any) -> HttpResponse:
+    user = _user(request)
+    context: dict[str, Any] = {
+        "balance": ledger_selectors.wallet_balance(user),
+        "postings": list(ledger_selectors.wallet_postings(user)[:RECENT_MOVEMENTS]),
+    }
+    if user.is_company:
+        context["topup_form"] = forms_in_use.get("topup_form") or forms.TopupForm()
+    if user.is_expert:
+        documents = _documents_overview(user)
+        context["documents"] = documents
+        context["required_documents"] = _required_status(documents)
+        context["expert_verified"] = account_selectors.expert_is_verified(user)
+        context["document_form"] = forms_in_use.get("document_form") or forms.DocumentUploadForm()
+    status = 400 if forms_in_use else 200
+    return render(request, "web/dashboard.html", context, status=status)
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return _dashboard(request)
+
+
+@login_required
+@require_POST
+def topup(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = forms.TopupForm(request.POST)
+    if form.is_valid():
+        try:
+            done = ledger_services.topup_create(user=user, amount_cents=form.amount_cents())
+        except ApplicationError as exc:
+            form.add_service_error(exc, aliases={"amount_cents": "amount"})
+        else:
+            if done.state == "succeeded":
+                messages.success(request, _("Your balance has been credited."))
+            else:
+                messages.error(request, _("The payment did not go through; nothing was charged."))
+            return redirect("web:dashboard")
+    return _dashboard(request, topup_form=form)
+
+
+@login_required
+@require_POST
+def document_upload(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = forms.DocumentUploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            account_services.document_upload(
+                user=user,
+                kind=form.cleaned_data["kind"],
+                upload=form.cleaned_data["file"],
+                valid_until=form.cleaned_data["valid_until"],
+            )
+        except Forbidden:
+            # Only experts see this form; anyone else posting here gets a plain refusal.
+            raise PermissionDenied from None
+        except ApplicationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("Document received. Our team will check it shortly."))
+            return redirect("web:dashboard")
+    return _dashboard(request, document_form=form)
+
+
+@login_required
+def document_file(request: HttpRequest, document_id: int) -> FileResponse:
+    """The uploaded file, for its owner and staff only."""
+    try:
+        document = account_selectors.document_for(_user(request), document_id)
+    except NotFound:
+        raise Http404 from None
+    return FileResponse(document.file.open("rb"), content_type=document.content_type)
+
+
+# --- Staff: expert documents (AM13) ---------------------------------------
+
+
+def _staff(request: HttpRequest) -> User:
+    user = _user(request)
+    if not user.is_staff_member:
+        raise PermissionDenied
+    return user
+
+
+def _pending_document(request: HttpRequest, document_id: int) -> VerificationDocument:
+    try:
+        return account_selectors.document_for(_staff(request), document_id)
+    except NotFound:
+        raise Http404 from None
+
+
+@login_required
+def staff_documents(request: HttpRequest) -> HttpResponse:
+    _staff(request)
+    documents = VerificationDocument.objects.filter(state=DocumentState.PENDING).select_related("user")
+    rows = [{"document": document} for document in documents.order_by("created_at", "pk")]
+    return render(request, "web/staff_documents.html", {"rows": rows})
+
+
+def _review_answer(request: HttpRequest, row: dict[str, Any], *, ok_message: str) -> HttpResponse:
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "web/partials/document_review_row.html", {"row": row})
+    if row.get("error"):
+        messages.error(request, row["error"])
+    else:
+        messages.success(request, ok_message)
+    return redirect("web:staff_documents")
+
+
+@login_required
+@require_POST
+def staff_document_approve(request: HttpRequest, document_id: int) -> HttpResponse:
+    document = _pending_document(request, document_id)
+    form = forms.DocumentApproveForm(request.POST)
+    row: dict[str, Any] = {"document": document, "approve_form": form}
+    if form.is_valid():
+        try:
+            row["document"] = account_services.document_approve(
+                document=document, by=_user(request), valid_until=form.cleaned_data["valid_until"]
+            )
+        except ApplicationError as exc:
+            row["error"] = exc.detail
+    else:
+        row["error"] = " ".join(str(error) for errors in form.errors.values() for error in errors)
+    return _review_answer(request, row, ok_message=_("Document approved."))
+
+
+@login_required
+@require_POST
+def staff_document_refuse(request: HttpRequest, document_id: int) -> HttpResponse:
+    document = _pending_document(request, document_id)
+    form = forms.DocumentRefuseForm(request.POST)
+    row: dict[str, Any] = {"document": document, "refuse_form": form}
+    if form.is_valid():
+        try:
+            row["document"] = account_services.document_refuse(
+                document=document, by=_user(request), reason=form.cleaned_data["reason"]
+            )
+        except ApplicationError as exc:
+            row["error"] = exc.detail
+    else:
+        row["error"] = _("Give the expert a reason.")
+    return _review_answer(request, row, ok_message=_("Document refused."))

@@ -1,0 +1,167 @@
+"""Page forms: they check the shape of the input; the rules live in services."""
+
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from microwork.accounts.models import DocumentKind
+from microwork.core.errors import ApplicationError
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
+class ServiceErrorMixin:
+    """Shows an `ApplicationError` from a service on the field it names."""
+
+    def add_service_error(self, exc: ApplicationError, *, aliases: dict[str, str] | None = None) -> None:
+        field = (aliases or {}).get(exc.field or "", exc.field)
+        form: Any = self
+        form.add_error(field if field in form.fields else None, exc.detail)
+
+
+class EmailLoginForm(AuthenticationForm):
+    """Signs in with the email address, whatever its case."""
+
+    username = forms.EmailField(
+        label=_("Email address"),
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+
+    def clean_username(self) -> str:
+        return str(self.cleaned_data["username"]).strip().lower()
+
+
+def _email_field() -> forms.EmailField:
+    return forms.EmailField(
+        label=_("Email address"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+
+
+def _password_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Password"),
+        max_length=128,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 8 characters, not a common password."),
+    )
+
+
+def _display_name_field(label: "StrOrPromise | None" = None) -> forms.CharField:
+    return forms.CharField(
+        label=label or _("Display name"), max_length=120, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+
+
+def _siret_field(*, required: bool) -> forms.CharField:
+    return forms.CharField(
+        label=_("SIRET number"),
+        max_length=32,
+        required=required,
+        help_text=_("14 digits, as on your Kbis extract or INSEE notice."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+
+def _terms_field(label: "StrOrPromise") -> forms.BooleanField:
+    # Not required here: the service refuses the signup with its own message,
+    # and the browser asks for the box through the `required` attribute.
+    return forms.BooleanField(label=label, required=False, widget=forms.CheckboxInput(attrs={"required": True}))
+
+
+class TaskerSignupForm(ServiceErrorMixin, forms.Form):
+    display_name = _display_name_field(_("First name or nickname"))
+    email = _email_field()
+    password = _password_field()
+    phone = forms.CharField(
+        label=_("Mobile phone number"),
+        max_length=32,
+        help_text=_("We send a code by SMS to check it. One account per person."),
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+    )
+    accept_terms = _terms_field(_("I accept the terms of use"))
+
+
+class CompanySignupForm(ServiceErrorMixin, forms.Form):
+    display_name = _display_name_field(_("Company name shown on the platform"))
+    legal_name = forms.CharField(label=_("Legal name"), max_length=200)
+    siret = _siret_field(required=True)
+    email = _email_field()
+    password = _password_field()
+    accept_terms = _terms_field(_("I accept the terms of sale"))
+
+
+class ExpertSignupForm(ServiceErrorMixin, forms.Form):
+    display_name = _display_name_field()
+    legal_name = forms.CharField(label=_("Legal name"), max_length=200, required=False)
+    siret = _siret_field(required=False)
+    email = _email_field()
+    password = _password_field()
+    accept_terms = _terms_field(_("I accept the terms of sale"))
+
+
+class PhoneCodeForm(ServiceErrorMixin, forms.Form):
+    code = forms.CharField(
+        label=_("Code received by SMS"),
+        max_length=6,
+        min_length=6,
+        widget=forms.TextInput(
+            attrs={
+                "inputmode": "numeric",
+                "autocomplete": "one-time-code",
+                "pattern": "[0-9]{6}",
+                "autofocus": True,
+            }
+        ),
+    )
+
+
+class PhoneChangeForm(ServiceErrorMixin, forms.Form):
+    phone = forms.CharField(
+        label=_("Mobile phone number"),
+        max_length=32,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+    )
+
+
+class TopupForm(ServiceErrorMixin, forms.Form):
+    amount = forms.DecimalField(
+        label=_("Amount in euros"),
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        # Text, not number: a French keyboard writes "12,50", which a number input refuses.
+        localize=True,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": "50,00"}),
+    )
+
+    def amount_cents(self) -> int:
+        return int(self.cleaned_data["amount"] * 100)
+
+
+class DocumentUploadForm(ServiceErrorMixin, forms.Form):
+    kind = forms.ChoiceField(label=_("Document"), choices=DocumentKind.choices)
+    file = forms.FileField(
+        label=_("File (PDF, JPEG or PNG, 10 MB at most)"),
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
+    )
+    valid_until = forms.DateField(
+        label=_("Valid until (if the document states it)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
+class DocumentApproveForm(ServiceErrorMixin, forms.Form):
+    valid_until = forms.DateField(
+        label=_("Valid until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
+class DocumentRefuseForm(ServiceErrorMixin, forms.Form):
+    reason = forms.CharField(label=_("Reason given to the expert"), max_length=500)

@@ -1,0 +1,44 @@
+import phonenumbers
+from django import template
+from django.utils.translation import gettext_lazy as _
+
+from microwork.core.money import format_eur
+
+register = template.Library()
+
+#: Page labels for the ledger's entry kinds; an unknown kind shows its memo.
+ENTRY_LABELS = {
+    "topup": _("Top-up"),
+    "payout": _("Withdrawal"),
+    "mission_reserve": _("Mission budget reserved"),
+    "mission_refund": _("Mission budget refunded"),
+    "claim_reward": _("Mission reward"),
+    "order_payment": _("Order paid"),
+    "order_refund": _("Order refunded"),
+    "order_settlement": _("Order earnings"),
+}
+
+
+@register.filter
+def eur(amount_cents: int | None) -> str:
+    """Integer cents as euros, French style: 1 234,50 €."""
+    return format_eur(int(amount_cents or 0))
+
+
+@register.filter
+def entry_label(entry: object) -> str:
+    kind = str(getattr(entry, "kind", ""))
+    label = ENTRY_LABELS.get(kind)
+    if label is not None:
+        return str(label)
+    return str(getattr(entry, "memo", "") or kind)
+
+
+@register.filter
+def phone(e164: str) -> str:
+    """A stored E.164 number written for people: +33 6 12 34 56 78."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
