@@ -9,13 +9,14 @@ register = template.Library()
 #: Page labels for the ledger's entry kinds; an unknown kind shows its memo.
 ENTRY_LABELS = {
     "topup": _("Top-up"),
-    "payout": _("Withdrawal"),
     "mission_reserve": _("Mission budget reserved"),
+    "mission_unreserve": _("Mission budget released"),
     "mission_refund": _("Mission budget refunded"),
-    "claim_reward": _("Mission reward"),
-    "order_payment": _("Order paid"),
-    "order_refund": _("Order refunded"),
-    "order_settlement": _("Order earnings"),
+    "claim_approve": _("Mission reward"),
+    "claim_settle": _("Dispute settlement"),
+    "payout_request": _("Withdrawal"),
+    "payout_paid": _("Withdrawal paid"),
+    "payout_failed": _("Withdrawal failed, money returned"),
 }
 
 
