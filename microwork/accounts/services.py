@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -110,6 +111,10 @@ def user_signup(
     if not accept_terms:
         raise TermsNotAccepted(_("You must accept the terms to sign up."), field="accept_terms")
     email = User.objects.normalize_email(email.strip()).lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise InvalidInput(_("Enter a valid email address."), field="email") from None
     display_name = display_name.strip()
     if not display_name:
         raise InvalidInput(_("A display name is required."), field="display_name")

@@ -12,12 +12,13 @@ import hashlib
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from .models import IdempotencyRecord
-from .problems import problem_response
+from .problems import problem_response, request_too_big_response
 
 REPLAY_WINDOW = timedelta(hours=24)
 API_PREFIX = "/api/"
@@ -50,7 +51,11 @@ class IdempotencyMiddleware:
                 title="The input is not valid.",
                 errors=[{"field": "Idempotency-Key", "message": "At most 255 characters."}],
             )
-        fingerprint = hashlib.sha256(request.path.encode() + b"\n" + request.body).hexdigest()
+        try:
+            body = request.body
+        except RequestDataTooBig:
+            return request_too_big_response()
+        fingerprint = hashlib.sha256(request.path.encode() + b"\n" + body).hexdigest()
         scope = _scope(request)
         now = timezone.now()
         try:
@@ -81,6 +86,7 @@ class IdempotencyMiddleware:
                 status=422,
                 code="idempotency_key_reused",
                 title="This Idempotency-Key was used with another request.",
+                errors=[{"field": "Idempotency-Key", "message": "This key was used with another request."}],
             )
         if record.status_code is None:
             return problem_response(

@@ -18,3 +18,15 @@ def problem_response(*, status: int, code: str, title: str, detail: str = "", **
         **extra,
     }
     return HttpResponse(json.dumps(body), status=status, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def request_too_big_response() -> HttpResponse:
+    """A body over DATA_UPLOAD_MAX_MEMORY_SIZE: a refusal of the input, not a server error."""
+    message = "The request body is too large."
+    return problem_response(
+        status=422,
+        code="invalid",
+        title="The input is not valid.",
+        detail=message,
+        errors=[{"field": "body", "message": message}],
+    )
