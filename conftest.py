@@ -45,6 +45,21 @@ def _allow_ledger_flush_on_sqlite(request: pytest.FixtureRequest) -> Iterator[No
         cursor.execute("DELETE FROM ledger_purge_allowed")
 
 
+@pytest.fixture(autouse=True)
+def _live_server_helper(request: pytest.FixtureRequest, _allow_ledger_flush_on_sqlite: None) -> Iterator[None]:
+    """pytest-django's own helper, set up after the ledger-flush permission
+    above, so the live server's database is emptied before the permission is
+    withdrawn, also when the test wrote ledger rows."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    live_server = request.getfixturevalue("live_server")
+    live_server._live_server_modified_settings.enable()
+    yield
+    live_server._live_server_modified_settings.disable()
+
+
 # --- Personas -------------------------------------------------------------
 
 

@@ -17,19 +17,6 @@ pytestmark = [pytest.mark.browser]
 SCREENSHOTS = "/tmp"
 
 
-@pytest.fixture(autouse=True)
-def _live_server_helper(request, _allow_ledger_flush_on_sqlite):
-    """pytest-django's own helper, set up after conftest's ledger-flush
-    permission: the server's database is then emptied (teardown of
-    `transactional_db`) before the permission is withdrawn, also when the
-    test wrote ledger rows."""
-    request.getfixturevalue("transactional_db")
-    live_server = request.getfixturevalue("live_server")
-    live_server._live_server_modified_settings.enable()
-    yield
-    live_server._live_server_modified_settings.disable()
-
-
 def test_hm01_tasker_signs_up_verifies_phone_and_lands_on_dashboard(page: Page, live_server) -> None:
     # given a visitor on the home page, on a phone, in French
     page.goto(live_server.url)
