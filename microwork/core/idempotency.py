@@ -36,6 +36,26 @@ def _scope(request: HttpRequest) -> str:
     return f"user:{user.pk}" if user is not None else "anonymous"
 
 
+def _fingerprint(request: HttpRequest, body: bytes) -> str:
+    """What makes two requests the same: the path and the content. A form
+    upload is compared field by field and file by file, not byte by byte: a
+    client retrying it picks a new multipart boundary."""
+    digest = hashlib.sha256(request.path.encode() + b"\n")
+    if request.content_type == "multipart/form-data":
+        for name, values in sorted(request.POST.lists()):
+            digest.update(f"field:{name}={values!r}\n".encode())
+        for name, files in sorted(request.FILES.lists()):
+            for upload in files:
+                content = hashlib.sha256()
+                for chunk in upload.chunks():
+                    content.update(chunk)
+                upload.seek(0)
+                digest.update(f"file:{name}:{upload.name}:{content.hexdigest()}\n".encode())
+    else:
+        digest.update(body)
+    return digest.hexdigest()
+
+
 class IdempotencyMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -55,7 +75,7 @@ class IdempotencyMiddleware:
             body = request.body
         except RequestDataTooBig:
             return request_too_big_response()
-        fingerprint = hashlib.sha256(request.path.encode() + b"\n" + body).hexdigest()
+        fingerprint = _fingerprint(request, body)
         scope = _scope(request)
         now = timezone.now()
         try:

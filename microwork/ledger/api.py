@@ -4,6 +4,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
+from pydantic import StrictInt
 
 from microwork.api.auth import current_user
 from microwork.api.pagination import PageParams, keyset_page
@@ -38,7 +39,7 @@ class LedgerPage(Schema):
 
 
 class TopupIn(Schema):
-    amount_cents: int = Field(ge=1, le=settings.TOPUP_MAX_CENTS)
+    amount_cents: StrictInt = Field(ge=1, le=settings.TOPUP_MAX_CENTS)
 
 
 class TopupOut(Schema):

@@ -7,6 +7,7 @@ from django.http import HttpRequest
 from django.utils.dateparse import parse_datetime
 from ninja import Field, File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
+from pydantic import StrictInt
 
 from microwork.api.auth import current_user, require_role
 from microwork.api.pagination import PageParams, keyset_page, keyset_page_ascending
@@ -54,7 +55,7 @@ class MissionIn(Schema):
     category: CategorySlug
     instructions: str = Field(max_length=20_000)
     estimated_minutes: int = Field(ge=1, le=services.MAX_MINUTES)
-    reward_cents: int = Field(ge=1, le=10**9)
+    reward_cents: StrictInt = Field(ge=1, le=10**9)
     places: int = Field(ge=1, le=services.MAX_PLACES)
     location: LocationIn | None = None
     ends_at: datetime | None = None
@@ -186,7 +187,7 @@ class RejectIn(Schema):
 
 
 class SettleIn(Schema):
-    tasker_paid_cents: int = Field(ge=0, le=10**9)
+    tasker_paid_cents: StrictInt = Field(ge=0, le=10**9)
 
 
 def mission_out(mission: Mission) -> dict[str, Any]:

@@ -3,6 +3,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
+from pydantic import StrictInt
 
 from microwork.api.auth import current_user, require_role
 from microwork.api.pagination import PageParams, keyset_page
@@ -39,7 +40,7 @@ class PayoutAccountPage(Schema):
 
 
 class PayoutIn(Schema):
-    amount_cents: int = Field(ge=1, le=10**9)
+    amount_cents: StrictInt = Field(ge=1, le=10**9)
     payout_account_id: str = Field(max_length=20)
 
 
