@@ -105,7 +105,15 @@ def entry_post(
             return existing
         for pk, delta in totals.items():
             account = locked[pk]
-            if account.balance_cents + delta < 0 and account.kind not in WORLD_KINDS and pk not in may_overdraw:
+            # Only a debit is refused: a credit to a wallet in debt (a company
+            # after a settlement, SPEC HM15) must go through, or it could never
+            # top up.
+            if (
+                delta < 0
+                and account.balance_cents + delta < 0
+                and account.kind not in WORLD_KINDS
+                and pk not in may_overdraw
+            ):
                 raise InsufficientFunds(
                     _("Balance %(balance)s cents, %(needed)s cents needed.")
                     % {"balance": account.balance_cents, "needed": -delta}
@@ -156,8 +164,11 @@ def transfer(
     )
 
 
-def topup_create(*, user: "User", amount_cents: int) -> Topup:
-    """Credit a wallet with money paid in through the payment gateway."""
+def topup_create(*, user: "User", amount_cents: int, request_key: str = "") -> Topup:
+    """Credit a wallet with money paid in through the payment gateway.
+
+    With a `request_key` (a page form's one-time token), the same request
+    twice charges once and returns the first top-up."""
     if user.is_staff_member:
         raise Forbidden(_("Staff accounts do not hold a balance."))
     if amount_cents <= 0:
@@ -165,8 +176,18 @@ def topup_create(*, user: "User", amount_cents: int) -> Topup:
     if amount_cents > settings.TOPUP_MAX_CENTS:
         raise InvalidInput(_("The amount is above the top-up limit."), field="amount_cents")
     gateway = get_gateway()
-    with transaction.atomic():
-        topup = Topup.objects.create(user=user, amount_cents=amount_cents, gateway=gateway.name)
+    request_key = request_key[:64]
+    if request_key:
+        earlier = Topup.objects.filter(user=user, request_key=request_key).first()
+        if earlier is not None:
+            return earlier
+    try:
+        with transaction.atomic():
+            topup = Topup.objects.create(
+                user=user, amount_cents=amount_cents, gateway=gateway.name, request_key=request_key
+            )
+    except IntegrityError:
+        return Topup.objects.get(user=user, request_key=request_key)
     result = gateway.charge(amount_cents=amount_cents, reference=f"topup:{topup.pk}")
     return topup_settle(topup=topup, succeeded=result.succeeded, provider_ref=result.provider_ref, reason=result.reason)
 

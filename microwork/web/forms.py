@@ -1,5 +1,6 @@
 """Page forms: they check the shape of the input; the rules live in services."""
 
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -137,6 +138,14 @@ class TopupForm(ServiceErrorMixin, forms.Form):
         localize=True,
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": "50,00"}),
     )
+
+    # A fresh token per rendered form: posting the same form twice charges once.
+    request_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("request_key", uuid.uuid4().hex)
 
     def amount_cents(self) -> int:
         return int(self.cleaned_data["amount"] * 100)

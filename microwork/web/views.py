@@ -233,7 +233,9 @@ def topup(request: HttpRequest) -> HttpResponse:
     form = forms.TopupForm(request.POST)
     if form.is_valid():
         try:
-            done = ledger_services.topup_create(user=user, amount_cents=form.amount_cents())
+            done = ledger_services.topup_create(
+                user=user, amount_cents=form.amount_cents(), request_key=form.cleaned_data["request_key"]
+            )
         except ApplicationError as exc:
             form.add_service_error(exc, aliases={"amount_cents": "amount"})
         else:
