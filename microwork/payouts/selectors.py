@@ -1,9 +1,18 @@
-from django.db.models import QuerySet
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
 
 from microwork.accounts.models import User
 from microwork.core.errors import NotFound
+from microwork.ledger import selectors as ledger_selectors
+from microwork.ledger.models import AccountKind, Posting
+from microwork.missions.models import Claim, ClaimState, Mission
+from microwork.missions.services import place_price
 
-from .models import Payout, PayoutAccount, PayoutBatch
+from .models import Method, Payout, PayoutAccount, PayoutBatch, PayoutState
 
 
 def _pk(raw: object) -> int:
@@ -49,3 +58,238 @@ def batch_for(user: User, batch_id: object) -> PayoutBatch:
         return PayoutBatch.objects.get(pk=_pk(batch_id))
     except PayoutBatch.DoesNotExist:
         raise NotFound() from None
+
+
+# --- Reads for the pages ----------------------------------------------------
+
+HISTORY_PAGE = 20
+CHARGES_PAGE = 20
+BATCHES_PAGE = 20
+CHART_WEEKS = 12
+EARNING_KINDS = ("claim_approve", "claim_settle")
+IN_FLIGHT = (PayoutState.REQUESTED, PayoutState.PROCESSING)
+
+
+def payout_accounts_of(user: User) -> QuerySet[PayoutAccount]:
+    return PayoutAccount.objects.filter(user=user).order_by("-is_default", "pk")
+
+
+def in_flight_cents(user: User) -> int:
+    """Money asked for and not yet paid out: left the wallet, not yet the platform."""
+    total = Payout.objects.filter(user=user, state__in=IN_FLIGHT).aggregate(total=Sum("amount_cents"))["total"]
+    return int(total or 0)
+
+
+@dataclass
+class HistoryLine:
+    posting: Posting
+    mission_title: str = ""
+    payout: Payout | None = None
+
+
+@dataclass
+class HistoryPage:
+    lines: list[HistoryLine]
+    next_cursor: str | None
+
+
+def _history_cursor(raw: str | None) -> tuple[int, int] | None:
+    """A cursor "entry-posting" from the page's URL; a broken one starts over."""
+    if not raw:
+        return None
+    entry, _sep, posting = raw.partition("-")
+    if not (entry.isdigit() and posting.isdigit()) or len(entry) > 18 or len(posting) > 18:
+        return None
+    return int(entry), int(posting)
+
+
+def wallet_history(user: User, *, cursor: str | None = None, limit: int = HISTORY_PAGE) -> HistoryPage:
+    """One page of the wallet's postings, newest first, each with its mission
+    or payout: a query for the postings, then at most one per kind of reference."""
+    postings = ledger_selectors.wallet_postings(user)
+    after = _history_cursor(cursor)
+    if after is not None:
+        entry_id, posting_id = after
+        postings = postings.filter(Q(entry_id__lt=entry_id) | Q(entry_id=entry_id, id__lt=posting_id))
+    rows = list(postings[: limit + 1])
+    page, more = rows[:limit], len(rows) > limit
+    claim_ids: set[int] = set()
+    mission_ids: set[int] = set()
+    payout_ids: set[int] = set()
+    for posting in page:
+        kind, _sep, ref_id = posting.entry.ref.partition(":")
+        if ref_id.isdigit():
+            {"claim": claim_ids, "mission": mission_ids, "payout": payout_ids}.get(kind, set()).add(int(ref_id))
+    claim_titles: dict[int, str] = {}
+    if claim_ids:
+        claim_titles = dict(Claim.objects.filter(pk__in=claim_ids).values_list("pk", "mission__title"))
+    mission_titles: dict[int, str] = {}
+    if mission_ids:
+        mission_titles = dict(Mission.objects.filter(pk__in=mission_ids).values_list("pk", "title"))
+    payouts = Payout.objects.filter(pk__in=payout_ids, user=user).in_bulk() if payout_ids else {}
+    lines = []
+    for posting in page:
+        kind, _sep, ref_id = posting.entry.ref.partition(":")
+        number = int(ref_id) if ref_id.isdigit() else 0
+        title = {"claim": claim_titles, "mission": mission_titles}.get(kind, {}).get(number, "")
+        lines.append(
+            HistoryLine(posting=posting, mission_title=title, payout=payouts.get(number) if kind == "payout" else None)
+        )
+    next_cursor = f"{page[-1].entry_id}-{page[-1].pk}" if more else None
+    return HistoryPage(lines=lines, next_cursor=next_cursor)
+
+
+@dataclass
+class WeekBar:
+    monday: date
+    cents: int
+
+
+def weekly_earnings(user: User, *, weeks: int = CHART_WEEKS, today: date | None = None) -> list[WeekBar]:
+    """What the user earned per ISO week (rewards and settlements), the last
+    `weeks` weeks, oldest first: one query, summed here in the user's time zone."""
+    today = today or timezone.localdate()
+    this_monday = today - timedelta(days=today.weekday())
+    first_monday = this_monday - timedelta(weeks=weeks - 1)
+    since = timezone.make_aware(datetime.combine(first_monday, time.min))
+    credits = ledger_selectors.wallet_postings(user).filter(
+        entry__kind__in=EARNING_KINDS, amount_cents__gt=0, entry__created_at__gte=since
+    )
+    totals: dict[date, int] = {first_monday + timedelta(weeks=n): 0 for n in range(weeks)}
+    for created_at, cents in credits.values_list("entry__created_at", "amount_cents"):
+        day = timezone.localtime(created_at).date()
+        monday = day - timedelta(days=day.weekday())
+        if monday in totals:
+            totals[monday] += cents
+    return [WeekBar(monday=monday, cents=cents) for monday, cents in sorted(totals.items())]
+
+
+@dataclass
+class MissionCharges:
+    """What one mission cost the company: reserved, given back, and paid out
+    split into rewards, fees and VAT (HM10, HM15, HM15b)."""
+
+    mission: Any
+    reserved_cents: int = 0
+    refunded_cents: int = 0
+    approved: int = 0
+    settled: int = 0
+    rewards_cents: int = 0
+    fees_cents: int = 0
+    vat_cents: int = 0
+    settled_from_wallet_cents: int = 0
+
+    @property
+    def charged_cents(self) -> int:
+        return self.rewards_cents + self.fees_cents + self.vat_cents
+
+    @property
+    def held_cents(self) -> int:
+        """Still in escrow for places not yet paid or given back."""
+        return self.reserved_cents - self.refunded_cents - (self.charged_cents - self.settled_from_wallet_cents)
+
+
+@dataclass
+class ChargesPage:
+    rows: list[MissionCharges]
+    next_cursor: int | None
+
+
+def company_charges(company: User, *, before: int | None = None, limit: int = CHARGES_PAGE) -> ChargesPage:
+    """The company's missions, newest first, with their charges: one query for
+    the page's missions, one aggregate over the ledger, one over settled claims."""
+    missions_qs = Mission.objects.filter(company=company).only(
+        "pk", "title", "state", "reward_cents", "fee_cents", "vat_cents", "places", "places_approved", "created_at"
+    )
+    if before is not None:
+        missions_qs = missions_qs.filter(pk__lt=before)
+    missions = list(missions_qs.order_by("-pk")[: limit + 1])
+    page, more = missions[:limit], len(missions) > limit
+    rows = {
+        mission.pk: MissionCharges(
+            mission=mission,
+            approved=mission.places_approved,
+            rewards_cents=mission.places_approved * mission.reward_cents,
+            fees_cents=mission.places_approved * mission.fee_cents,
+            vat_cents=mission.places_approved * mission.vat_cents,
+        )
+        for mission in page
+    }
+    if rows:
+        refs = {f"mission:{pk}": pk for pk in rows}
+        sums = (
+            Posting.objects.filter(account__owner=company, account__kind=AccountKind.WALLET, entry__ref__in=list(refs))
+            .values_list("entry__ref", "entry__kind")
+            .annotate(total=Sum("amount_cents"))
+        )
+        for ref, kind, total in sums:
+            row = rows[refs[ref]]
+            if kind in ("mission_reserve", "mission_unreserve"):
+                # A reservation sent back for changes is given back whole: the net is what stays reserved.
+                row.reserved_cents -= int(total)
+            elif kind == "mission_refund":
+                row.refunded_cents += int(total)
+        settled = Claim.objects.filter(mission_id__in=list(rows), state=ClaimState.SETTLED, settled_cents__gt=0)
+        for mission_id, settled_cents in settled.values_list("mission_id", "settled_cents"):
+            paid = int(settled_cents or 0)
+            fee, vat = place_price(paid)
+            row = rows[mission_id]
+            row.settled += 1
+            row.rewards_cents += paid
+            row.fees_cents += fee
+            row.vat_cents += vat
+            row.settled_from_wallet_cents += paid + fee + vat
+    return ChargesPage(rows=list(rows.values()), next_cursor=page[-1].pk if more else None)
+
+
+def payout_queue() -> list[dict[str, Any]]:
+    """For staff: the requested payouts waiting, per method (count and total)."""
+    waiting = {
+        row["method"]: row
+        for row in Payout.objects.filter(state=PayoutState.REQUESTED)
+        .values("method")
+        .annotate(count=Count("pk"), total_cents=Sum("amount_cents"))
+        .order_by("method")
+    }
+    return [
+        {
+            "method": method,
+            "label": label,
+            "count": waiting.get(method, {}).get("count", 0),
+            "total_cents": int(waiting.get(method, {}).get("total_cents") or 0),
+        }
+        for method, label in Method.choices
+    ]
+
+
+def payouts_waiting(*, limit: int = 100) -> list[Payout]:
+    return list(
+        Payout.objects.filter(state=PayoutState.REQUESTED).select_related("user", "account").order_by("pk")[:limit]
+    )
+
+
+@dataclass
+class BatchRow:
+    batch: PayoutBatch
+    lines: list[Payout] = field(default_factory=list)
+
+
+@dataclass
+class BatchesPage:
+    rows: list[BatchRow]
+    next_cursor: int | None = None
+
+
+def batches_page(*, before: int | None = None, limit: int = BATCHES_PAGE) -> BatchesPage:
+    """The batches, newest first, with their lines: two queries a page."""
+    batches_qs = PayoutBatch.objects.select_related("created_by").defer("export")
+    if before is not None:
+        batches_qs = batches_qs.filter(pk__lt=before)
+    batches = list(batches_qs.order_by("-pk")[: limit + 1])
+    page, more = batches[:limit], len(batches) > limit
+    rows = {batch.pk: BatchRow(batch=batch) for batch in page}
+    if rows:
+        lines = Payout.objects.filter(batch_id__in=list(rows)).select_related("user", "account").order_by("pk")
+        for payout in lines:
+            rows[payout.batch_id].lines.append(payout)  # type: ignore[index]
+    return BatchesPage(rows=list(rows.values()), next_cursor=page[-1].pk if more else None)

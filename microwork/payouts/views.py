@@ -1,7 +1,427 @@
+"""Payout pages (SPEC HM16, AM15, MW03, HM10). Thin: each view checks its
+form, calls a service and shows its `ApplicationError` as a form error."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from microwork.accounts.models import User
+from microwork.core.errors import ApplicationError, NotFound
+from microwork.core.models import IdempotencyRecord
+from microwork.core.money import format_eur
+from microwork.ledger import selectors as ledger_selectors
+from microwork.ledger import services as ledger_services
+from microwork.ledger.models import Topup
+from microwork.web.forms import TopupForm
+
+from . import forms, selectors, services
+from .models import Payout, PayoutState, PayoutTransition
+
+PAYOUTS_SHOWN = 20
+TOPUPS_SHOWN = 10
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _payee(request: HttpRequest) -> User:
+    user = _user(request)
+    if not (user.is_tasker or user.is_expert):
+        raise PermissionDenied
+    return user
+
+
+def _company(request: HttpRequest) -> User:
+    user = _user(request)
+    if not user.is_company:
+        raise PermissionDenied
+    return user
+
+
+def _staff(request: HttpRequest) -> User:
+    user = _user(request)
+    if not user.is_staff_member:
+        raise PermissionDenied
+    return user
+
+
+def _int_param(request: HttpRequest, name: str) -> int | None:
+    raw = request.GET.get(name, "")
+    return int(raw) if raw.isdigit() and len(raw) <= 18 else None
+
+
+# --- The earnings chart -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    label: str
+    value: str
+    title: str
+    text_x: float
+    value_y: float
+
+
+CHART_WIDTH = 360
+CHART_HEIGHT = 180
+CHART_TOP = 22  # room for the value above the tallest bar
+CHART_BOTTOM = 24  # room for the week labels
+
+
+def _short_eur(cents: int) -> str:
+    """A bar's caption: whole euros, rounded half-up; the exact amount is in its title."""
+    euros = (cents + 50) // 100
+    if euros >= 1000:
+        return f"{euros / 1000:.1f}".replace(".", ",") + " k€"
+    return f"{euros} €"
+
+
+def earnings_chart(weeks: list[selectors.WeekBar]) -> dict[str, Any]:
+    """The bars of an inline SVG chart, computed here: no script, and it
+    scales to the phone's width through its viewBox."""
+    slot = CHART_WIDTH / max(len(weeks), 1)
+    width = slot * 0.66
+    plot = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM
+    top = max((week.cents for week in weeks), default=0)
+    bars = []
+    for index, week in enumerate(weeks):
+        height = round(plot * week.cents / top, 1) if top else 0.0
+        if week.cents and height < 2:
+            height = 2.0  # a small amount stays visible
+        x = round(index * slot + (slot - width) / 2, 1)
+        bars.append(
+            Bar(
+                x=x,
+                y=round(CHART_TOP + plot - height, 1),
+                width=round(width, 1),
+                height=height,
+                label=week.monday.strftime("%d/%m"),
+                value=_short_eur(week.cents) if week.cents else "",
+                title=_("Week of %(day)s: %(amount)s")
+                % {"day": week.monday.strftime("%d/%m/%Y"), "amount": format_eur(week.cents)},
+                text_x=round(x + width / 2, 1),
+                value_y=round(CHART_TOP + plot - height - 5, 1),
+            )
+        )
+    return {
+        "bars": bars,
+        "width": CHART_WIDTH,
+        "height": CHART_HEIGHT,
+        "baseline": CHART_HEIGHT - CHART_BOTTOM,
+        "label_y": CHART_HEIGHT - 8,
+        "total_cents": sum(week.cents for week in weeks),
+        "empty": top == 0,
+    }
+
+
+# --- Credits: taskers and experts (HM16, AM15) -------------------------------
+
+
+def _credits(request: HttpRequest, user: User, *, status: int = 200, **overrides: Any) -> HttpResponse:
+    history = selectors.wallet_history(user, cursor=request.GET.get("avant"))
+    payouts_qs = selectors.payouts_of(user).prefetch_related(
+        Prefetch("transitions", queryset=PayoutTransition.objects.order_by("pk"))
+    )
+    before = _int_param(request, "retraits_avant")
+    if before is not None:
+        payouts_qs = payouts_qs.filter(pk__lt=before)
+    payouts = list(payouts_qs.order_by("-pk")[: PAYOUTS_SHOWN + 1])
+    accounts = list(selectors.payout_accounts_of(user))
+    context: dict[str, Any] = {
+        "balance": ledger_selectors.wallet_balance(user),
+        "in_flight_cents": selectors.in_flight_cents(user),
+        "history": history,
+        "chart": earnings_chart(selectors.weekly_earnings(user)),
+        "accounts": accounts,
+        "payouts": payouts[:PAYOUTS_SHOWN],
+        "payouts_next": payouts[PAYOUTS_SHOWN - 1].pk if len(payouts) > PAYOUTS_SHOWN else None,
+        "minimum_cents": services.TASKER_MINIMUM_CENTS,
+        "step_cents": services.TASKER_STEP_CENTS,
+        "paypal_form": forms.PaypalAccountForm(),
+        "iban_form": forms.IbanAccountForm(),
+        "voucher_form": forms.VoucherAccountForm(),
+        "payout_form": forms.PayoutRequestForm(user=user),
+        "open_form": "",
+        "revealed_id": None,
+        "revealed_code": "",
+    }
+    context.update(overrides)
+    available = context["balance"].available_cents
+    context["withdrawable_cents"] = max(available, 0) // services.TASKER_STEP_CENTS * services.TASKER_STEP_CENTS
+    labels = dict(PayoutState.choices)
+    for payout in context["payouts"]:
+        for step in payout.transitions.all():
+            step.to_label = labels.get(step.to_state, step.to_state)
+    return render(request, "payouts/credits.html", context, status=status)
 
 
 @login_required
 def credits(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("")
+    user = _user(request)
+    if user.is_company:
+        return redirect("payouts:company_balance")
+    if user.is_staff_member:
+        return redirect("payouts:staff")
+    return _credits(request, _payee(request))
+
+
+@login_required
+@require_POST
+def account_add(request: HttpRequest) -> HttpResponse:
+    user = _payee(request)
+    method = request.POST.get("method", "")
+    form_class: Any = forms.ACCOUNT_FORMS.get(method)
+    if form_class is None:
+        messages.error(request, _("Choose PayPal, IBAN or gift voucher."))
+        return redirect("payouts:credits")
+    form = form_class(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            account = services.payout_account_create(
+                user=user,
+                method=method,
+                paypal_email=data.get("paypal_email", ""),
+                iban=data.get("iban", ""),
+                holder=data.get("holder", ""),
+                make_default=data["make_default"],
+            )
+        except ApplicationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("Payout account added: %(account)s") % {"account": account})
+            return redirect("payouts:credits")
+    form_name = {"paypal": "paypal_form", "iban": "iban_form", "gift_voucher": "voucher_form"}[method]
+    return _credits(request, user, status=400, open_form=method, **{form_name: form})
+
+
+@login_required
+@require_POST
+def account_make_default(request: HttpRequest, account_id: int) -> HttpResponse:
+    user = _payee(request)
+    try:
+        account = selectors.payout_account_for(user, account_id)
+    except NotFound:
+        raise Http404 from None
+    services.payout_account_make_default(account=account)
+    messages.success(request, _("%(account)s is now your default payout account.") % {"account": account})
+    return redirect("payouts:credits")
+
+
+class _Repeat(Exception):
+    """The same form was posted twice."""
+
+
+def _first_time(user: User, key: str) -> None:
+    """Raise `_Repeat` if this form token was already used; the caller's
+    transaction keeps the token only if its work commits."""
+    if not key:
+        return
+    try:
+        with transaction.atomic():
+            IdempotencyRecord.objects.create(
+                scope=f"page:user:{user.pk}", key=f"payout:{key}", fingerprint="", created_at=timezone.now()
+            )
+    except IntegrityError:
+        raise _Repeat from None
+
+
+@login_required
+@require_POST
+def payout_request(request: HttpRequest) -> HttpResponse:
+    user = _payee(request)
+    form = forms.PayoutRequestForm(request.POST, user=user)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                _first_time(user, form.cleaned_data["request_key"])
+                payout = services.payout_request(
+                    user=user, amount_cents=form.amount_cents(), account=form.cleaned_data["account"]
+                )
+        except _Repeat:
+            messages.info(request, _("This request was already sent."))
+            return redirect("payouts:credits")
+        except ApplicationError as exc:
+            form.add_service_error(exc, aliases={"amount_cents": "amount", "payout_account_id": "account"})
+        else:
+            messages.success(
+                request,
+                _("Payout of %(amount)s requested. We will tell you when it is paid.")
+                % {"amount": format_eur(payout.amount_cents)},
+            )
+            return redirect("payouts:credits")
+    return _credits(request, user, status=400, payout_form=form, open_form="payout")
+
+
+@login_required
+@require_POST
+def voucher_reveal(request: HttpRequest, payout_id: int) -> HttpResponse:
+    user = _payee(request)
+    try:
+        payout = selectors.own_payout(user, payout_id)
+    except NotFound:
+        raise Http404 from None
+    try:
+        code = services.voucher_code_reveal(payout=payout, user=user)
+    except ApplicationError as exc:
+        messages.error(request, exc.detail)
+        return redirect("payouts:credits")
+    # Shown in this answer only: nothing keeps the clear code any more.
+    response = _credits(request, user, revealed_id=payout.pk, revealed_code=code)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- Companies: balance, top-ups and charges per mission (HM10) --------------
+
+
+def _company_page(request: HttpRequest, user: User, *, status: int = 200, topup_form: Any = None) -> HttpResponse:
+    charges = selectors.company_charges(user, before=_int_param(request, "avant"))
+    context = {
+        "balance": ledger_selectors.wallet_balance(user),
+        "topup_form": topup_form or TopupForm(),
+        "topups": list(Topup.objects.filter(user=user).order_by("-pk")[:TOPUPS_SHOWN]),
+        "charges": charges,
+    }
+    return render(request, "payouts/company_balance.html", context, status=status)
+
+
+@login_required
+def company_balance(request: HttpRequest) -> HttpResponse:
+    return _company_page(request, _company(request))
+
+
+@login_required
+@require_POST
+def company_topup(request: HttpRequest) -> HttpResponse:
+    user = _company(request)
+    form = TopupForm(request.POST)
+    if form.is_valid():
+        try:
+            done = ledger_services.topup_create(
+                user=user, amount_cents=form.amount_cents(), request_key=form.cleaned_data.get("request_key") or ""
+            )
+        except ApplicationError as exc:
+            form.add_service_error(exc, aliases={"amount_cents": "amount"})
+        else:
+            if done.state == "succeeded":
+                messages.success(request, _("Your balance has been credited."))
+            else:
+                messages.error(request, _("The payment did not go through; nothing was charged."))
+            return redirect("payouts:company_balance")
+    return _company_page(request, user, status=400, topup_form=form)
+
+
+# --- Staff: batches (MW03) ---------------------------------------------------
+
+
+def _staff_page(request: HttpRequest, *, status: int = 200, **overrides: Any) -> HttpResponse:
+    context: dict[str, Any] = {
+        "queue": selectors.payout_queue(),
+        "waiting": selectors.payouts_waiting(),
+        "page": selectors.batches_page(before=_int_param(request, "avant")),
+        "fail_id": None,
+        "fail_error": "",
+    }
+    context.update(overrides)
+    return render(request, "payouts/staff.html", context, status=status)
+
+
+@login_required
+def staff(request: HttpRequest) -> HttpResponse:
+    _staff(request)
+    return _staff_page(request)
+
+
+@login_required
+@require_POST
+def staff_batch_create(request: HttpRequest) -> HttpResponse:
+    user = _staff(request)
+    method = request.POST.get("method", "")
+    try:
+        batch = services.payout_batch_create(by=user, method=method)
+    except ApplicationError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(
+            request,
+            _("Batch %(number)s created: %(count)s payouts, %(total)s.")
+            % {"number": batch.pk, "count": batch.count, "total": format_eur(batch.total_cents)},
+        )
+    return redirect("payouts:staff")
+
+
+@login_required
+def staff_batch_export(request: HttpRequest, batch_id: int) -> HttpResponse:
+    user = _staff(request)
+    try:
+        batch = selectors.batch_for(user, batch_id)
+    except NotFound:
+        raise Http404 from None
+    if not batch.export_name:
+        raise Http404
+    content_type = "application/xml" if batch.export_name.endswith(".xml") else "text/csv"
+    response = HttpResponse(bytes(batch.export), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{batch.export_name}"'
+    return response
+
+
+@login_required
+@require_POST
+def staff_batch_paid(request: HttpRequest, batch_id: int) -> HttpResponse:
+    user = _staff(request)
+    try:
+        batch = selectors.batch_for(user, batch_id)
+    except NotFound:
+        raise Http404 from None
+    try:
+        services.payout_batch_mark_paid(batch=batch, by=user)
+    except ApplicationError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, _("Batch %(number)s marked paid.") % {"number": batch.pk})
+    return redirect("payouts:staff")
+
+
+@login_required
+@require_POST
+def staff_payout_fail(request: HttpRequest, payout_id: int) -> HttpResponse:
+    user = _staff(request)
+    try:
+        payout: Payout = selectors.payout_for(user, payout_id)
+    except NotFound:
+        raise Http404 from None
+    form = forms.FailForm(request.POST)
+    error = ""
+    if form.is_valid():
+        try:
+            services.payout_fail(payout=payout, by=user, reason=form.cleaned_data["reason"])
+        except ApplicationError as exc:
+            error = exc.detail
+    else:
+        error = _("Tell the user why the payout failed.")
+    if error:
+        return _staff_page(request, status=400, fail_id=payout.pk, fail_error=error)
+    messages.success(
+        request,
+        _("Payout %(number)s marked failed; %(amount)s returned to the wallet.")
+        % {"number": payout.pk, "amount": format_eur(payout.amount_cents)},
+    )
+    return redirect("payouts:staff")

@@ -1,0 +1,97 @@
+"""Payout page forms: they check the shape of the input; the rules live in services."""
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from microwork.web.forms import ServiceErrorMixin
+
+from .models import PayoutAccount
+
+
+def _make_default_field() -> forms.BooleanField:
+    return forms.BooleanField(label=_("Use it by default"), required=False)
+
+
+class PaypalAccountForm(ServiceErrorMixin, forms.Form):
+    method = "paypal"
+    paypal_email = forms.EmailField(
+        label=_("Email address of your PayPal account"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    make_default = _make_default_field()
+
+
+class IbanAccountForm(ServiceErrorMixin, forms.Form):
+    method = "iban"
+    iban = forms.CharField(
+        label=_("IBAN"),
+        max_length=64,
+        help_text=_("As on your bank details (RIB), spaces allowed: FR76 3000 6000 …"),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+    )
+    holder = forms.CharField(
+        label=_("Account holder"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    make_default = _make_default_field()
+
+
+class VoucherAccountForm(ServiceErrorMixin, forms.Form):
+    method = "gift_voucher"
+    make_default = _make_default_field()
+
+
+ACCOUNT_FORMS: dict[str, type[forms.Form]] = {
+    "paypal": PaypalAccountForm,
+    "iban": IbanAccountForm,
+    "gift_voucher": VoucherAccountForm,
+}
+
+
+class _OnceForm(forms.Form):
+    """Carries a fresh token per rendered form, so that the same form posted
+    twice (a double tap) acts once."""
+
+    request_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("request_key", uuid.uuid4().hex)
+
+
+class PayoutRequestForm(ServiceErrorMixin, _OnceForm):
+    amount = forms.DecimalField(
+        label=_("Amount in euros"),
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        # Text, not number: a French keyboard writes "12,50", which a number input refuses.
+        localize=True,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
+    account = forms.ModelChoiceField(
+        label=_("Paid to"), queryset=PayoutAccount.objects.none(), empty_label=None, to_field_name="pk"
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        accounts = PayoutAccount.objects.filter(user=user).order_by("-is_default", "pk")
+        field: Any = self.fields["account"]
+        field.queryset = accounts
+        field.label_from_instance = lambda account: str(account)
+        if not self.is_bound:
+            default = next((a for a in accounts if a.is_default), None)
+            if default is not None:
+                self.initial["account"] = default.pk
+
+    def amount_cents(self) -> int:
+        return int(self.cleaned_data["amount"] * 100)
+
+
+class FailForm(ServiceErrorMixin, forms.Form):
+    reason = forms.CharField(label=_("Reason given to the user"), max_length=300)
