@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from django.utils.dateparse import parse_datetime
 from ninja import Field, File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
-from pydantic import StrictInt
+from pydantic import StrictInt, model_validator
 
 from microwork.api.auth import current_user, require_role
 from microwork.api.pagination import PageParams, keyset_page, keyset_page_ascending
@@ -36,6 +36,26 @@ CategorySlug = Literal[
 ClaimStateName = Literal["active", "submitted", "approved", "rejected", "released", "lapsed", "disputed", "settled"]
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class TextIn(Schema):
+    """A body whose text may be stored: PostgreSQL refuses NUL characters, so they are refused here with a 422."""
+
+    @model_validator(mode="after")
+    def _refuse_nul(self) -> "TextIn":
+        if _has_nul(self.model_dump()):
+            raise ValueError("Text may not contain NUL characters.")
+        return self
+
+
 class LocationIn(Schema):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
@@ -50,7 +70,7 @@ class QuestionIn(Schema):
     choices: list[str] | None = Field(None, max_length=50)
 
 
-class MissionIn(Schema):
+class MissionIn(TextIn):
     title: str = Field(max_length=200)
     category: CategorySlug
     instructions: str = Field(max_length=20_000)
@@ -103,7 +123,7 @@ class BatchOut(Schema):
     items: list[MissionOut]
 
 
-class ReasonIn(Schema):
+class ReasonIn(TextIn):
     reason: str = Field(min_length=1, max_length=2000)
 
 
@@ -170,18 +190,18 @@ class ClaimFilters(Schema):
     mission_id: str | None = Field(None, max_length=20)
 
 
-class ReportIn(Schema):
+class ReportIn(TextIn):
     answers: dict[str, Any] = Field(default_factory=dict)
     text: str | None = Field(None, max_length=10_000)
     links: list[str] | None = Field(None, max_length=20)
 
 
-class ApproveIn(Schema):
+class ApproveIn(TextIn):
     rating: int = Field(ge=1, le=5)
     comment: str | None = Field(None, max_length=2000)
 
 
-class RejectIn(Schema):
+class RejectIn(TextIn):
     reason: str = Field(min_length=1, max_length=2000)
     rating: int | None = Field(None, ge=1, le=5)
 
@@ -322,6 +342,8 @@ def parse_batch_csv(content: bytes) -> list[dict[str, Any]]:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidInput("The file must be UTF-8 CSV.", field="file") from None
+    if "\x00" in text:
+        raise InvalidInput("The file may not contain NUL characters.", field="file")
     sample = text[:2048]
     try:
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;")
@@ -353,7 +375,11 @@ def parse_batch_csv(content: bytes) -> list[dict[str, Any]]:
             ends_at = (raw.get("ends_at") or "").strip()
             row["ends_at"] = None
             if ends_at:
-                row["ends_at"] = parse_datetime(ends_at)
+                try:
+                    # A well-formed but impossible date (30 February) raises instead of returning None.
+                    row["ends_at"] = parse_datetime(ends_at)
+                except ValueError:
+                    row["ends_at"] = None
                 if row["ends_at"] is None or row["ends_at"].tzinfo is None:
                     raise InvalidInput("ends_at is an ISO 8601 date and time with offset.", field="ends_at")
         except InvalidInput as exc:
@@ -447,7 +473,8 @@ def claim_list(request: HttpRequest, filters: Query[ClaimFilters], page: Query[P
     if filters.state:
         claims = claims.filter(state=filters.state)
     if filters.mission_id:
-        if not filters.mission_id.isdigit():
+        # Beyond 18 digits an id would overflow the database's integer.
+        if not filters.mission_id.isdigit() or len(filters.mission_id) > 18:
             raise InvalidInput("mission_id is an id.", field="mission_id")
         claims = claims.filter(mission_id=int(filters.mission_id))
     claims = claims.prefetch_related("files")

@@ -216,6 +216,8 @@ def _clean_mission_fields(
         )
     if not 1 <= places <= MAX_PLACES:
         raise InvalidInput(_("Between 1 and %(max)s places.") % {"max": MAX_PLACES}, field="places")
+    if ends_at is not None and timezone.is_naive(ends_at):
+        raise InvalidInput(_("Give the end date with its time zone offset."), field="ends_at")
     if ends_at is not None and ends_at <= timezone.now():
         raise InvalidInput(_("The end date must be in the future."), field="ends_at")
     reward_check(reward_cents=reward_cents, estimated_minutes=estimated_minutes, on=timezone.localdate())
