@@ -1,0 +1,288 @@
+"""Mission page forms: they check the shape of the input; the rules live in services."""
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from microwork.web.forms import ServiceErrorMixin
+
+from . import services
+from .models import Category
+
+QUESTION_KIND_CHOICES = [
+    ("short_text", _("Short text")),
+    ("long_text", _("Long text")),
+    ("choice", _("Choice (one of a list)")),
+    ("url", _("Web address")),
+    ("photo", _("Photo")),
+    ("file", _("File")),
+]
+
+
+def cents(amount: Decimal) -> int:
+    """Euros with at most two decimals, as integer cents."""
+    return int((amount * 100).to_integral_value())
+
+
+def euros_field(label: Any, *, required: bool = True, placeholder: str = "3,00", **extra: Any) -> forms.DecimalField:
+    # Text, not number: a French keyboard writes "3,50", which a number input refuses.
+    return forms.DecimalField(
+        label=label,
+        required=required,
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal(0),
+        localize=True,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": placeholder}),
+        **extra,
+    )
+
+
+class MissionFilterForm(forms.Form):
+    """The tasker's filters on the open missions (HM12, HM17)."""
+
+    q = forms.CharField(
+        label=_("Keywords"), required=False, max_length=200, widget=forms.TextInput(attrs={"type": "search"})
+    )
+    category = forms.ChoiceField(
+        label=_("Category"), required=False, choices=[("", _("All categories")), *Category.choices]
+    )
+    min_reward = euros_field(_("Minimum reward (€)"), required=False, placeholder="2,00")
+    lat = forms.FloatField(required=False, min_value=-90, max_value=90, widget=forms.HiddenInput)
+    lon = forms.FloatField(required=False, min_value=-180, max_value=180, widget=forms.HiddenInput)
+    cursor = forms.CharField(required=False, max_length=32, widget=forms.HiddenInput)
+
+    def near(self) -> tuple[float, float] | None:
+        lat, lon = self.cleaned_data.get("lat"), self.cleaned_data.get("lon")
+        if lat is None or lon is None:
+            return None
+        return lat, lon
+
+    def min_reward_cents(self) -> int | None:
+        amount = self.cleaned_data.get("min_reward")
+        return None if amount is None else cents(amount)
+
+
+class MissionForm(ServiceErrorMixin, forms.Form):
+    """A mission's fields (HM06-HM10, HM12); questions come in a formset beside it."""
+
+    title = forms.CharField(label=_("Title"), max_length=200)
+    category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
+    instructions = forms.CharField(
+        label=_("Instructions"),
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 7}),
+        help_text=_("Precise and complete: taskers read them before taking the mission."),
+    )
+    estimated_minutes = forms.IntegerField(
+        label=_("Estimated duration (minutes)"),
+        min_value=1,
+        max_value=services.MAX_MINUTES,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    reward = euros_field(
+        _("Reward per place (€)"),
+        help_text=_("At least the minimum wage for the duration, at most 100 €."),
+    )
+    places = forms.IntegerField(
+        label=_("Number of places"),
+        min_value=1,
+        max_value=services.MAX_PLACES,
+        initial=1,
+        help_text=_("How many different taskers do it, each once."),
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    ends_at = forms.DateTimeField(
+        label=_("End date"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"],
+    )
+    lat = forms.FloatField(
+        label=_("Latitude"), required=False, localize=True, widget=forms.TextInput(attrs={"inputmode": "decimal"})
+    )
+    lon = forms.FloatField(
+        label=_("Longitude"), required=False, localize=True, widget=forms.TextInput(attrs={"inputmode": "decimal"})
+    )
+    radius_km = forms.FloatField(
+        label=_("Radius (km)"),
+        required=False,
+        localize=True,
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+        help_text=_("Leave the three place fields empty for a mission done from anywhere."),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        where = [data.get("lat"), data.get("lon"), data.get("radius_km")]
+        if any(value is not None for value in where) and any(value is None for value in where):
+            raise forms.ValidationError(_("Give latitude, longitude and radius, all three or none."))
+        return data
+
+    def location(self) -> services.Location | None:
+        data = self.cleaned_data
+        if data.get("lat") is None:
+            return None
+        return services.Location(lat=data["lat"], lon=data["lon"], radius_km=data["radius_km"])
+
+    def service_fields(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "title": data["title"],
+            "category": data["category"],
+            "instructions": data["instructions"],
+            "estimated_minutes": data["estimated_minutes"],
+            "reward_cents": cents(data["reward"]),
+            "places": data["places"],
+            "ends_at": data.get("ends_at"),
+            "location": self.location(),
+        }
+
+
+class QuestionForm(forms.Form):
+    """One question of the report; a row left without a label is ignored."""
+
+    key = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    label = forms.CharField(label=_("Question"), required=False, max_length=300)
+    kind = forms.ChoiceField(label=_("Answer type"), choices=QUESTION_KIND_CHOICES, initial="short_text")
+    choices = forms.CharField(
+        label=_("Choices, one per line"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    required = forms.BooleanField(label=_("Required"), required=False, initial=True)
+
+    def question(self) -> dict[str, Any] | None:
+        data = self.cleaned_data
+        if not data.get("label", "").strip():
+            return None
+        return {
+            "key": data.get("key") or None,
+            "label": data["label"].strip(),
+            "kind": data["kind"],
+            "required": bool(data.get("required")),
+            "choices": [line.strip() for line in data.get("choices", "").splitlines() if line.strip()],
+        }
+
+
+QuestionFormSet = forms.formset_factory(QuestionForm, extra=2, max_num=services.MAX_QUESTIONS, absolute_max=40)
+
+
+def question_initial(questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "key": q["key"],
+            "label": q["label"],
+            "kind": q["kind"],
+            "required": q.get("required", True),
+            "choices": "\n".join(q.get("choices") or []),
+        }
+        for q in questions
+    ]
+
+
+class PriceForm(forms.Form):
+    """What the live cost needs; anything missing just shows no price yet."""
+
+    reward = euros_field("", required=False)
+    places = forms.IntegerField(required=False, min_value=1, max_value=services.MAX_PLACES)
+    estimated_minutes = forms.IntegerField(required=False, min_value=1, max_value=services.MAX_MINUTES)
+
+
+class BatchForm(ServiceErrorMixin, forms.Form):
+    file = forms.FileField(
+        label=_("CSV file (UTF-8, 2 MB at most)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+
+class ReasonForm(ServiceErrorMixin, forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ApproveForm(ServiceErrorMixin, forms.Form):
+    rating = forms.TypedChoiceField(
+        label=_("Rating"),
+        coerce=int,
+        choices=[(n, str(n)) for n in range(5, 0, -1)],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Comment for the tasker"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class RejectForm(ServiceErrorMixin, forms.Form):
+    reason = forms.CharField(
+        label=_("Why is the report rejected?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class SettleForm(ServiceErrorMixin, forms.Form):
+    amount = euros_field(_("Paid to the tasker (€)"), placeholder="0,00")
+
+
+def field_name(key: str) -> str:
+    return f"q_{key}"
+
+
+class ReportForm(ServiceErrorMixin, forms.Form):
+    """The end-of-mission report: one field per question of the mission (HM13)."""
+
+    def __init__(self, *args: Any, questions: list[dict[str, Any]], uploaded: set[str], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.questions = questions
+        for question in questions:
+            kind, label, required = question["kind"], question["label"], bool(question.get("required"))
+            field: forms.Field
+            if kind == "long_text":
+                field = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
+            elif kind == "choice":
+                field = forms.ChoiceField(choices=[(c, c) for c in question["choices"]], widget=forms.RadioSelect)
+            elif kind == "url":
+                field = forms.CharField(
+                    max_length=2000, widget=forms.URLInput(attrs={"inputmode": "url", "placeholder": "https://"})
+                )
+            elif kind == "photo":
+                field = forms.FileField(
+                    widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"})
+                )
+            elif kind == "file":
+                field = forms.FileField(widget=forms.ClearableFileInput(attrs={"accept": "image/*,application/pdf"}))
+            else:
+                field = forms.CharField(max_length=300)
+            field.label = label
+            # A file sent with an earlier try stays attached: no need to send it again.
+            field.required = required and not (kind in services.UPLOAD_KINDS and question["key"] in uploaded)
+            if kind in services.UPLOAD_KINDS and question["key"] in uploaded:
+                field.help_text = _("Already received; choose a new one to replace it.")
+            self.fields[field_name(question["key"])] = field
+        self.fields["text"] = forms.CharField(
+            label=_("Comments"), required=False, max_length=10_000, widget=forms.Textarea(attrs={"rows": 3})
+        )
+        self.fields["links"] = forms.CharField(
+            label=_("Links, one per line"),
+            required=False,
+            max_length=20_000,
+            widget=forms.Textarea(attrs={"rows": 2, "inputmode": "url"}),
+        )
+
+    def uploads(self) -> list[tuple[str, Any]]:
+        return [
+            (q["key"], self.cleaned_data.get(field_name(q["key"])))
+            for q in self.questions
+            if q["kind"] in services.UPLOAD_KINDS and self.cleaned_data.get(field_name(q["key"]))
+        ]
+
+    def answers(self) -> dict[str, Any]:
+        return {
+            q["key"]: self.cleaned_data.get(field_name(q["key"])) or ""
+            for q in self.questions
+            if q["kind"] not in services.UPLOAD_KINDS
+        }
+
+    def links(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data.get("links", "").splitlines() if line.strip()]
