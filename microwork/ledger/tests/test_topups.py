@@ -119,3 +119,17 @@ def test_staff_cannot_top_up(staff, books):
     # then nothing is recorded
     assert books() == before
     assert not Topup.objects.exists()
+
+
+def test_same_request_key_charges_once(alice):
+    # given a top-up made with a page form's one-time token
+    first = topup_create(user=alice, amount_cents=3_00, request_key="form-token-1")
+    # when the same form is posted again
+    again = topup_create(user=alice, amount_cents=3_00, request_key="form-token-1")
+    # then the first top-up is returned and the wallet was credited once
+    assert again.pk == first.pk
+    assert Topup.objects.filter(user=alice).count() == 1
+    assert wallet_balance(alice).available_cents == 3_00
+    # and a new token is a new top-up
+    topup_create(user=alice, amount_cents=3_00, request_key="form-token-2")
+    assert wallet_balance(alice).available_cents == 6_00
