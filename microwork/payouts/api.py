@@ -49,6 +49,8 @@ class PayoutTransitionOut(Schema):
     to_state: str
     at: datetime
     reason: str
+    # Who made the change: a user's id (the payee or a staff member), or null for the system.
+    by_id: str | None = None
 
 
 class PayoutOut(Schema):
@@ -118,7 +120,13 @@ def payout_out(payout: Payout, *, history: bool = False) -> dict[str, Any]:
         "created_at": payout.created_at,
         "history": (
             [
-                {"from_state": t.from_state, "to_state": t.to_state, "at": t.at, "reason": t.reason}
+                {
+                    "from_state": t.from_state,
+                    "to_state": t.to_state,
+                    "at": t.at,
+                    "reason": t.reason,
+                    "by_id": str(t.by_id) if t.by_id else None,
+                }
                 for t in payout.transitions.order_by("pk")
             ]
             if history

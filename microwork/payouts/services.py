@@ -323,6 +323,8 @@ def voucher_code_reveal(*, payout: Payout, user: User) -> str:
     with transaction.atomic():
         payout = Payout.objects.select_for_update().get(pk=payout.pk)
         code = payout.voucher_code_once
+        if not code and payout.method == Method.GIFT_VOUCHER and payout.state == PayoutState.REQUESTED:
+            raise Conflict(_("The voucher code is made when the payout is processed."), code="voucher_not_ready")
         if not code:
             raise Conflict(_("This voucher code has already been shown."), code="voucher_already_shown")
         payout.voucher_code_once = ""

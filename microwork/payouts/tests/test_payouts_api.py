@@ -169,7 +169,7 @@ def test_payouts_need_a_token(anon):
 # --- States and history -----------------------------------------------------------
 
 
-def test_states_and_history_with_who_and_when(alice, alice_api, staff_api):
+def test_states_and_history_with_who_and_when(alice, staff, alice_api, staff_api):
     fund(alice, 30_00)
     payout = request_payout(alice_api, paypal(alice_api), 20_00).json()
     assert [step["to_state"] for step in payout["history"]] == ["requested"]
@@ -188,6 +188,7 @@ def test_states_and_history_with_who_and_when(alice, alice_api, staff_api):
         ("processing", "paid"),
     ]
     assert all(step["at"] for step in detail["history"])
+    assert [step["by_id"] for step in detail["history"]] == [str(alice.pk), str(staff.pk), str(staff.pk)]
     assert [p["state"] for p in alice_api.get("/me/payouts").json()["items"]] == ["paid"]
     assert available(alice) == 10_00
 
@@ -224,7 +225,8 @@ def test_voucher_code_shown_once_never_in_the_list(alice, alice_api, staff_api):
     account = alice_api.post("/me/payout-accounts", {"method": "gift_voucher"}).json()
     payout = request_payout(alice_api, account, 20_00).json()
     # not before the batch
-    assert alice_api.post(f"/me/payouts/{payout['id']}/voucher-code").status_code == 409
+    early = alice_api.post(f"/me/payouts/{payout['id']}/voucher-code")
+    assert (early.status_code, early.json()["code"]) == (409, "voucher_not_ready")
     staff_api.post("/staff/payout-batches", {"method": "gift_voucher"})
     listed = alice_api.get("/me/payouts").json()["items"][0]
     assert listed["voucher_code_available"] is True
