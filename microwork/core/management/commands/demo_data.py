@@ -11,6 +11,8 @@ from microwork.accounts.models import REQUIRED_DOCUMENTS, DocumentState, Organis
 from microwork.accounts.services import document_longest_validity
 from microwork.ledger.selectors import wallet_balance
 from microwork.ledger.services import topup_create
+from microwork.missions import services as missions
+from microwork.missions.models import Mission
 
 DEMO_PASSWORD = "demo-microwork-2026"
 COMPANY_BALANCE_CENTS = 500_00
@@ -23,17 +25,58 @@ PEOPLE: list[dict[str, Any]] = [
     {"email": "emma@demo.microwork.fr", "display_name": "Emma", "role": Role.EXPERT, "siret": "55208131766522"},
 ]
 
+DEMO_MISSIONS: list[dict[str, Any]] = [
+    {
+        "title": "Photographier le rayon biscuits",
+        "category": "photo",
+        "instructions": "Rendez-vous au Monoprix de la rue de Rivoli. Photographiez le rayon biscuits en entier, "
+        "de face, sans personne dans le cadre, puis comptez les paquets de la marque Acme.",
+        "estimated_minutes": 15,
+        "reward_cents": 450,
+        "places": 3,
+        "location": missions.Location(lat=48.8606, lon=2.3376, radius_km=3),
+        "questions": [
+            {"key": "photo", "label": "Photo du rayon", "kind": "photo"},
+            {"key": "count", "label": "Nombre de paquets Acme", "kind": "short_text"},
+        ],
+    },
+    {
+        "title": "Tester le tunnel de commande du site",
+        "category": "website_test",
+        "instructions": "Ouvrez acme.example, ajoutez deux articles au panier et allez jusqu'au paiement sans payer. "
+        "Notez chaque étape qui vous a semblé confuse.",
+        "estimated_minutes": 20,
+        "reward_cents": 600,
+        "places": 5,
+        "questions": [
+            {"key": "steps", "label": "Étapes confuses", "kind": "long_text"},
+            {"key": "score", "label": "Note globale", "kind": "choice", "choices": ["1", "2", "3", "4", "5"]},
+        ],
+    },
+    {
+        "title": "Classer 20 factures par fournisseur",
+        "category": "document_categorisation",
+        "instructions": "Pour chaque facture du lien fourni, indiquez le fournisseur et la catégorie de dépense.",
+        "estimated_minutes": 10,
+        "reward_cents": 250,
+        "places": 10,
+    },
+]
+
 
 class Command(BaseCommand):
     help = "Create the demo accounts (staff, a company with a balance, two verified taskers, a verified expert)."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        users = {}
         for person in PEOPLE:
-            user = self._person(person)
+            user = users[person["role"]] = self._person(person)
             if user.is_company and wallet_balance(user).available_cents == 0:
                 topup_create(user=user, amount_cents=COMPANY_BALANCE_CENTS)
             if user.is_expert:
                 self._verify_expert(user)
+        if not Mission.objects.filter(company=users[Role.COMPANY]).exists():
+            self._missions(company=users[Role.COMPANY], staff=users[Role.STAFF])
         self.stdout.write(self.style.SUCCESS("Demo data ready. Log in at http://127.0.0.1:8000/ with:"))
         for person in PEOPLE:
             self.stdout.write(f"  {person['role']:<8} {person['email']:<28} password: {DEMO_PASSWORD}")
@@ -60,6 +103,12 @@ class Command(BaseCommand):
         if person.get("siret"):
             Organisation.objects.create(user=user, siret=person["siret"], legal_name=person["display_name"])
         return user
+
+    def _missions(self, *, company: User, staff: User) -> None:
+        for mission in DEMO_MISSIONS:
+            created = missions.mission_create(company=company, **mission)
+            missions.mission_submit(mission=created, by=company)
+            missions.mission_publish(mission=created, by=staff)
 
     @transaction.atomic
     def _verify_expert(self, expert: User) -> None:
