@@ -5,6 +5,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from pydantic import StrictInt, model_validator
@@ -341,9 +342,9 @@ def parse_batch_csv(content: bytes) -> list[dict[str, Any]]:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InvalidInput("The file must be UTF-8 CSV.", field="file") from None
+        raise InvalidInput(_("The file must be UTF-8 CSV."), field="file") from None
     if "\x00" in text:
-        raise InvalidInput("The file may not contain NUL characters.", field="file")
+        raise InvalidInput(_("The file may not contain NUL characters."), field="file")
     sample = text[:2048]
     try:
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;")
@@ -352,26 +353,28 @@ def parse_batch_csv(content: bytes) -> list[dict[str, Any]]:
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
     missing = [c for c in BATCH_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
-        raise InvalidInput(f"Missing column(s): {', '.join(missing)}.", field="file")
+        raise InvalidInput(_("Missing column(s): %(columns)s.") % {"columns": ", ".join(missing)}, field="file")
     rows: list[dict[str, Any]] = []
     errors: list[dict[str, str]] = []
     for number, raw in enumerate(reader, start=1):
         if number > BATCH_MAX_ROWS:
-            raise InvalidInput(f"At most {BATCH_MAX_ROWS} rows per file.", field="file")
+            raise InvalidInput(_("At most %(count)s rows per file.") % {"count": BATCH_MAX_ROWS}, field="file")
         row: dict[str, Any] = {k: (raw.get(k) or "").strip() for k in BATCH_COLUMNS}
         try:
             for name in ("estimated_minutes", "reward_cents", "places"):
                 try:
                     row[name] = int(row[name])
                 except ValueError:
-                    raise InvalidInput("A whole number is required.", field=name) from None
+                    raise InvalidInput(_("A whole number is required."), field=name) from None
             lat, lon, radius = ((raw.get(k) or "").strip() for k in ("lat", "lon", "radius_km"))
             row["location"] = None
             if lat or lon or radius:
                 try:
                     row["location"] = services.Location(lat=float(lat), lon=float(lon), radius_km=float(radius))
                 except ValueError:
-                    raise InvalidInput("lat, lon and radius_km are numbers, all three or none.", field="lat") from None
+                    raise InvalidInput(
+                        _("lat, lon and radius_km are numbers, all three or none."), field="lat"
+                    ) from None
             ends_at = (raw.get("ends_at") or "").strip()
             row["ends_at"] = None
             if ends_at:
@@ -381,7 +384,7 @@ def parse_batch_csv(content: bytes) -> list[dict[str, Any]]:
                 except ValueError:
                     row["ends_at"] = None
                 if row["ends_at"] is None or row["ends_at"].tzinfo is None:
-                    raise InvalidInput("ends_at is an ISO 8601 date and time with offset.", field="ends_at")
+                    raise InvalidInput(_("ends_at is an ISO 8601 date and time with offset."), field="ends_at")
         except InvalidInput as exc:
             errors.append({"field": f"row {number}: {exc.field}", "message": exc.detail})
             continue
@@ -389,7 +392,7 @@ def parse_batch_csv(content: bytes) -> list[dict[str, Any]]:
     if errors:
         raise services.BatchInvalid(errors)
     if not rows:
-        raise InvalidInput("The file has no mission rows.", field="file")
+        raise InvalidInput(_("The file has no mission rows."), field="file")
     return rows
 
 
@@ -398,7 +401,7 @@ def mission_batch(request: HttpRequest, file: File[UploadedFile]) -> tuple[int, 
     user = current_user(request)
     require_role(user, "company")
     if file.size and file.size > 2 * 1024 * 1024:
-        raise InvalidInput("The CSV file is larger than 2 MB.", field="file")
+        raise InvalidInput(_("The CSV file is larger than 2 MB."), field="file")
     missions = services.mission_batch_create(company=user, rows=parse_batch_csv(file.read()))
     return 201, {"ids": [str(m.pk) for m in missions], "items": [mission_out(m) for m in missions]}
 

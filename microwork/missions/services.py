@@ -27,7 +27,7 @@ from PIL import Image, UnidentifiedImageError
 from microwork.accounts.models import User
 from microwork.accounts.services import PhoneNotVerified
 from microwork.core.errors import Conflict, Forbidden, InvalidInput
-from microwork.core.money import percent_of
+from microwork.core.money import format_eur, percent_of
 from microwork.core.states import state_move
 from microwork.ledger.models import AccountKind
 from microwork.ledger.services import entry_post, escrow_of, system_account, transfer, wallet_of
@@ -120,12 +120,14 @@ def minimum_reward_cents(estimated_minutes: int, on: date) -> int:
 
 def reward_check(*, reward_cents: int, estimated_minutes: int, on: date) -> None:
     if reward_cents > REWARD_CAP_CENTS:
-        raise RewardAboveCap(_("A place pays at most %(cap)s cents.") % {"cap": REWARD_CAP_CENTS}, field="reward_cents")
+        raise RewardAboveCap(
+            _("A place pays at most %(cap)s.") % {"cap": format_eur(REWARD_CAP_CENTS)}, field="reward_cents"
+        )
     minimum = minimum_reward_cents(estimated_minutes, on)
     if reward_cents < minimum:
         raise RewardBelowMinimumWage(
-            _("For %(minutes)s minutes the reward must be at least %(minimum)s cents (minimum wage).")
-            % {"minutes": estimated_minutes, "minimum": minimum},
+            _("For %(minutes)s minutes the reward must be at least %(minimum)s (minimum wage).")
+            % {"minutes": estimated_minutes, "minimum": format_eur(minimum)},
             field="reward_cents",
         )
 
@@ -152,12 +154,16 @@ def _clean_location(location: Location | None) -> Location | None:
 def _clean_questions(questions: Iterable[dict[str, Any]] | None) -> list[dict[str, Any]]:
     cleaned: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for index, question in enumerate(questions or [], start=1):
+    questions = list(questions or [])
+    # A question without a key gets the first free "qN", never one another question names.
+    named = {str(q.get("key")).strip() for q in questions if isinstance(q, dict) and q.get("key")}
+    free_keys = (f"q{n}" for n in range(1, 10_000) if f"q{n}" not in named)
+    for index, question in enumerate(questions, start=1):
         if not isinstance(question, dict):
             raise InvalidInput(_("Each question is an object."), field=f"questions.{index}")
         label = str(question.get("label") or "").strip()
         kind = question.get("kind")
-        key = str(question.get("key") or f"q{index}").strip()
+        key = str(question.get("key") or "").strip() or next(free_keys)
         if not label or len(label) > 300:
             raise InvalidInput(
                 _("A question needs a label (at most 300 characters)."), field=f"questions.{index}.label"
@@ -813,7 +819,7 @@ def _approve_locked(claim: Claim, mission: Mission, *, by: User | None, rating: 
     notify(
         user=claim.tasker,
         kind="claim_approved",
-        title=_("Report approved: %(amount)s cents credited") % {"amount": mission.reward_cents},
+        title=_("Report approved: %(amount)s credited") % {"amount": format_eur(mission.reward_cents)},
         url=reverse("missions:my_claims"),
     )
 
@@ -917,7 +923,8 @@ def claim_settle(*, claim: Claim, by: User, tasker_paid_cents: int) -> Claim:
             raise Conflict(_("Only a disputed claim can be settled."), code="wrong_state")
         if not isinstance(tasker_paid_cents, int) or not 0 <= tasker_paid_cents <= mission.reward_cents:
             raise InvalidInput(
-                _("The amount is between 0 and the reward (%(reward)s cents).") % {"reward": mission.reward_cents},
+                _("The amount is between 0 and the reward (%(reward)s).")
+                % {"reward": format_eur(mission.reward_cents)},
                 field="tasker_paid_cents",
             )
         claim.settled_cents = tasker_paid_cents
@@ -943,7 +950,7 @@ def claim_settle(*, claim: Claim, by: User, tasker_paid_cents: int) -> Claim:
         notify(
             user=claim.tasker,
             kind="claim_settled",
-            title=_("Dispute settled: %(amount)s cents for you") % {"amount": tasker_paid_cents},
+            title=_("Dispute settled: %(amount)s for you") % {"amount": format_eur(tasker_paid_cents)},
             url=reverse("missions:my_claims"),
             email=True,
         )

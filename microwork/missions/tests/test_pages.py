@@ -415,7 +415,7 @@ def test_hm08_live_cost_warns_below_the_minimum_wage(client, acme):
     )
     page = html(response)
     assert 'data-testid="cost-refusal"' in page
-    assert "201" in page and "2,01" in page
+    assert "2,01 €" in page
 
 
 def test_hm09_live_cost_warns_above_the_cap(client, acme):
@@ -437,7 +437,7 @@ def test_create_form_posts_a_draft_with_questions(client, acme):
 def test_hm08_create_refuses_a_reward_below_the_minimum_wage(client, acme):
     response = as_user(client, acme).post(reverse("missions:create"), mission_post(reward="2,00"))
     assert response.status_code == 400
-    assert "au moins 201" in html(response)
+    assert "au moins 2,01 €" in html(response)
     assert not Mission.objects.exists()
 
 
@@ -627,7 +627,7 @@ def test_mw04_batch_with_bad_rows_names_each_and_creates_nothing(client, acme):
     response = client.post(reverse("missions:batch"), {"file": upload})
     assert response.status_code == 400
     assert [row["row"] for row in response.context["row_errors"]] == ["2"]
-    assert "201" in html(response)
+    assert "2,01 €" in html(response)
     assert not Mission.objects.exists()
 
 
@@ -681,7 +681,7 @@ def test_hm15_tasker_contests_a_rejection_and_staff_settle_it(client, acme, staf
     assert "The photo is sharp" in page and "Blurred" in page
     response = client.post(reverse("missions:settle", args=[claim.pk]), {f"s{claim.pk}-amount": "3,01"})
     assert response.status_code == 400
-    assert "300" in html(response)
+    assert "3,00 €" in html(response)
     claim.refresh_from_db()
     assert claim.state == ClaimState.DISPUTED
     company_before = available(acme)
