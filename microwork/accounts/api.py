@@ -3,7 +3,7 @@ from typing import Any, Literal
 
 from django.contrib.auth import authenticate
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, File, Form, Query, Router, Schema
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from microwork.api.auth import current_user, require_role
@@ -129,24 +129,24 @@ def _document_id(raw: str) -> int:
 
 
 @tokens_router.post("", auth=None, response={201: TokenOut})
-def token_create(request: HttpRequest, data: TokenIn) -> tuple[int, dict[str, str]]:
+def token_create(request: HttpRequest, data: TokenIn) -> Status[dict[str, str]]:
     user = authenticate(request, username=data.email.strip().lower(), password=data.password)
     if not isinstance(user, User):
         raise Unauthenticated("Wrong email or password.", code="invalid_credentials")
-    return 201, {"token": services.token_create(user=user)}
+    return Status(201, {"token": services.token_create(user=user)})
 
 
 @tokens_router.delete("/current", response={204: None})
-def token_revoke(request: HttpRequest) -> tuple[int, None]:
+def token_revoke(request: HttpRequest) -> Status[None]:
     services.token_revoke(token=request.api_token)  # type: ignore[attr-defined]
-    return 204, None
+    return Status(204, None)
 
 
 # --- Accounts -------------------------------------------------------------
 
 
 @router.post("/accounts", auth=None, response={201: AccountOut})
-def account_create(request: HttpRequest, data: SignupIn) -> tuple[int, dict[str, Any]]:
+def account_create(request: HttpRequest, data: SignupIn) -> Status[dict[str, Any]]:
     user = services.user_signup(
         role=data.role,
         email=data.email,
@@ -157,7 +157,7 @@ def account_create(request: HttpRequest, data: SignupIn) -> tuple[int, dict[str,
         siret=data.siret or "",
         legal_name=data.legal_name or "",
     )
-    return 201, account_out(user)
+    return Status(201, account_out(user))
 
 
 @router.get("/me", response=AccountOut)
@@ -166,11 +166,11 @@ def me(request: HttpRequest) -> dict[str, Any]:
 
 
 @router.post("/me/phone/code", response={202: CodeSentOut})
-def phone_code(request: HttpRequest) -> tuple[int, dict[str, Any]]:
+def phone_code(request: HttpRequest) -> Status[dict[str, Any]]:
     user = current_user(request)
     require_role(user, "tasker")
     code = services.phone_code_send(user=user)
-    return 202, {"sent": True, "expires_at": code.expires_at}
+    return Status(202, {"sent": True, "expires_at": code.expires_at})
 
 
 @router.post("/me/phone/verify", response=AccountOut)
@@ -186,11 +186,11 @@ def document_upload(
     kind: Form[str],
     file: File[UploadedFile],
     valid_until: Form[date | None] = None,
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     user = current_user(request)
     require_role(user, "expert")
     document = services.document_upload(user=user, kind=kind, upload=file, valid_until=valid_until)
-    return 201, document_out(document)
+    return Status(201, document_out(document))
 
 
 @router.get("/me/documents", response=DocumentPage)

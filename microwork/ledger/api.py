@@ -3,7 +3,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import StrictInt
 
 from microwork.api.auth import current_user
@@ -101,9 +101,9 @@ def ledger(request: HttpRequest, page: Query[PageParams]) -> dict[str, Any]:
 
 
 @router.post("/me/topups", response={201: TopupOut})
-def topup_create(request: HttpRequest, data: TopupIn) -> tuple[int, dict[str, Any]]:
+def topup_create(request: HttpRequest, data: TopupIn) -> Status[dict[str, Any]]:
     topup = services.topup_create(user=current_user(request), amount_cents=data.amount_cents)
-    return 201, topup_out(topup)
+    return Status(201, topup_out(topup))
 
 
 @router.get("/me/topups", response=TopupPage)

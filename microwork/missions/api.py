@@ -6,7 +6,7 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from ninja import Field, File, Form, Query, Router, Schema
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import StrictInt, model_validator
 
@@ -314,7 +314,7 @@ def _near(raw: str | None) -> tuple[float, float] | None:
 
 
 @router.post("/missions", response={201: MissionOut})
-def mission_create(request: HttpRequest, data: MissionIn) -> tuple[int, dict[str, Any]]:
+def mission_create(request: HttpRequest, data: MissionIn) -> Status[dict[str, Any]]:
     user = current_user(request)
     require_role(user, "company")
     mission = services.mission_create(
@@ -329,7 +329,7 @@ def mission_create(request: HttpRequest, data: MissionIn) -> tuple[int, dict[str
         ends_at=data.ends_at,
         questions=[q.dict() for q in data.questions or []],
     )
-    return 201, mission_out(mission)
+    return Status(201, mission_out(mission))
 
 
 BATCH_COLUMNS = ("title", "category", "instructions", "estimated_minutes", "reward_cents", "places")
@@ -397,13 +397,13 @@ def parse_batch_csv(content: bytes) -> list[dict[str, Any]]:
 
 
 @router.post("/missions/batch", response={201: BatchOut})
-def mission_batch(request: HttpRequest, file: File[UploadedFile]) -> tuple[int, dict[str, Any]]:
+def mission_batch(request: HttpRequest, file: File[UploadedFile]) -> Status[dict[str, Any]]:
     user = current_user(request)
     require_role(user, "company")
     if file.size and file.size > 2 * 1024 * 1024:
         raise InvalidInput(_("The CSV file is larger than 2 MB."), field="file")
     missions = services.mission_batch_create(company=user, rows=parse_batch_csv(file.read()))
-    return 201, {"ids": [str(m.pk) for m in missions], "items": [mission_out(m) for m in missions]}
+    return Status(201, {"ids": [str(m.pk) for m in missions], "items": [mission_out(m) for m in missions]})
 
 
 @router.get("/missions", response=MissionPage)
@@ -462,12 +462,12 @@ def mission_withdraw(request: HttpRequest, mission_id: str) -> dict[str, Any]:
 
 
 @router.post("/missions/{mission_id}/claims", response={201: ClaimOut})
-def claim_create(request: HttpRequest, mission_id: str) -> tuple[int, dict[str, Any]]:
+def claim_create(request: HttpRequest, mission_id: str) -> Status[dict[str, Any]]:
     user = current_user(request)
     require_role(user, "tasker")
     mission = selectors.mission_for(user, mission_id)
     claim = services.claim_create(mission=mission, tasker=user)
-    return 201, claim_out(claim)
+    return Status(201, claim_out(claim))
 
 
 @router.get("/claims", response=ClaimPage)
@@ -512,16 +512,19 @@ def claim_report(request: HttpRequest, claim_id: str, data: ReportIn) -> dict[st
 @router.post("/claims/{claim_id}/report/files", response={201: ReportFileOut})
 def claim_report_file(
     request: HttpRequest, claim_id: str, question: Form[str], file: File[UploadedFile]
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     user, claim = _claim_action(request, claim_id, "tasker")
     added = services.report_file_add(claim=claim, by=user, question_key=question, upload=file)
-    return 201, {
-        "id": str(added.pk),
-        "question_key": added.question_key,
-        "content_type": added.content_type,
-        "size": added.size,
-        "url": f"/missions/claims/{claim.pk}/files/{added.pk}/",
-    }
+    return Status(
+        201,
+        {
+            "id": str(added.pk),
+            "question_key": added.question_key,
+            "content_type": added.content_type,
+            "size": added.size,
+            "url": f"/missions/claims/{claim.pk}/files/{added.pk}/",
+        },
+    )
 
 
 @router.post("/claims/{claim_id}/approve", response=ClaimOut)

@@ -2,7 +2,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import StrictInt
 
 from microwork.api.auth import current_user, require_role
@@ -149,7 +149,7 @@ def batch_out(batch: PayoutBatch) -> dict[str, Any]:
 
 
 @router.post("/me/payout-accounts", response={201: PayoutAccountOut})
-def payout_account_create(request: HttpRequest, data: PayoutAccountIn) -> tuple[int, dict[str, Any]]:
+def payout_account_create(request: HttpRequest, data: PayoutAccountIn) -> Status[dict[str, Any]]:
     user = current_user(request)
     require_role(user, "tasker", "expert")
     account = services.payout_account_create(
@@ -160,7 +160,7 @@ def payout_account_create(request: HttpRequest, data: PayoutAccountIn) -> tuple[
         holder=data.holder or "",
         make_default=data.is_default,
     )
-    return 201, payout_account_out(account)
+    return Status(201, payout_account_out(account))
 
 
 @router.get("/me/payout-accounts", response=PayoutAccountPage)
@@ -175,12 +175,12 @@ def payout_account_detail(request: HttpRequest, account_id: str) -> dict[str, An
 
 
 @router.post("/me/payouts", response={201: PayoutOut})
-def payout_create(request: HttpRequest, data: PayoutIn) -> tuple[int, dict[str, Any]]:
+def payout_create(request: HttpRequest, data: PayoutIn) -> Status[dict[str, Any]]:
     user = current_user(request)
     require_role(user, "tasker", "expert")
     account = selectors.payout_account_for(user, data.payout_account_id)
     payout = services.payout_request(user=user, amount_cents=data.amount_cents, account=account)
-    return 201, payout_out(payout, history=True)
+    return Status(201, payout_out(payout, history=True))
 
 
 @router.get("/me/payouts", response=PayoutPage)
@@ -202,10 +202,10 @@ def voucher_code(request: HttpRequest, payout_id: str) -> dict[str, str]:
 
 
 @staff_router.post("/payout-batches", response={201: BatchOut})
-def batch_create(request: HttpRequest, data: BatchIn) -> tuple[int, dict[str, Any]]:
+def batch_create(request: HttpRequest, data: BatchIn) -> Status[dict[str, Any]]:
     user = current_user(request)
     require_role(user, "staff")
-    return 201, batch_out(services.payout_batch_create(by=user, method=data.method))
+    return Status(201, batch_out(services.payout_batch_create(by=user, method=data.method)))
 
 
 @staff_router.get("/payout-batches/{batch_id}", response=BatchOut)
