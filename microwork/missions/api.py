@@ -225,7 +225,7 @@ def mission_out(mission: Mission) -> dict[str, Any]:
         "place_cost_cents": mission.place_cost_cents,
         "cost_cents": mission.cost_cents,
         "places": mission.places,
-        "places_left": mission.places_free,
+        "places_left": mission.places_left,
         "places_approved": mission.places_approved,
         "location": (
             {"lat": mission.latitude, "lon": mission.longitude, "radius_km": mission.radius_km}

@@ -96,6 +96,14 @@ class Mission(models.Model):
         return self.places * self.place_cost_cents
 
     @property
+    def places_left(self) -> int:
+        """Free places as a tasker sees them: the counter, plus the places of
+        claims past their deadline when the read counted them (selectors)."""
+        if self.state != MissionState.PUBLISHED:
+            return self.places_free
+        return self.places_free + int(getattr(self, "places_overdue", 0))
+
+    @property
     def has_location(self) -> bool:
         return self.latitude is not None and self.longitude is not None
 

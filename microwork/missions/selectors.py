@@ -2,8 +2,8 @@
 
 from collections.abc import Iterable
 
-from django.db.models import Exists, F, FloatField, OuterRef, Q, QuerySet
-from django.db.models.functions import Cos, Power, Radians, Sqrt
+from django.db.models import Count, Exists, F, FloatField, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Cos, Power, Radians, Sqrt
 from django.utils import timezone
 
 from microwork.accounts.models import User
@@ -22,15 +22,31 @@ def _pk(raw: object) -> int:
     return int(text)
 
 
+def with_places_left(missions: QuerySet[Mission]) -> QuerySet[Mission]:
+    """Count, in the same query, the claims held past their deadline: their
+    places are free again whether or not `tick` has written the lapse yet
+    (read through `Mission.places_left`)."""
+    overdue = (
+        Claim.objects.filter(mission=OuterRef("pk"), state=ClaimState.ACTIVE, deadline_at__lte=timezone.now())
+        .order_by()
+        .values("mission")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return missions.annotate(places_overdue=Coalesce(Subquery(overdue, output_field=IntegerField()), 0))
+
+
 def missions_visible_to(user: User) -> QuerySet[Mission]:
     if user.is_staff_member:
-        return Mission.objects.all()
-    if user.is_company:
-        return Mission.objects.filter(company=user)
-    if user.is_tasker:
+        missions = Mission.objects.all()
+    elif user.is_company:
+        missions = Mission.objects.filter(company=user)
+    elif user.is_tasker:
         # Once published, a mission stays readable, also after it closes.
-        return Mission.objects.filter(published_at__isnull=False)
-    return Mission.objects.none()
+        missions = Mission.objects.filter(published_at__isnull=False)
+    else:
+        missions = Mission.objects.none()
+    return with_places_left(missions)
 
 
 def mission_for(user: User, mission_id: object, *, lock: bool = False) -> Mission:
@@ -68,8 +84,10 @@ def missions_open(
 ) -> QuerySet[Mission]:
     """Published missions with a free place, for taskers (MW01, HM12)."""
     now = timezone.now()
-    missions = Mission.objects.filter(state=MissionState.PUBLISHED, places_free__gt=0).filter(
-        Q(ends_at__isnull=True) | Q(ends_at__gt=now)
+    missions = (
+        with_places_left(Mission.objects.filter(state=MissionState.PUBLISHED))
+        .filter(Q(places_free__gt=0) | Q(places_overdue__gt=0))
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
     )
     if category:
         missions = missions.filter(category=category)

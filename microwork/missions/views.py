@@ -167,7 +167,7 @@ def _detail(request: HttpRequest, mission: Mission, *, error: ApplicationError |
         "mission": mission,
         "claim": claim,
         "open": mission.state == MissionState.PUBLISHED
-        and mission.places_free > 0
+        and mission.places_left > 0
         and (mission.ends_at is None or mission.ends_at > timezone.now()),
         "error": error,
     }
