@@ -8,7 +8,8 @@ from ninja.files import UploadedFile
 
 from microwork.api.auth import current_user, require_role
 from microwork.api.pagination import PageParams, keyset_page
-from microwork.core.errors import NotFound, Unauthenticated
+from microwork.core.errors import Unauthenticated
+from microwork.core.ids import object_id
 from microwork.core.problems import problem_response
 
 from . import selectors, services
@@ -119,12 +120,6 @@ def document_out(document: VerificationDocument) -> dict[str, Any]:
     }
 
 
-def _document_id(raw: str) -> int:
-    if not raw.isdigit() or len(raw) > 18:
-        raise NotFound()
-    return int(raw)
-
-
 # --- Tokens ---------------------------------------------------------------
 
 
@@ -204,7 +199,7 @@ def document_list(request: HttpRequest, page: Query[PageParams]) -> dict[str, An
 
 @router.get("/me/documents/{document_id}", response=DocumentOut)
 def document_detail(request: HttpRequest, document_id: str) -> dict[str, Any]:
-    return document_out(selectors.document_for(current_user(request), _document_id(document_id)))
+    return document_out(selectors.document_for(current_user(request), object_id(document_id)))
 
 
 @router.post("/me/closure", response={202: dict})
@@ -234,7 +229,7 @@ def staff_document_list(request: HttpRequest, page: Query[PageParams], state: st
 def staff_document_approve(request: HttpRequest, document_id: str, data: ApproveIn | None = None) -> dict[str, Any]:
     staff = current_user(request)
     require_role(staff, "staff")
-    document = selectors.document_for(staff, _document_id(document_id))
+    document = selectors.document_for(staff, object_id(document_id))
     document = services.document_approve(document=document, by=staff, valid_until=data.valid_until if data else None)
     return document_out(document)
 
@@ -243,5 +238,5 @@ def staff_document_approve(request: HttpRequest, document_id: str, data: Approve
 def staff_document_refuse(request: HttpRequest, document_id: str, data: RefuseIn) -> dict[str, Any]:
     staff = current_user(request)
     require_role(staff, "staff")
-    document = selectors.document_for(staff, _document_id(document_id))
+    document = selectors.document_for(staff, object_id(document_id))
     return document_out(services.document_refuse(document=document, by=staff, reason=data.reason))

@@ -9,6 +9,7 @@ from pydantic import StrictInt
 from microwork.api.auth import current_user
 from microwork.api.pagination import PageParams, keyset_page
 from microwork.core.errors import NotFound
+from microwork.core.ids import object_id
 
 from . import selectors, services
 from .models import Posting, Topup
@@ -114,9 +115,7 @@ def topup_list(request: HttpRequest, page: Query[PageParams]) -> dict[str, Any]:
 
 @router.get("/me/topups/{topup_id}", response=TopupOut)
 def topup_detail(request: HttpRequest, topup_id: str) -> dict[str, Any]:
-    topup = Topup.objects.filter(
-        user=current_user(request), pk=int(topup_id) if topup_id.isdigit() and len(topup_id) < 19 else 0
-    ).first()
+    topup = Topup.objects.filter(user=current_user(request), pk=object_id(topup_id)).first()
     if topup is None:
         raise NotFound()
     return topup_out(topup)

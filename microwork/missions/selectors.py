@@ -8,18 +8,11 @@ from django.utils import timezone
 
 from microwork.accounts.models import User
 from microwork.core.errors import NotFound
+from microwork.core.ids import object_id
 
 from .models import Claim, ClaimState, Mission, MissionState
 
 KM_PER_DEGREE = 111.32
-
-
-def _pk(raw: object) -> int:
-    """An id from a URL; anything that is not one is simply not found."""
-    text = str(raw)
-    if not text.isdigit() or len(text) > 18:
-        raise NotFound()
-    return int(text)
 
 
 def with_places_left(missions: QuerySet[Mission]) -> QuerySet[Mission]:
@@ -55,7 +48,7 @@ def mission_for(user: User, mission_id: object, *, lock: bool = False) -> Missio
     if lock:
         missions = missions.select_for_update()
     try:
-        return missions.get(pk=_pk(mission_id))
+        return missions.get(pk=object_id(mission_id))
     except Mission.DoesNotExist:
         raise NotFound() from None
 
@@ -70,7 +63,7 @@ def claims_visible_to(user: User) -> QuerySet[Claim]:
 
 def claim_for(user: User, claim_id: object) -> Claim:
     try:
-        return claims_visible_to(user).select_related("mission", "tasker").get(pk=_pk(claim_id))
+        return claims_visible_to(user).select_related("mission", "tasker").get(pk=object_id(claim_id))
     except Claim.DoesNotExist:
         raise NotFound() from None
 

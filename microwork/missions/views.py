@@ -9,7 +9,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,6 +21,7 @@ from microwork.accounts.models import User
 from microwork.api.pagination import keyset_page, keyset_page_ascending
 from microwork.core.errors import ApplicationError, InvalidInput, NotFound
 from microwork.ledger import selectors as ledger_selectors
+from microwork.web.roles import page_user
 
 from . import forms, selectors, services
 from .api import BATCH_COLUMNS, BATCH_OPTIONAL, parse_batch_csv
@@ -36,30 +36,19 @@ EDITABLE = (MissionState.DRAFT, MissionState.CHANGES_REQUESTED)
 
 
 def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
+    return page_user(request)
 
 
 def _tasker(request: HttpRequest) -> User:
-    user = _user(request)
-    if not user.is_tasker:
-        raise PermissionDenied
-    return user
+    return page_user(request, "tasker")
 
 
 def _company(request: HttpRequest) -> User:
-    user = _user(request)
-    if not user.is_company:
-        raise PermissionDenied
-    return user
+    return page_user(request, "company")
 
 
 def _staff(request: HttpRequest) -> User:
-    user = _user(request)
-    if not user.is_staff_member:
-        raise PermissionDenied
-    return user
+    return page_user(request, "staff")
 
 
 def _mission(user: User, mission_id: object) -> Mission:

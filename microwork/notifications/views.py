@@ -7,6 +7,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from microwork.accounts.models import User
+from microwork.web.roles import page_user
 
 from . import selectors, services
 
@@ -14,9 +15,7 @@ PAGE_SIZE = 50
 
 
 def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
+    return page_user(request)
 
 
 @login_required

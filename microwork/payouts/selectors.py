@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from microwork.accounts.models import User
 from microwork.core.errors import NotFound
+from microwork.core.ids import object_id
 from microwork.ledger import selectors as ledger_selectors
 from microwork.ledger.models import AccountKind, Posting
 from microwork.missions.models import Claim, ClaimState, Mission
@@ -15,16 +16,9 @@ from microwork.missions.services import place_price
 from .models import Method, Payout, PayoutAccount, PayoutBatch, PayoutState
 
 
-def _pk(raw: object) -> int:
-    text = str(raw)
-    if not text.isdigit() or len(text) > 18:
-        raise NotFound()
-    return int(text)
-
-
 def payout_account_for(user: User, account_id: object) -> PayoutAccount:
     try:
-        return PayoutAccount.objects.get(pk=_pk(account_id), user=user)
+        return PayoutAccount.objects.get(pk=object_id(account_id), user=user)
     except PayoutAccount.DoesNotExist:
         raise NotFound() from None
 
@@ -35,7 +29,7 @@ def payouts_of(user: User) -> QuerySet[Payout]:
 
 def own_payout(user: User, payout_id: object) -> Payout:
     try:
-        return payouts_of(user).get(pk=_pk(payout_id))
+        return payouts_of(user).get(pk=object_id(payout_id))
     except Payout.DoesNotExist:
         raise NotFound() from None
 
@@ -46,7 +40,7 @@ def payout_for(user: User, payout_id: object) -> Payout:
     if not user.is_staff_member:
         payouts = payouts.filter(user=user)
     try:
-        return payouts.get(pk=_pk(payout_id))
+        return payouts.get(pk=object_id(payout_id))
     except Payout.DoesNotExist:
         raise NotFound() from None
 
@@ -55,7 +49,7 @@ def batch_for(user: User, batch_id: object) -> PayoutBatch:
     if not user.is_staff_member:
         raise NotFound()
     try:
-        return PayoutBatch.objects.get(pk=_pk(batch_id))
+        return PayoutBatch.objects.get(pk=object_id(batch_id))
     except PayoutBatch.DoesNotExist:
         raise NotFound() from None
 

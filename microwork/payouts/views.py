@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
@@ -23,6 +22,7 @@ from microwork.ledger import selectors as ledger_selectors
 from microwork.ledger import services as ledger_services
 from microwork.ledger.models import Topup
 from microwork.web.forms import TopupForm
+from microwork.web.roles import page_user
 
 from . import forms, selectors, services
 from .models import Payout, PayoutState, PayoutTransition
@@ -32,30 +32,19 @@ TOPUPS_SHOWN = 10
 
 
 def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
+    return page_user(request)
 
 
 def _payee(request: HttpRequest) -> User:
-    user = _user(request)
-    if not (user.is_tasker or user.is_expert):
-        raise PermissionDenied
-    return user
+    return page_user(request, "tasker", "expert")
 
 
 def _company(request: HttpRequest) -> User:
-    user = _user(request)
-    if not user.is_company:
-        raise PermissionDenied
-    return user
+    return page_user(request, "company")
 
 
 def _staff(request: HttpRequest) -> User:
-    user = _user(request)
-    if not user.is_staff_member:
-        raise PermissionDenied
-    return user
+    return page_user(request, "staff")
 
 
 def _int_param(request: HttpRequest, name: str) -> int | None:

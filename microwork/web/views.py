@@ -26,6 +26,7 @@ from microwork.accounts.models import REQUIRED_DOCUMENTS, DocumentKind, Document
 from microwork.core.errors import ApplicationError, Forbidden, NotFound
 from microwork.ledger import selectors as ledger_selectors
 from microwork.ledger import services as ledger_services
+from microwork.web.roles import page_user
 
 from . import forms
 
@@ -33,10 +34,7 @@ RECENT_MOVEMENTS = 10
 
 
 def _user(request: HttpRequest) -> User:
-    """The signed-in user (views using this are behind `login_required`)."""
-    user = request.user
-    assert isinstance(user, User)
-    return user
+    return page_user(request)
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -285,10 +283,7 @@ def document_file(request: HttpRequest, document_id: int) -> FileResponse:
 
 
 def _staff(request: HttpRequest) -> User:
-    user = _user(request)
-    if not user.is_staff_member:
-        raise PermissionDenied
-    return user
+    return page_user(request, "staff")
 
 
 def _pending_document(request: HttpRequest, document_id: int) -> VerificationDocument:
