@@ -387,6 +387,20 @@ def mission_publish(*, mission: Mission, by: User) -> Mission:
     return mission
 
 
+def _unreserve(mission: Mission, *, by: User) -> None:
+    """Give back the whole reservation of a mission that was never published."""
+    transfer(
+        kind="mission_unreserve",
+        idempotency_key=f"mission-unreserve:{mission.pk}:{mission.submissions}",
+        source=escrow_of(mission.escrow_ref),
+        destination=wallet_of(mission.company),
+        amount_cents=mission.cost_cents,
+        memo=mission.title,
+        ref=mission.escrow_ref,
+        by=by,
+    )
+
+
 def mission_request_changes(*, mission: Mission, by: User, reason: str) -> Mission:
     """Send the mission back to the company; its reservation is refunded until it resubmits."""
     _require_staff(by)
@@ -397,16 +411,7 @@ def mission_request_changes(*, mission: Mission, by: User, reason: str) -> Missi
         mission = _mission_locked(mission)
         if mission.state != MissionState.PENDING_REVIEW:
             raise Conflict(_("Only a mission pending review can be sent back."), code="wrong_state")
-        transfer(
-            kind="mission_unreserve",
-            idempotency_key=f"mission-unreserve:{mission.pk}:{mission.submissions}",
-            source=escrow_of(mission.escrow_ref),
-            destination=wallet_of(mission.company),
-            amount_cents=mission.cost_cents,
-            memo=mission.title,
-            ref=mission.escrow_ref,
-            by=by,
-        )
+        _unreserve(mission, by=by)
         mission.change_reason = reason
         state_move(
             mission,
@@ -484,16 +489,7 @@ def mission_withdraw(*, mission: Mission, by: User) -> Mission:
     with transaction.atomic():
         mission = _mission_locked(mission)
         if mission.state == MissionState.PENDING_REVIEW:
-            transfer(
-                kind="mission_unreserve",
-                idempotency_key=f"mission-unreserve:{mission.pk}:{mission.submissions}",
-                source=escrow_of(mission.escrow_ref),
-                destination=wallet_of(mission.company),
-                amount_cents=mission.cost_cents,
-                memo=mission.title,
-                ref=mission.escrow_ref,
-                by=by,
-            )
+            _unreserve(mission, by=by)
             mission.places_free = 0
         elif mission.state == MissionState.PUBLISHED:
             _refund_free_places(mission, key=f"mission-withdraw:{mission.pk}", by=by)
