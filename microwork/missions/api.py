@@ -477,9 +477,10 @@ def claim_list(request: HttpRequest, filters: Query[ClaimFilters], page: Query[P
         claims = claims.filter(state=filters.state)
     if filters.mission_id:
         # Beyond 18 digits an id would overflow the database's integer.
-        if not filters.mission_id.isdigit() or len(filters.mission_id) > 18:
+        mission_id = filters.mission_id
+        if not (mission_id.isascii() and mission_id.isdigit()) or len(mission_id) > 18:
             raise InvalidInput("mission_id is an id.", field="mission_id")
-        claims = claims.filter(mission_id=int(filters.mission_id))
+        claims = claims.filter(mission_id=int(mission_id))
     claims = claims.prefetch_related("files")
     return keyset_page(claims, limit=page.limit, cursor=page.cursor, serialize=claim_out)
 

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from PIL import Image
 
+from microwork.api.tests.helpers import assert_problem, error_fields
 from microwork.core.testing import api_as, make_company, make_tasker
 from microwork.ledger.models import AccountKind
 from microwork.ledger.services import escrow_of, system_account
@@ -690,3 +691,18 @@ def test_hm13_nul_characters_in_a_report_are_refused(published, alice):
     response = api_as(alice).post(f"/claims/{claim_id}/report", {"answers": {}, "text": "Done\x00"})
     assert response.status_code == 422
     assert Claim.objects.get(pk=claim_id).state == ClaimState.ACTIVE
+
+
+@pytest.mark.parametrize("raw", ["\u00b2", "\u0661\u0662", "\uff11\uff12"])
+def test_ids_in_digits_other_than_ascii_are_not_found_not_a_server_error(published, acme, raw):
+    # given a mission and a claim on it
+    mission = published()
+    # when an id is written in superscript, Arabic-Indic or full-width digits
+    api = api_as(acme)
+    # then it is unknown (404) or refused as a filter (422), never a server error
+    assert_problem(api.get(f"/missions/{raw}"), 404, "not_found")
+    assert_problem(api.get(f"/claims/{raw}"), 404, "not_found")
+    assert_problem(api.post(f"/missions/{raw}/withdraw"), 404, "not_found")
+    problem = assert_problem(api.get("/claims", mission_id=raw), 422, "invalid")
+    assert error_fields(problem) == {"mission_id"}
+    assert Mission.objects.get(pk=mission.pk).state == MissionState.PUBLISHED
