@@ -9,7 +9,12 @@ from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from microwork.core.errors import ApplicationError
-from microwork.core.problems import problem_response, request_too_big_response
+from microwork.core.problems import (
+    UNREADABLE_REQUEST_ERRORS,
+    problem_response,
+    request_too_big_response,
+    unreadable_request_response,
+)
 
 from .auth import TokenAuth
 
@@ -100,6 +105,14 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 @api.exception_handler(RequestDataTooBig)
 def on_request_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return request_too_big_response()
+
+
+def on_unreadable_request(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return unreadable_request_response(exc)
+
+
+for _error in UNREADABLE_REQUEST_ERRORS:
+    api.add_exception_handler(_error, on_unreadable_request)
 
 
 @api.exception_handler(Exception)

@@ -18,7 +18,12 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from .models import IdempotencyRecord
-from .problems import problem_response, request_too_big_response
+from .problems import (
+    UNREADABLE_REQUEST_ERRORS,
+    problem_response,
+    request_too_big_response,
+    unreadable_request_response,
+)
 
 REPLAY_WINDOW = timedelta(hours=24)
 API_PREFIX = "/api/"
@@ -75,7 +80,10 @@ class IdempotencyMiddleware:
             body = request.body
         except RequestDataTooBig:
             return request_too_big_response()
-        fingerprint = _fingerprint(request, body)
+        try:
+            fingerprint = _fingerprint(request, body)
+        except UNREADABLE_REQUEST_ERRORS as exc:
+            return unreadable_request_response(exc)
         scope = _scope(request)
         now = timezone.now()
         try:

@@ -3,7 +3,9 @@
 import json
 from typing import Any
 
+from django.core.exceptions import TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpResponse
+from django.http.multipartparser import MultiPartParserError
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -20,9 +22,7 @@ def problem_response(*, status: int, code: str, title: str, detail: str = "", **
     return HttpResponse(json.dumps(body), status=status, content_type=PROBLEM_CONTENT_TYPE)
 
 
-def request_too_big_response() -> HttpResponse:
-    """A body over DATA_UPLOAD_MAX_MEMORY_SIZE: a refusal of the input, not a server error."""
-    message = "The request body is too large."
+def _body_refused(message: str) -> HttpResponse:
     return problem_response(
         status=422,
         code="invalid",
@@ -30,3 +30,22 @@ def request_too_big_response() -> HttpResponse:
         detail=message,
         errors=[{"field": "body", "message": message}],
     )
+
+
+def request_too_big_response() -> HttpResponse:
+    """A body over DATA_UPLOAD_MAX_MEMORY_SIZE: a refusal of the input, not a server error."""
+    return _body_refused("The request body is too large.")
+
+
+# What Django raises while reading a form or a query string it cannot take.
+UNREADABLE_REQUEST_ERRORS = (MultiPartParserError, TooManyFieldsSent, TooManyFilesSent)
+
+
+def unreadable_request_response(exc: Exception) -> HttpResponse:
+    """A malformed multipart body (no boundary, broken parts) or one with too many
+    fields or files: a refusal of the input, not a server error."""
+    if isinstance(exc, TooManyFilesSent):
+        return _body_refused("The request has too many files.")
+    if isinstance(exc, TooManyFieldsSent):
+        return _body_refused("The request has too many fields.")
+    return _body_refused("The multipart body cannot be read; is its boundary set?")

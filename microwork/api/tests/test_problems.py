@@ -1,8 +1,9 @@
 """Every error is problem+json, and bad input is a 4xx that changes nothing."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
-from microwork.accounts.models import ApiToken, User
+from microwork.accounts.models import ApiToken, User, VerificationDocument
 from microwork.api.tests.helpers import assert_problem, error_fields
 from microwork.core.models import IdempotencyRecord
 from microwork.core.testing import api_as
@@ -168,3 +169,37 @@ def test_conflict_is_a_409_problem(anon, alice):
     )
     assert_problem(response, 409, "email_taken")
     assert ApiToken.objects.count() == 0
+
+
+@pytest.mark.parametrize("key", [None, "no-boundary"])
+@pytest.mark.parametrize(
+    ("persona", "path"),
+    [("emma", "/me/documents"), ("acme", "/missions/batch"), ("alice", "/claims/1/report/files")],
+)
+def test_multipart_without_a_boundary_is_422_not_500(request, persona, path, key):
+    # given a signed-in user
+    api = api_as(request.getfixturevalue(persona))
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {api.token}"}
+    if key:
+        headers["HTTP_IDEMPOTENCY_KEY"] = key
+    # when an upload says multipart but names no boundary
+    response = api.client.post(f"/api/v1{path}", b"garbage", content_type="multipart/form-data", **headers)
+    # then the body is refused as input, never a server error
+    assert "body" in error_fields(assert_problem(response, 422, "invalid"))
+    assert not IdempotencyRecord.objects.exists()
+
+
+@pytest.mark.parametrize("key", [None, "many-files"])
+def test_upload_with_too_many_files_is_422_not_500(emma, settings, key):
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
+    api = api_as(emma)
+    files = {f"file{n}": SimpleUploadedFile(f"k{n}.pdf", b"%PDF-1.4\n") for n in range(3)}
+    response = api.upload("/me/documents", {"kind": "kbis", **files}, key=key)
+    assert "body" in error_fields(assert_problem(response, 422, "invalid"))
+    assert not VerificationDocument.objects.exists()
+
+
+def test_query_with_too_many_parameters_is_422_not_500(alice, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 3
+    response = api_as(alice).get("/missions", x=["1", "2", "3", "4"])
+    assert "body" in error_fields(assert_problem(response, 422, "invalid"))
