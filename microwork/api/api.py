@@ -3,18 +3,14 @@
 import logging
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from microwork.core.errors import ApplicationError
-from microwork.core.problems import (
-    UNREADABLE_REQUEST_ERRORS,
-    problem_response,
-    request_too_big_response,
-    unreadable_request_response,
-)
+from microwork.core.problems import problem_response, request_too_big_response, unreadable_request_response
 
 from .auth import TokenAuth
 
@@ -107,12 +103,11 @@ def on_request_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResp
     return request_too_big_response()
 
 
+@api.exception_handler(MultiPartParserError)
+@api.exception_handler(TooManyFieldsSent)
+@api.exception_handler(TooManyFilesSent)
 def on_unreadable_request(request: HttpRequest, exc: Exception) -> HttpResponse:
     return unreadable_request_response(exc)
-
-
-for _error in UNREADABLE_REQUEST_ERRORS:
-    api.add_exception_handler(_error, on_unreadable_request)
 
 
 @api.exception_handler(Exception)
