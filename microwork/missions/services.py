@@ -95,6 +95,13 @@ class DisputeWindowClosed(Conflict):
     code = "dispute_window_closed"
 
 
+class AutoApproved(Conflict):
+    code = "wrong_state"
+
+    def __init__(self) -> None:
+        super().__init__(_("This report was left unreviewed for 3 days and has been validated automatically."))
+
+
 # --- Prices and rules -----------------------------------------------------
 
 
@@ -852,10 +859,15 @@ def claim_reject(*, claim: Claim, by: User, reason: str, rating: int | None = No
     if not reason:
         raise InvalidInput(_("Tell the tasker why the report is rejected."), field="reason")
     rating_value = _rating(rating, required=False)
+    # Past 3 days the report is validated whether or not tick has run (HM14).
+    if _auto_approve_if_due(claim):
+        raise AutoApproved()
     with transaction.atomic():
         claim, mission = _claim_and_mission_locked(claim)
         if claim.state != ClaimState.SUBMITTED:
             raise Conflict(_("Only a submitted report can be rejected."), code="wrong_state")
+        if _auto_approval_due(claim):
+            raise AutoApproved()
         claim.rejection_reason = reason[:2000]
         claim.rating = rating_value
         claim.reviewed_at = timezone.now()
@@ -874,20 +886,27 @@ def claim_reject(*, claim: Claim, by: User, reason: str, rating: int | None = No
     return claim
 
 
+def _auto_approval_due(claim: Claim) -> bool:
+    cutoff = timezone.now() - timedelta(days=AUTO_APPROVE_DAYS)
+    return claim.state == ClaimState.SUBMITTED and claim.submitted_at is not None and claim.submitted_at <= cutoff
+
+
+def _auto_approve_if_due(claim: Claim) -> bool:
+    with transaction.atomic():
+        claim, mission = _claim_and_mission_locked(claim)
+        if not _auto_approval_due(claim):
+            return False
+        _approve_locked(claim, mission, by=None, rating=None, comment="")
+        return True
+
+
 def claims_auto_approve_due() -> int:
     """Reports left unreviewed for 3 days are approved, so no tasker is left unpaid (HM14)."""
     cutoff = timezone.now() - timedelta(days=AUTO_APPROVE_DAYS)
     due = list(
         Claim.objects.filter(state=ClaimState.SUBMITTED, submitted_at__lte=cutoff).values_list("pk", "mission_id")
     )
-    count = 0
-    for pk, mission_id in due:
-        with transaction.atomic():
-            claim, mission = _claim_and_mission_locked(Claim(pk=pk, mission_id=mission_id))
-            if claim.state == ClaimState.SUBMITTED and claim.submitted_at and claim.submitted_at <= cutoff:
-                _approve_locked(claim, mission, by=None, rating=None, comment="")
-                count += 1
-    return count
+    return sum(_auto_approve_if_due(Claim(pk=pk, mission_id=mission_id)) for pk, mission_id in due)
 
 
 def claim_dispute(*, claim: Claim, by: User, reason: str) -> Claim:

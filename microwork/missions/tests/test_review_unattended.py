@@ -1,0 +1,41 @@
+"""Rules that must hold even when `tick` has not run (HM14)."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from microwork.core.testing import api_as
+from microwork.missions import services
+from microwork.missions.models import ClaimState
+
+from .conftest import assert_books_right, balance
+
+pytestmark = pytest.mark.django_db
+
+
+def test_hm14_a_report_left_3_days_cannot_be_rejected_before_tick(published, acme, alice, time_machine):
+    mission = published()
+    claim = services.claim_create(mission=mission, tasker=alice)
+    services.claim_report(claim=claim, by=alice, answers={})
+    time_machine.move_to(timezone.now() + timedelta(days=3, minutes=1))
+
+    answer = api_as(acme).post(f"/claims/{claim.pk}/reject", {"reason": "Too late, but no."})
+
+    assert answer.status_code == 409, answer.json()
+    claim.refresh_from_db()
+    assert (claim.state, claim.auto_approved) == (ClaimState.APPROVED, True)
+    assert balance(alice) == 300
+    assert services.claims_auto_approve_due() == 0
+    assert_books_right()
+
+
+def test_hm14_a_report_under_3_days_can_still_be_rejected(published, acme, alice, time_machine):
+    claim = services.claim_create(mission=published(), tasker=alice)
+    services.claim_report(claim=claim, by=alice, answers={})
+    time_machine.move_to(timezone.now() + timedelta(days=3) - timedelta(minutes=1))
+
+    answer = api_as(acme).post(f"/claims/{claim.pk}/reject", {"reason": "Blurred photo."})
+
+    assert answer.status_code == 200, answer.json()
+    assert answer.json()["state"] == "rejected"
