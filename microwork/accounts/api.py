@@ -8,6 +8,7 @@ from ninja.files import UploadedFile
 
 from microwork.api.auth import current_user, require_role
 from microwork.api.pagination import PageParams, keyset_page
+from microwork.api.schemas import Text
 from microwork.core.errors import Unauthenticated
 from microwork.core.ids import object_id
 from microwork.core.problems import problem_response
@@ -19,18 +20,20 @@ router = Router(tags=["accounts"])
 tokens_router = Router(tags=["accounts"])
 staff_router = Router(tags=["staff"])
 
+DocumentStateName = Literal["pending", "approved", "refused", "expired"]
+
 
 # --- Schemas --------------------------------------------------------------
 
 
 class SignupIn(Schema):
     role: Literal["tasker", "company", "expert"]
-    email: str = Field(max_length=254)
+    email: Text = Field(max_length=254)
     password: str = Field(max_length=128)
-    display_name: str = Field(max_length=120)
-    phone: str | None = Field(None, max_length=32)
-    siret: str | None = Field(None, max_length=32)
-    legal_name: str | None = Field(None, max_length=200)
+    display_name: Text = Field(max_length=120)
+    phone: Text | None = Field(None, max_length=32)
+    siret: Text | None = Field(None, max_length=32)
+    legal_name: Text | None = Field(None, max_length=200)
     accept_terms: bool = False
 
 
@@ -49,7 +52,7 @@ class AccountOut(Schema):
 
 
 class TokenIn(Schema):
-    email: str = Field(max_length=254)
+    email: Text = Field(max_length=254)
     password: str = Field(max_length=128)
 
 
@@ -63,7 +66,7 @@ class CodeSentOut(Schema):
 
 
 class CodeIn(Schema):
-    code: str = Field(max_length=16)
+    code: Text = Field(max_length=16)
 
 
 class DocumentOut(Schema):
@@ -87,7 +90,7 @@ class ApproveIn(Schema):
 
 
 class RefuseIn(Schema):
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Text = Field(min_length=1, max_length=500)
 
 
 def account_out(user: User) -> dict[str, Any]:
@@ -218,7 +221,9 @@ def export(request: HttpRequest) -> dict[str, Any]:
 
 
 @staff_router.get("/documents", response=DocumentPage)
-def staff_document_list(request: HttpRequest, page: Query[PageParams], state: str = "pending") -> dict[str, Any]:
+def staff_document_list(
+    request: HttpRequest, page: Query[PageParams], state: DocumentStateName = "pending"
+) -> dict[str, Any]:
     require_role(current_user(request), "staff")
     return keyset_page(
         VerificationDocument.objects.filter(state=state), limit=page.limit, cursor=page.cursor, serialize=document_out

@@ -8,10 +8,11 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
-from pydantic import StrictInt, model_validator
+from pydantic import StrictInt
 
 from microwork.api.auth import current_user, require_role
 from microwork.api.pagination import PageParams, keyset_page, keyset_page_ascending
+from microwork.api.schemas import Text, TextIn
 from microwork.core.errors import InvalidInput
 
 from . import selectors, services
@@ -34,27 +35,8 @@ CategorySlug = Literal[
     "review",
     "other",
 ]
+MissionStateName = Literal["draft", "pending_review", "changes_requested", "published", "closed", "expired"]
 ClaimStateName = Literal["active", "submitted", "approved", "rejected", "released", "lapsed", "disputed", "settled"]
-
-
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
-class TextIn(Schema):
-    """A body whose text may be stored: PostgreSQL refuses NUL characters, so they are refused here with a 422."""
-
-    @model_validator(mode="after")
-    def _refuse_nul(self) -> "TextIn":
-        if _has_nul(self.model_dump()):
-            raise ValueError("Text may not contain NUL characters.")
-        return self
 
 
 class LocationIn(Schema):
@@ -132,8 +114,8 @@ class MissionFilters(Schema):
     category: CategorySlug | None = None
     near: str | None = Field(None, max_length=64)
     min_reward_cents: int | None = Field(None, ge=0, le=10**9)
-    q: str | None = Field(None, max_length=200)
-    state: str | None = Field(None, max_length=32)
+    q: Text | None = Field(None, max_length=200)
+    state: MissionStateName | None = None
 
 
 class TransitionOut(Schema):

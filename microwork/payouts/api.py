@@ -7,6 +7,7 @@ from pydantic import StrictInt
 
 from microwork.api.auth import current_user, require_role
 from microwork.api.pagination import PageParams, keyset_page
+from microwork.api.schemas import Text
 
 from . import selectors, services
 from .models import Payout, PayoutAccount, PayoutBatch
@@ -17,9 +18,9 @@ staff_router = Router(tags=["staff"])
 
 class PayoutAccountIn(Schema):
     method: Literal["paypal", "iban", "gift_voucher"]
-    paypal_email: str | None = Field(None, max_length=254)
-    iban: str | None = Field(None, max_length=64)
-    holder: str | None = Field(None, max_length=200)
+    paypal_email: Text | None = Field(None, max_length=254)
+    iban: Text | None = Field(None, max_length=64)
+    holder: Text | None = Field(None, max_length=200)
     is_default: bool = False
 
 
@@ -91,7 +92,7 @@ class BatchOut(Schema):
 
 
 class FailIn(Schema):
-    reason: str = Field(min_length=1, max_length=300)
+    reason: Text = Field(min_length=1, max_length=300)
 
 
 def payout_account_out(account: PayoutAccount) -> dict[str, Any]:

@@ -378,3 +378,20 @@ def test_am13_tick_marks_expired_documents_in_the_database(emma, staff, clock):
     # and a second tick changes nothing
     call_command("tick")
     assert dict(VerificationDocument.objects.values_list("kind", "state")) == states
+
+
+def test_nul_characters_in_staff_document_input_are_refused_not_a_server_error(emma, staff):
+    # given a pending document
+    document_id = upload(api_as(emma), "kbis").json()["id"]
+    staff_api = api_as(staff)
+    # when staff filter on a state, or refuse the document, with a NUL character
+    listed = staff_api.get("/staff/documents", state="pending\x00")
+    refused = staff_api.post(f"/staff/documents/{document_id}/refuse", {"reason": "Blurred\x00"})
+    # then both are refused as input naming the field, and the document stays pending
+    assert "state" in error_fields(assert_problem(listed, 422, "invalid"))
+    assert "reason" in error_fields(assert_problem(refused, 422, "invalid"))
+    assert VerificationDocument.objects.get(pk=document_id).state == DocumentState.PENDING
+
+
+def test_an_unknown_document_state_filter_is_refused(staff):
+    assert "state" in error_fields(assert_problem(api_as(staff).get("/staff/documents", state="lost"), 422, "invalid"))

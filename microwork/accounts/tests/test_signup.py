@@ -236,3 +236,31 @@ def test_second_tasker_with_unverified_number_gets_code_too(anon, django_capture
     # then the second gets a code too
     assert response.status_code == 201
     assert [m.to for m in sms.outbox] == ["+33611223344"]
+
+
+@pytest.mark.parametrize(
+    ("role", "field"),
+    [
+        ("tasker", "email"),
+        ("tasker", "display_name"),
+        ("tasker", "phone"),
+        ("company", "siret"),
+        ("company", "legal_name"),
+    ],
+)
+def test_nul_characters_are_refused_not_a_server_error(anon, role, field):
+    # given a signup whose text carries a NUL character, which PostgreSQL cannot store
+    value = {"email": "n\x00ul@example.fr", "phone": "06 11 22\x0033 44", "siret": SIRETS[2] + "\x00"}.get(
+        field, "Nul\x00"
+    )
+    # when it is posted
+    response = anon.post("/accounts", body(role, **{field: value}))
+    # then it is refused as input naming the field, and no account exists
+    assert field in error_fields(assert_problem(response, 422, "invalid"))
+    assert not User.objects.filter(email__startswith="n").exists()
+    assert not User.objects.filter(display_name__contains="Nul").exists()
+
+
+def test_nul_in_a_sign_in_email_is_refused_not_a_server_error(anon):
+    response = anon.post("/tokens", {"email": "alice\x00@example.fr", "password": PASSWORD})
+    assert "email" in error_fields(assert_problem(response, 422, "invalid"))

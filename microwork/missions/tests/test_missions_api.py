@@ -472,3 +472,22 @@ def test_nul_characters_are_refused_not_a_server_error(acme):
     batch = api_as(acme).upload("/missions/batch", {"file": _csv(CSV_HEADER + GOOD_ROW.format(n="\x00"))})
     assert batch.status_code == 422
     assert not Mission.objects.exists()
+
+
+def test_nul_characters_in_mission_filters_are_refused_not_a_server_error(acme, alice, staff):
+    # given a published mission
+    make_published(acme, staff)
+    # when a tasker searches, or a company filters on a state, with a NUL character
+    searched = api_as(alice).get("/missions", q="Shelf\x00")
+    filtered = api_as(acme).get("/missions", state="draft\x00")
+    # then each is refused as input naming its field, never a server error
+    assert searched.status_code == 422
+    assert searched.json()["errors"][0]["field"] == "q"
+    assert filtered.status_code == 422
+    assert filtered.json()["errors"][0]["field"] == "state"
+
+
+def test_an_unknown_mission_state_filter_is_refused(acme):
+    response = api_as(acme).get("/missions", state="lost")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "state"

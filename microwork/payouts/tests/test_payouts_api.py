@@ -244,3 +244,29 @@ def test_voucher_code_shown_once_never_in_the_list(alice, alice_api, staff_api):
     listing = alice_api.get("/me/payouts").content.decode()
     assert code not in listing
     assert alice_api.get("/me/payouts").json()["items"][0]["voucher_code_available"] is False
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"method": "iban", "iban": GOOD_IBAN, "holder": "Emma\x00"},
+        {"method": "iban", "iban": GOOD_IBAN + "\x00", "holder": "Emma"},
+        {"method": "paypal", "paypal_email": "emma\x00@paypal.example"},
+    ],
+)
+def test_nul_characters_in_a_payout_account_are_refused_not_a_server_error(emma_api, body):
+    # PostgreSQL cannot store a NUL character: it is refused as input naming the field
+    response = emma_api.post("/me/payout-accounts", body)
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid"
+    assert {e["field"] for e in response.json()["errors"]} & {"holder", "iban", "paypal_email"}
+    assert not PayoutAccount.objects.exists()
+
+
+def test_nul_characters_in_a_failure_reason_are_refused_not_a_server_error(alice, alice_api, staff_api):
+    fund(alice, 20_00)
+    payout = request_payout(alice_api, paypal(alice_api), 20_00).json()
+    response = staff_api.post(f"/staff/payouts/{payout['id']}/fail", {"reason": "Refused\x00"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "reason"
+    assert Payout.objects.get(pk=payout["id"]).state == payout["state"]
