@@ -34,7 +34,12 @@ class MissionState(models.TextChoices):
 MISSION_MOVES: dict[str, set[str]] = {
     MissionState.DRAFT: {MissionState.PENDING_REVIEW, MissionState.CLOSED},
     MissionState.CHANGES_REQUESTED: {MissionState.PENDING_REVIEW, MissionState.CLOSED},
-    MissionState.PENDING_REVIEW: {MissionState.PUBLISHED, MissionState.CHANGES_REQUESTED, MissionState.CLOSED},
+    MissionState.PENDING_REVIEW: {
+        MissionState.PUBLISHED,
+        MissionState.CHANGES_REQUESTED,
+        MissionState.CLOSED,
+        MissionState.EXPIRED,
+    },
     MissionState.PUBLISHED: {MissionState.CLOSED, MissionState.EXPIRED},
 }
 

@@ -51,6 +51,7 @@ VAT_BASIS_POINTS = 2000  # French standard rate, on the fee
 REWARD_CAP_CENTS = 100_00  # HM09
 CLAIM_HOURS = 48  # HM04
 MAX_ACTIVE_CLAIMS = 2  # HM05
+EXPIRING_STATES = (MissionState.PUBLISHED, MissionState.PENDING_REVIEW)  # HM15b
 AUTO_APPROVE_DAYS = 3  # HM14
 DISPUTE_DAYS = 7  # HM15
 MAX_PLACES = 1000
@@ -373,6 +374,9 @@ def _require_staff(user: User) -> None:
 
 def mission_publish(*, mission: Mission, by: User) -> Mission:
     _require_staff(by)
+    # Past its end date it expires and is refunded instead, whether or not tick has run (HM15b).
+    if mission_expire(mission=mission).state == MissionState.EXPIRED:
+        raise MissionNotAvailable(_("The mission's end date has passed; its reservation was refunded."))
     with transaction.atomic():
         mission = _mission_locked(mission)
         mission.published_at = timezone.now()
@@ -394,7 +398,7 @@ def mission_publish(*, mission: Mission, by: User) -> Mission:
     return mission
 
 
-def _unreserve(mission: Mission, *, by: User) -> None:
+def _unreserve(mission: Mission, *, by: User | None) -> None:
     """Give back the whole reservation of a mission that was never published."""
     transfer(
         kind="mission_unreserve",
@@ -515,12 +519,16 @@ def mission_withdraw(*, mission: Mission, by: User) -> Mission:
 
 
 def mission_expire(*, mission: Mission) -> Mission:
-    """A published mission past its end date: free places are refunded (HM15b)."""
+    """A mission published or in review past its end date: free places are refunded (HM15b)."""
     with transaction.atomic():
         mission = _mission_locked(mission)
-        if mission.state != MissionState.PUBLISHED or mission.ends_at is None or mission.ends_at > timezone.now():
+        if mission.state not in EXPIRING_STATES or mission.ends_at is None or mission.ends_at > timezone.now():
             return mission
-        _refund_free_places(mission, key=f"mission-expire:{mission.pk}", by=None)
+        if mission.state == MissionState.PENDING_REVIEW:
+            _unreserve(mission, by=None)
+            mission.places_free = 0
+        else:
+            _refund_free_places(mission, key=f"mission-expire:{mission.pk}", by=None)
         state_move(
             mission,
             MissionState.EXPIRED,
@@ -533,7 +541,7 @@ def mission_expire(*, mission: Mission) -> Mission:
 
 
 def missions_expire_due() -> int:
-    due = Mission.objects.filter(state=MissionState.PUBLISHED, ends_at__lte=timezone.now()).values_list("pk", flat=True)
+    due = Mission.objects.filter(state__in=EXPIRING_STATES, ends_at__lte=timezone.now()).values_list("pk", flat=True)
     count = 0
     for pk in list(due):
         if mission_expire(mission=Mission(pk=pk)).state == MissionState.EXPIRED:

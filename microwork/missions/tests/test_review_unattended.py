@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from microwork.core.testing import api_as
 from microwork.missions import services
-from microwork.missions.models import ClaimState
+from microwork.missions.models import ClaimState, MissionState
 
-from .conftest import assert_books_right, balance
+from .conftest import assert_books_right, balance, make_mission
 
 pytestmark = pytest.mark.django_db
 
@@ -39,3 +39,31 @@ def test_hm14_a_report_under_3_days_can_still_be_rejected(published, acme, alice
 
     assert answer.status_code == 200, answer.json()
     assert answer.json()["state"] == "rejected"
+
+
+def test_hm15b_a_mission_still_in_review_at_its_end_date_is_refunded(acme, staff, time_machine):
+    mission = make_mission(acme, places=2, ends_at=timezone.now() + timedelta(hours=10))
+    services.mission_submit(mission=mission, by=acme)
+    assert balance(acme) == 100_00 - 2 * 372
+    time_machine.move_to(timezone.now() + timedelta(hours=11))
+
+    assert services.missions_expire_due() == 1
+
+    mission.refresh_from_db()
+    assert (mission.state, mission.places_free) == (MissionState.EXPIRED, 0)
+    assert balance(acme) == 100_00
+    assert_books_right()
+
+
+def test_hm15b_staff_cannot_publish_a_mission_past_its_end_date(acme, staff, time_machine):
+    mission = make_mission(acme, ends_at=timezone.now() + timedelta(hours=10))
+    services.mission_submit(mission=mission, by=acme)
+    time_machine.move_to(timezone.now() + timedelta(hours=11))
+
+    answer = api_as(staff).post(f"/missions/{mission.pk}/publish")
+
+    assert answer.status_code == 409, answer.json()
+    mission.refresh_from_db()
+    assert mission.state == MissionState.EXPIRED
+    assert balance(acme) == 100_00
+    assert_books_right()
