@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from microwork.accounts.models import User
 from microwork.core.errors import NotFound
-from microwork.core.ids import object_id
+from microwork.core.ids import object_id, parse_id
 from microwork.ledger import selectors as ledger_selectors
 from microwork.ledger.models import AccountKind, Posting
 from microwork.missions.models import Claim, ClaimState, Mission
@@ -91,10 +91,11 @@ def _history_cursor(raw: str | None) -> tuple[int, int] | None:
     """A cursor "entry-posting" from the page's URL; a broken one starts over."""
     if not raw:
         return None
-    entry, _sep, posting = raw.partition("-")
-    if not (entry.isdigit() and posting.isdigit()) or len(entry) > 18 or len(posting) > 18:
+    entry_text, _sep, posting_text = raw.partition("-")
+    entry, posting = parse_id(entry_text), parse_id(posting_text)
+    if entry is None or posting is None:
         return None
-    return int(entry), int(posting)
+    return entry, posting
 
 
 def wallet_history(user: User, *, cursor: str | None = None, limit: int = HISTORY_PAGE) -> HistoryPage:

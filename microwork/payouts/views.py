@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from microwork.accounts.models import User
 from microwork.core.errors import ApplicationError, NotFound
+from microwork.core.ids import parse_id
 from microwork.core.models import IdempotencyRecord
 from microwork.core.money import format_eur
 from microwork.ledger import selectors as ledger_selectors
@@ -48,8 +49,7 @@ def _staff(request: HttpRequest) -> User:
 
 
 def _int_param(request: HttpRequest, name: str) -> int | None:
-    raw = request.GET.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) <= 18 else None
+    return parse_id(request.GET.get(name, ""))
 
 
 # --- The earnings chart -----------------------------------------------------

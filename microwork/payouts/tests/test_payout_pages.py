@@ -460,3 +460,21 @@ def test_export_of_an_unknown_batch_is_not_found(client, staff):
 def test_tasker_without_verified_phone_still_sees_credits(client, db):
     charlie = make_tasker("charlie2@example.fr", "+33611220000", verified=False)
     assert signed_in(client, charlie).get(reverse("payouts:credits")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("persona", "page", "param", "value"),
+    [
+        ("alice", "payouts:credits", "avant", "\u00b2-1"),
+        ("alice", "payouts:credits", "avant", "1-\u0661"),
+        ("alice", "payouts:credits", "retraits_avant", "\u00b2"),
+        ("acme", "payouts:company_balance", "avant", "\uff11"),
+        ("staff", "payouts:staff", "avant", "\u00b2"),
+    ],
+)
+def test_page_cursors_in_digits_other_than_ascii_start_over_not_a_server_error(
+    client, request, persona, page, param, value
+):
+    # a cursor in superscript or other Unicode digits is not one: the page shows from the start
+    user = request.getfixturevalue(persona)
+    assert signed_in(client, user).get(reverse(page), {param: value}).status_code == 200
