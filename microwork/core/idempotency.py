@@ -27,6 +27,8 @@ from .problems import (
 
 REPLAY_WINDOW = timedelta(hours=24)
 API_PREFIX = "/api/"
+# Answers never stored: a new bearer token is kept hashed only, never in clear.
+NOT_STORED = ("/api/v1/tokens",)
 
 
 class _ServerError(Exception):
@@ -67,7 +69,12 @@ class IdempotencyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         key = request.headers.get("Idempotency-Key")
-        if request.method != "POST" or not key or not request.path.startswith(API_PREFIX):
+        if (
+            request.method != "POST"
+            or not key
+            or not request.path.startswith(API_PREFIX)
+            or request.path.rstrip("/") in NOT_STORED
+        ):
             return self.get_response(request)
         if len(key) > 255:
             return problem_response(

@@ -291,6 +291,12 @@ def payout_fail(*, payout: Payout, by: User, reason: str) -> Payout:
         payout = Payout.objects.select_for_update().select_related("user").get(pk=payout.pk)
         if payout.state not in (PayoutState.REQUESTED, PayoutState.PROCESSING):
             raise Conflict(_("Only a payout under way can fail."), code="wrong_state")
+        if payout.voucher_code_hash and not payout.voucher_code_once:
+            # Its owner holds the code: giving the money back as well would pay twice.
+            raise Conflict(
+                _("The voucher code has already been shown to its owner; it cannot fail now."),
+                code="voucher_already_shown",
+            )
         transfer(
             kind="payout_failed",
             idempotency_key=f"payout-failed:{payout.pk}",

@@ -285,3 +285,21 @@ def test_batch_totals_are_stored(alice, staff):
     services.payout_request(user=alice, amount_cents=20_00, account=paypal(alice))
     batch = services.payout_batch_create(by=staff, method="paypal")
     assert PayoutBatch.objects.get(pk=batch.pk).total_cents == 30_00
+
+
+def test_hm16_a_voucher_whose_code_was_shown_cannot_fail_and_pay_twice(alice, staff):
+    # given a gift voucher whose code alice has already seen
+    fund(alice, 10_00)
+    account = services.payout_account_create(user=alice, method="gift_voucher")
+    payout = services.payout_request(user=alice, amount_cents=10_00, account=account)
+    services.payout_batch_create(by=staff, method="gift_voucher")
+    services.voucher_code_reveal(payout=payout, user=alice)
+    # when staff try to fail it
+    with pytest.raises(Conflict) as refused:
+        services.payout_fail(payout=payout, by=staff, reason="Provider down")
+    # then it is refused and the money does not come back as well
+    assert refused.value.code == "voucher_already_shown"
+    payout.refresh_from_db()
+    assert payout.state == "processing"
+    assert available(alice) == 0
+    assert ledger_audit() == []
