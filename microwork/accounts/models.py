@@ -154,6 +154,12 @@ class DocumentState(models.TextChoices):
     EXPIRED = "expired", _("Expired")
 
 
+DOCUMENT_MOVES: dict[str, set[str]] = {
+    DocumentState.PENDING: {DocumentState.APPROVED, DocumentState.REFUSED},
+    DocumentState.APPROVED: {DocumentState.EXPIRED},
+}
+
+
 def document_path(instance: "VerificationDocument", filename: str) -> str:
     return f"documents/{instance.user_id}/{timezone.now():%Y%m}/{instance.kind}-{filename}"
 
@@ -180,6 +186,20 @@ class VerificationDocument(models.Model):
 
     def is_valid_on(self, day: date) -> bool:
         return self.state == DocumentState.APPROVED and (self.valid_until is None or self.valid_until >= day)
+
+
+class DocumentTransition(models.Model):
+    """Who approved, refused or expired a document, and when (AM13)."""
+
+    document = models.ForeignKey(VerificationDocument, on_delete=models.CASCADE, related_name="transitions")
+    from_state = models.CharField(max_length=16)
+    to_state = models.CharField(max_length=16)
+    by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField(max_length=500, blank=True, default="")
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.document_id}: {self.from_state} → {self.to_state}"
 
 
 class ApiToken(models.Model):

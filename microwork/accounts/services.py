@@ -17,13 +17,16 @@ from PIL import Image, UnidentifiedImageError
 from stdnum.fr import siret as siret_number
 
 from microwork.core.errors import Conflict, Forbidden, InvalidInput, TooManyRequests
+from microwork.core.states import state_move
 from microwork.notifications.sms import send_sms
 
 from .models import (
+    DOCUMENT_MOVES,
     DOCUMENT_VALIDITY,
     ApiToken,
     DocumentKind,
     DocumentState,
+    DocumentTransition,
     Organisation,
     PhoneCode,
     Role,
@@ -312,10 +315,17 @@ def document_approve(
                     field="valid_until",
                 )
         document.valid_until = valid_until or longest
-        document.state = DocumentState.APPROVED
         document.reviewed_by = by
         document.reviewed_at = timezone.now()
-        document.save(update_fields=["valid_until", "state", "reviewed_by", "reviewed_at"])
+        state_move(
+            document,
+            DocumentState.APPROVED,
+            allowed=DOCUMENT_MOVES,
+            history=DocumentTransition,
+            by=by,
+            update_fields=("valid_until", "reviewed_by", "reviewed_at"),
+            document=document,
+        )
     return document
 
 
@@ -329,19 +339,41 @@ def document_refuse(*, document: VerificationDocument, by: User, reason: str) ->
         document = VerificationDocument.objects.select_for_update().get(pk=document.pk)
         if document.state != DocumentState.PENDING:
             raise Conflict(_("Only a pending document can be refused."), code="document_not_pending")
-        document.state = DocumentState.REFUSED
         document.refusal_reason = reason[:500]
         document.reviewed_by = by
         document.reviewed_at = timezone.now()
-        document.save(update_fields=["state", "refusal_reason", "reviewed_by", "reviewed_at"])
+        state_move(
+            document,
+            DocumentState.REFUSED,
+            allowed=DOCUMENT_MOVES,
+            history=DocumentTransition,
+            by=by,
+            reason=reason,
+            update_fields=("refusal_reason", "reviewed_by", "reviewed_at"),
+            document=document,
+        )
     return document
 
 
 def documents_expire() -> int:
     """Mark approved documents past their expiry as expired; returns how many."""
-    return VerificationDocument.objects.filter(
-        state=DocumentState.APPROVED, valid_until__lt=timezone.localdate()
-    ).update(state=DocumentState.EXPIRED)
+    today = timezone.localdate()
+    due = VerificationDocument.objects.filter(state=DocumentState.APPROVED, valid_until__lt=today)
+    count = 0
+    for pk in list(due.values_list("pk", flat=True)):
+        with transaction.atomic():
+            document = VerificationDocument.objects.select_for_update().get(pk=pk)
+            if document.state == DocumentState.APPROVED and document.valid_until and document.valid_until < today:
+                state_move(
+                    document,
+                    DocumentState.EXPIRED,
+                    allowed=DOCUMENT_MOVES,
+                    history=DocumentTransition,
+                    reason="validity ended",
+                    document=document,
+                )
+                count += 1
+    return count
 
 
 def phone_codes_purge() -> int:

@@ -395,3 +395,33 @@ def test_nul_characters_in_staff_document_input_are_refused_not_a_server_error(e
 
 def test_an_unknown_document_state_filter_is_refused(staff):
     assert "state" in error_fields(assert_problem(api_as(staff).get("/staff/documents", state="lost"), 422, "invalid"))
+
+
+def test_am13_every_document_decision_is_recorded_with_who_and_when(emma, staff, time_machine):
+    # given two documents, one approved and one refused by staff
+    from microwork.accounts import services
+    from microwork.accounts.models import DocumentTransition, VerificationDocument
+    from microwork.core.tick import run_due
+
+    time_machine.move_to(timezone.now())
+    approved = VerificationDocument.objects.create(
+        user=emma, kind="vigilance", file="documents/v.pdf", content_type="application/pdf"
+    )
+    refused = VerificationDocument.objects.create(
+        user=emma, kind="kbis", file="documents/k.pdf", content_type="application/pdf"
+    )
+    services.document_approve(document=approved, by=staff)
+    services.document_refuse(document=refused, by=staff, reason="Unreadable scan")
+    # when its validity ends and tick runs
+    time_machine.shift(timedelta(days=200))
+    run_due()
+    # then each move is written down: from, to, by whom, why
+    moves = list(
+        DocumentTransition.objects.order_by("pk").values_list("document_id", "from_state", "to_state", "by_id")
+    )
+    assert moves == [
+        (approved.pk, "pending", "approved", staff.pk),
+        (refused.pk, "pending", "refused", staff.pk),
+        (approved.pk, "approved", "expired", None),
+    ]
+    assert DocumentTransition.objects.get(document=refused).reason == "Unreadable scan"
