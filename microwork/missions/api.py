@@ -173,8 +173,13 @@ class ClaimFilters(Schema):
     mission_id: str | None = Field(None, max_length=20)
 
 
+# One value per question: the service keeps each as text. A list or an object
+# nested without end would only exhaust the stack while being checked.
+AnswerValue = str | int | float | bool | None
+
+
 class ReportIn(TextIn):
-    answers: dict[str, Any] = Field(default_factory=dict)
+    answers: dict[str, AnswerValue] = Field(default_factory=dict)
     text: str | None = Field(None, max_length=10_000)
     links: list[str] | None = Field(None, max_length=20)
 

@@ -1,6 +1,7 @@
 """Claiming, reporting, reviewing, disputing and withdrawing, through the API (HM04-HM05, HM12-HM15b)."""
 
 import io
+import json
 from datetime import timedelta
 
 import pytest
@@ -706,3 +707,17 @@ def test_ids_in_digits_other_than_ascii_are_not_found_not_a_server_error(publish
     problem = assert_problem(api.get("/claims", mission_id=raw), 422, "invalid")
     assert error_fields(problem) == {"mission_id"}
     assert Mission.objects.get(pk=mission.pk).state == MissionState.PUBLISHED
+
+
+@pytest.mark.parametrize("value", [[1], {"a": "b"}, "DEEP"])
+def test_hm13_an_answer_is_one_value_not_a_list_or_an_object(published, alice, value):
+    # given an active claim
+    mission = published()
+    claim_id = claim(alice, mission).json()["id"]
+    # when an answer is a list, an object, or a list nested 500 deep
+    answer = json.loads("[" * 500 + "]" * 500) if value == "DEEP" else value
+    response = api_as(alice).post(f"/claims/{claim_id}/report", {"answers": {"q": answer}})
+    # then it is refused as input, never a server error, and the claim stays active
+    problem = assert_problem(response, 422, "invalid")
+    assert any(field.startswith("answers") for field in error_fields(problem))
+    assert Claim.objects.get(pk=claim_id).state == ClaimState.ACTIVE
