@@ -10,7 +10,7 @@ longer be claimed is refunded to the company.
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -208,6 +208,10 @@ def _clean_questions(questions: Iterable[dict[str, Any]] | None) -> list[dict[st
     return cleaned
 
 
+# A date past the year 9999 in UTC cannot be stored (SQLite) or read back (PostgreSQL).
+ENDS_AT_LIMIT = datetime(9999, 1, 1, tzinfo=UTC)
+
+
 def _clean_mission_fields(
     *,
     title: str,
@@ -234,6 +238,8 @@ def _clean_mission_fields(
         raise InvalidInput(_("Give the end date with its time zone offset."), field="ends_at")
     if ends_at is not None and ends_at <= timezone.now():
         raise InvalidInput(_("The end date must be in the future."), field="ends_at")
+    if ends_at is not None and ends_at >= ENDS_AT_LIMIT:
+        raise InvalidInput(_("The end date is too far ahead."), field="ends_at")
     reward_check(reward_cents=reward_cents, estimated_minutes=estimated_minutes, on=timezone.localdate())
 
 

@@ -491,3 +491,20 @@ def test_an_unknown_mission_state_filter_is_refused(acme):
     response = api_as(acme).get("/missions", state="lost")
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "state"
+
+
+@pytest.mark.parametrize("ends_at", ["9999-12-31T23:59:59-12:00", "9999-06-01T00:00:00+00:00"])
+def test_an_end_date_past_the_year_9999_is_refused_not_a_server_error(acme, ends_at):
+    # given an end date that lands past 9999 in UTC (or too close to it), which no database round-trips
+    api = api_as(acme)
+    # when a mission is created with it, alone or in a CSV batch
+    created = api.post("/missions", {**MISSION, "ends_at": ends_at})
+    row = f"Shelf 2,photo,Take one clear photo of the biscuit shelf at the entrance.,10,300,1,,,,{ends_at}\n"
+    batch = api.upload("/missions/batch", {"file": _csv(CSV_HEADER + GOOD_ROW.format(n=1) + row)})
+    # then both are refused as input on ends_at, and the missions list still reads
+    assert created.status_code == 422
+    assert created.json()["errors"][0]["field"] == "ends_at"
+    assert batch.status_code == 422
+    assert [e["field"] for e in batch.json()["errors"]] == ["row 2: ends_at"]
+    assert not Mission.objects.exists()
+    assert api.get("/missions").status_code == 200
