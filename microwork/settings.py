@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "microwork.core.idempotency.IdempotencyMiddleware",
+    "microwork.core.problems.MethodNotAllowedMiddleware",
 ]
 
 ROOT_URLCONF = "microwork.urls"

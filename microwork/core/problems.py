@@ -1,10 +1,11 @@
 """RFC 9457 problem details, the body of every API error."""
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import TooManyFieldsSent, TooManyFilesSent
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -49,3 +50,26 @@ def unreadable_request_response(exc: Exception) -> HttpResponse:
     if isinstance(exc, TooManyFieldsSent):
         return _body_refused("The request has too many fields.")
     return _body_refused("The multipart body cannot be read; is its boundary set?")
+
+
+class MethodNotAllowedMiddleware:
+    """The API's 405 as problem+json, like every other API error (ninja
+    answers it before any of the API's handlers run)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code == 405 and request.path.startswith("/api/"):
+            allowed = response.get("Allow", "")
+            problem = problem_response(
+                status=405,
+                code="method_not_allowed",
+                title="This method is not allowed here.",
+                detail=f"Allowed: {allowed}." if allowed else "",
+            )
+            if allowed:
+                problem["Allow"] = allowed
+            return problem
+        return response
