@@ -119,7 +119,12 @@ def test_hm06_to_hm14_a_mission_from_posting_to_payment(
     report = company.get_by_test_id(f"claim-{claim.pk}")
     photo_on_page = report.locator("img.report-photo")
     expect(photo_on_page).to_be_visible()
-    assert photo_on_page.evaluate("img => img.naturalWidth") == 640
+    # visible is not loaded: wait for the image itself before reading its size
+    loaded_width = (
+        "img => img.complete ? img.naturalWidth"
+        " : new Promise(r => img.addEventListener('load', () => r(img.naturalWidth)))"
+    )
+    assert photo_on_page.evaluate(loaded_width) == 640
     report.get_by_label("4★").check()
     fits_the_phone(company)
     company.screenshot(path=f"{SHOTS}/mw-journey-6-company-review.png", full_page=True)
