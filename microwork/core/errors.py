@@ -4,6 +4,7 @@ Services raise these; the API turns them into problem+json and pages show
 them as form errors.
 """
 
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 
@@ -44,8 +45,9 @@ class Forbidden(ApplicationError):
     title = _("You may not do this.")
 
 
-class NotFound(ApplicationError):
-    """Unknown, or another user's: never reveal which (404)."""
+class NotFound(ApplicationError, Http404):
+    """Unknown, or another user's: never reveal which (404). Also an Http404,
+    so a page that calls an access helper answers Django's own 404."""
 
     status = 404
     code = "not_found"

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from microwork.accounts.models import User
 from microwork.api.pagination import keyset_page, keyset_page_ascending
-from microwork.core.errors import ApplicationError, InvalidInput, NotFound
+from microwork.core.errors import ApplicationError, InvalidInput
 from microwork.ledger import selectors as ledger_selectors
 from microwork.web.roles import page_user
 
@@ -52,17 +52,11 @@ def _staff(request: HttpRequest) -> User:
 
 
 def _mission(user: User, mission_id: object) -> Mission:
-    try:
-        return selectors.mission_for(user, mission_id)
-    except NotFound:
-        raise Http404 from None
+    return selectors.mission_for(user, mission_id)
 
 
 def _claim(user: User, claim_id: object) -> Claim:
-    try:
-        return selectors.claim_for(user, claim_id)
-    except NotFound:
-        raise Http404 from None
+    return selectors.claim_for(user, claim_id)
 
 
 def _page(queryset: QuerySet[Any], cursor: str, *, ascending: bool = False) -> dict[str, Any]:

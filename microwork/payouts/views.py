@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from microwork.accounts.models import User
-from microwork.core.errors import ApplicationError, NotFound
+from microwork.core.errors import ApplicationError
 from microwork.core.ids import parse_id
 from microwork.core.models import IdempotencyRecord
 from microwork.core.money import format_eur
@@ -205,10 +205,7 @@ def account_add(request: HttpRequest) -> HttpResponse:
 @require_POST
 def account_make_default(request: HttpRequest, account_id: int) -> HttpResponse:
     user = _payee(request)
-    try:
-        account = selectors.payout_account_for(user, account_id)
-    except NotFound:
-        raise Http404 from None
+    account = selectors.payout_account_for(user, account_id)
     services.payout_account_make_default(account=account)
     messages.success(request, _("%(account)s is now your default payout account.") % {"account": account})
     return redirect("payouts:credits")
@@ -263,10 +260,7 @@ def payout_request(request: HttpRequest) -> HttpResponse:
 @require_POST
 def voucher_reveal(request: HttpRequest, payout_id: int) -> HttpResponse:
     user = _payee(request)
-    try:
-        payout = selectors.own_payout(user, payout_id)
-    except NotFound:
-        raise Http404 from None
+    payout = selectors.own_payout(user, payout_id)
     try:
         code = services.voucher_code_reveal(payout=payout, user=user)
     except ApplicationError as exc:
@@ -360,10 +354,7 @@ def staff_batch_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def staff_batch_export(request: HttpRequest, batch_id: int) -> HttpResponse:
     user = _staff(request)
-    try:
-        batch = selectors.batch_for(user, batch_id)
-    except NotFound:
-        raise Http404 from None
+    batch = selectors.batch_for(user, batch_id)
     if not batch.export_name:
         raise Http404
     content_type = "application/xml" if batch.export_name.endswith(".xml") else "text/csv"
@@ -376,10 +367,7 @@ def staff_batch_export(request: HttpRequest, batch_id: int) -> HttpResponse:
 @require_POST
 def staff_batch_paid(request: HttpRequest, batch_id: int) -> HttpResponse:
     user = _staff(request)
-    try:
-        batch = selectors.batch_for(user, batch_id)
-    except NotFound:
-        raise Http404 from None
+    batch = selectors.batch_for(user, batch_id)
     try:
         services.payout_batch_mark_paid(batch=batch, by=user)
     except ApplicationError as exc:
@@ -393,10 +381,7 @@ def staff_batch_paid(request: HttpRequest, batch_id: int) -> HttpResponse:
 @require_POST
 def staff_payout_fail(request: HttpRequest, payout_id: int) -> HttpResponse:
     user = _staff(request)
-    try:
-        payout: Payout = selectors.payout_for(user, payout_id)
-    except NotFound:
-        raise Http404 from None
+    payout: Payout = selectors.payout_for(user, payout_id)
     form = forms.FailForm(request.POST)
     error = ""
     if form.is_valid():

@@ -14,7 +14,7 @@ from django.contrib.auth.views import (
     PasswordResetView,
 )
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from microwork.accounts import selectors as account_selectors
 from microwork.accounts import services as account_services
 from microwork.accounts.models import REQUIRED_DOCUMENTS, DocumentKind, DocumentState, Role, User, VerificationDocument
-from microwork.core.errors import ApplicationError, Forbidden, NotFound
+from microwork.core.errors import ApplicationError, Forbidden
 from microwork.ledger import selectors as ledger_selectors
 from microwork.ledger import services as ledger_services
 from microwork.web.roles import page_user
@@ -272,10 +272,7 @@ def document_upload(request: HttpRequest) -> HttpResponse:
 @login_required
 def document_file(request: HttpRequest, document_id: int) -> FileResponse:
     """The uploaded file, for its owner and staff only."""
-    try:
-        document = account_selectors.document_for(_user(request), document_id)
-    except NotFound:
-        raise Http404 from None
+    document = account_selectors.document_for(_user(request), document_id)
     return FileResponse(document.file.open("rb"), content_type=document.content_type)
 
 
@@ -287,10 +284,7 @@ def _staff(request: HttpRequest) -> User:
 
 
 def _pending_document(request: HttpRequest, document_id: int) -> VerificationDocument:
-    try:
-        return account_selectors.document_for(_staff(request), document_id)
-    except NotFound:
-        raise Http404 from None
+    return account_selectors.document_for(_staff(request), document_id)
 
 
 @login_required
