@@ -5,9 +5,12 @@ outsider tasker whose phone is not verified; emma: an expert; staff.
 """
 
 import json
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -97,3 +100,27 @@ class ApiClient:
 
 def api_as(user: User | None) -> ApiClient:
     return ApiClient(client=Client(), token=token_create(user=user) if user else None)
+
+
+def run_together(calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run every call in its own thread and database connection, all released
+    at once by a barrier; returns each call's result, or the exception it raised."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results[index] = calls[index]()
+        except BaseException as exc:
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    return results

@@ -4,13 +4,10 @@ No module-level `django_db` mark here: the race test asks for `transactional_db`
 itself, so the root conftest can let the ledger's tables be flushed on SQLite.
 """
 
-import threading
-
 import pytest
-from django.db import connection
 from django.test import Client
 
-from microwork.core.testing import api_as, make_company
+from microwork.core.testing import api_as, make_company, run_together
 from microwork.ledger.models import Entry, Topup
 from microwork.ledger.selectors import ledger_audit, wallet_balance
 
@@ -20,33 +17,19 @@ def test_race_same_key_at_the_same_moment_credits_once(transactional_db):
     # given a company, and eight clients about to send the same top-up under one key
     company = make_company("race@example.fr")
     token = api_as(company).token
-    threads_count = 8
-    barrier = threading.Barrier(threads_count)
-    answers: list[tuple[int, bytes] | BaseException] = [None] * threads_count  # type: ignore[list-item]
 
-    def post(index: int) -> None:
-        try:
-            client = Client()
-            barrier.wait(timeout=30)
-            response = client.post(
-                "/api/v1/me/topups",
-                '{"amount_cents": 4200}',
-                content_type="application/json",
-                HTTP_AUTHORIZATION=f"Bearer {token}",
-                HTTP_IDEMPOTENCY_KEY="race-1",
-            )
-            answers[index] = (response.status_code, response.content)
-        except BaseException as exc:
-            answers[index] = exc
-        finally:
-            connection.close()
+    def post() -> tuple[int, bytes]:
+        response = Client().post(
+            "/api/v1/me/topups",
+            '{"amount_cents": 4200}',
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+            HTTP_IDEMPOTENCY_KEY="race-1",
+        )
+        return response.status_code, response.content
 
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(threads_count)]
     # when they all post at once
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    answers = run_together([post] * 8)
     # then every answer is the same 201
     errors = [a for a in answers if isinstance(a, BaseException)]
     assert not errors, errors

@@ -5,16 +5,15 @@ barrier, each with its own client, each closing its connection at the end.
 No module-level `django_db` mark: the tests ask for `transactional_db`.
 """
 
-import threading
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from microwork.core.testing import api_as, make_company, make_staff, make_tasker
+from microwork.core.testing import run_together as run_all_at_once
 from microwork.ledger.models import Entry
 from microwork.ledger.selectors import ledger_audit
 from microwork.missions import services
@@ -26,25 +25,8 @@ pytestmark = pytest.mark.race
 
 
 def run_together(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Run every call in its own thread, all released at once; their results (or exceptions)."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[index] = calls[index]()
-        except BaseException as exc:
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
+    """Every call at once (core.testing.run_together); none may raise."""
+    results = run_all_at_once(calls)
     errors = [r for r in results if isinstance(r, BaseException)]
     assert not errors, errors
     return results

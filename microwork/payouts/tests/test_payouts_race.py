@@ -7,16 +7,14 @@ row lock inside the posting serialises them).
 """
 
 import json
-import threading
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client
 
-from microwork.core.testing import api_as, make_expert, make_staff, make_tasker
+from microwork.core.testing import api_as, make_expert, make_staff, make_tasker, run_together
 from microwork.ledger.models import Account, AccountKind
 from microwork.ledger.selectors import ledger_audit
 from microwork.payouts import services
@@ -25,28 +23,6 @@ from microwork.payouts.models import Payout, PayoutState
 from .conftest import available, fund
 
 pytestmark = pytest.mark.race
-
-
-def run_together(calls: list[Callable[[], Any]]) -> list[Any]:
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            results[index] = calls[index]()
-        except BaseException as exc:
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
 
 
 def poster(token: str, body: dict[str, Any]) -> Callable[[], tuple[int, dict]]:
