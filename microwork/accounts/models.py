@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from microwork.core.models import Transition
+
 
 class Role(models.TextChoices):
     TASKER = "tasker", _("Tasker")
@@ -188,15 +190,10 @@ class VerificationDocument(models.Model):
         return self.state == DocumentState.APPROVED and (self.valid_until is None or self.valid_until >= day)
 
 
-class DocumentTransition(models.Model):
+class DocumentTransition(Transition):
     """Who approved, refused or expired a document, and when (AM13)."""
 
     document = models.ForeignKey(VerificationDocument, on_delete=models.CASCADE, related_name="transitions")
-    from_state = models.CharField(max_length=16)
-    to_state = models.CharField(max_length=16)
-    by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    reason = models.CharField(max_length=500, blank=True, default="")
-    at = models.DateTimeField()
 
     def __str__(self) -> str:
         return f"{self.document_id}: {self.from_state} → {self.to_state}"

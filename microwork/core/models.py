@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 
@@ -25,3 +26,17 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.key}"
+
+
+class Transition(models.Model):
+    """One recorded status change: from, to, who, when, why (see core.states).
+    Each stateful model has its own table with a foreign key to the object."""
+
+    from_state = models.CharField(max_length=20)
+    to_state = models.CharField(max_length=20)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField(max_length=500, blank=True, default="")
+    at = models.DateTimeField()
+
+    class Meta:
+        abstract = True

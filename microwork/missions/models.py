@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from microwork.core.models import Transition
+
 
 class Category(models.TextChoices):
     PHOTO = "photo", _("Photo on location")
@@ -113,13 +115,8 @@ class Mission(models.Model):
         return self.latitude is not None and self.longitude is not None
 
 
-class MissionTransition(models.Model):
+class MissionTransition(Transition):
     mission = models.ForeignKey(Mission, on_delete=models.CASCADE, related_name="transitions")
-    from_state = models.CharField(max_length=20)
-    to_state = models.CharField(max_length=20)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    reason = models.CharField(max_length=500, blank=True, default="")
-    at = models.DateTimeField()
 
     def __str__(self) -> str:
         return f"{self.mission_id}: {self.from_state} → {self.to_state}"
@@ -185,13 +182,8 @@ class Claim(models.Model):
         return f"claim {self.pk} on {self.mission_id} by {self.tasker_id}"
 
 
-class ClaimTransition(models.Model):
+class ClaimTransition(Transition):
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="transitions")
-    from_state = models.CharField(max_length=16)
-    to_state = models.CharField(max_length=16)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    reason = models.CharField(max_length=500, blank=True, default="")
-    at = models.DateTimeField()
 
     def __str__(self) -> str:
         return f"{self.claim_id}: {self.from_state} → {self.to_state}"

@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from microwork.core.models import Transition
+
 
 class Method(models.TextChoices):
     PAYPAL = "paypal", _("PayPal")
@@ -101,13 +103,8 @@ class Payout(models.Model):
         return hashlib.sha256(f"{settings.SECRET_KEY}:voucher:{code}".encode()).hexdigest()
 
 
-class PayoutTransition(models.Model):
+class PayoutTransition(Transition):
     payout = models.ForeignKey(Payout, on_delete=models.CASCADE, related_name="transitions")
-    from_state = models.CharField(max_length=16)
-    to_state = models.CharField(max_length=16)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    reason = models.CharField(max_length=500, blank=True, default="")
-    at = models.DateTimeField()
 
     def __str__(self) -> str:
         return f"{self.payout_id}: {self.from_state} → {self.to_state}"

@@ -15,8 +15,8 @@ class Migration(migrations.Migration):
             name="DocumentTransition",
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("from_state", models.CharField(max_length=16)),
-                ("to_state", models.CharField(max_length=16)),
+                ("from_state", models.CharField(max_length=20)),
+                ("to_state", models.CharField(max_length=20)),
                 ("reason", models.CharField(blank=True, default="", max_length=500)),
                 ("at", models.DateTimeField()),
                 (
