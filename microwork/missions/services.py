@@ -555,7 +555,8 @@ def missions_expire_due() -> int:
     return count
 
 
-def _mission_is_open(mission: Mission) -> bool:
+def mission_is_open(mission: Mission) -> bool:
+    """Published and before its end date: the mission takes claims."""
     return mission.state == MissionState.PUBLISHED and (mission.ends_at is None or mission.ends_at > timezone.now())
 
 
@@ -617,7 +618,7 @@ def claim_create(*, mission: Mission, tasker: User) -> Claim:
         for claim_pk, mission_id in own_due:
             _lapse_locked(Claim(pk=claim_pk), missions[mission_id])
         target = missions.get(mission.pk)
-        if target is None or not _mission_is_open(target):
+        if target is None or not mission_is_open(target):
             raise MissionNotAvailable(_("This mission is not open for claims."))
         if Claim.objects.filter(mission=target, tasker=tasker).exists():
             raise AlreadyClaimed(_("You have already taken this mission."))

@@ -149,9 +149,7 @@ def _detail(request: HttpRequest, mission: Mission, *, error: ApplicationError |
     context = {
         "mission": mission,
         "claim": claim,
-        "open": mission.state == MissionState.PUBLISHED
-        and mission.places_left > 0
-        and (mission.ends_at is None or mission.ends_at > timezone.now()),
+        "open": services.mission_is_open(mission) and mission.places_left > 0,
         "error": error,
     }
     return render(request, "missions/detail.html", context, status=400 if error else 200)
