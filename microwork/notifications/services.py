@@ -3,14 +3,23 @@
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from microwork.core.errors import InvalidInput, TooManyRequests
 
 from .models import Notice
 
 if TYPE_CHECKING:
     from microwork.accounts.models import User
+
+CONTACT_PER_HOUR = 5
 
 
 def notify(*, user: "User", kind: str, title: str, body: str = "", url: str = "", email: bool = False) -> Notice:
@@ -26,3 +35,38 @@ def notify(*, user: "User", kind: str, title: str, body: str = "", url: str = ""
 
 def notices_mark_read(*, user: "User") -> int:
     return Notice.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+
+
+def contact_staff(*, email: str, name: str, subject: str, message: str, client_key: str) -> int:
+    """A message from the contact form reaches every staff member, as a notice
+    and by email (HM18). `client_key` (the sender's address) bounds the rate."""
+    from microwork.accounts.models import Role, User
+
+    email = email.strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise InvalidInput(_("Enter a valid email address."), field="email") from None
+    name, subject, message = name.strip()[:120], subject.strip(), message.strip()
+    if not subject or len(subject) > 200:
+        raise InvalidInput(_("Give a subject (at most 200 characters)."), field="subject")
+    if not 10 <= len(message) <= 5000:
+        raise InvalidInput(_("Write your message (10 to 5000 characters)."), field="message")
+    key = f"contact:{client_key}"
+    cache.add(key, 0, timeout=3600)
+    if cache.incr(key) > CONTACT_PER_HOUR:
+        raise TooManyRequests(_("Too many messages; try again in an hour."))
+    staff = User.objects.filter(Q(role=Role.STAFF) | Q(is_staff=True), is_active=True)
+    body = f"{name} <{email}>\n\n{message}"
+    with transaction.atomic():
+        count = 0
+        for member in staff:
+            notify(
+                user=member,
+                kind="contact",
+                title=_("Contact: %(subject)s") % {"subject": subject},
+                body=body,
+                email=True,
+            )
+            count += 1
+    return count

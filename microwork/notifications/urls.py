@@ -7,4 +7,5 @@ app_name = "notifications"
 urlpatterns = [
     path("", views.notice_list, name="list"),
     path("lues/", views.mark_read, name="mark_read"),
+    path("contact/", views.contact, name="contact"),
 ]

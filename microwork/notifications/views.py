@@ -1,15 +1,18 @@
 """The bell's pages: every recent notice, and marking them read."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from microwork.accounts.models import User
+from microwork.core.errors import ApplicationError
 from microwork.web.roles import page_user
 
-from . import selectors, services
+from . import forms, selectors, services
 
 PAGE_SIZE = 50
 
@@ -34,3 +37,22 @@ def mark_read(request: HttpRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = ""
     return redirect(target or "notifications:list")
+
+
+def contact(request: HttpRequest) -> HttpResponse:
+    """The contact form: anyone, signed in or not, reaches staff (HM18)."""
+    initial = {}
+    if request.user.is_authenticated:
+        user = _user(request)
+        initial = {"name": user.display_name, "email": user.email}
+    form = forms.ContactForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contact_staff(**form.cleaned_data, client_key=request.META.get("REMOTE_ADDR", "") or "unknown")
+        except ApplicationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("Thank you: your message has reached our team."))
+            return redirect("notifications:contact")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "notifications/contact.html", {"form": form}, status=status)
