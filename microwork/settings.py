@@ -2,7 +2,9 @@
 
 `MICROWORK_ENV=production` switches on the production profile (which passes
 `manage.py check --deploy`); anything else is development, where everything
-runs embedded: SQLite, local-memory cache, console SMS and email.
+runs embedded: SQLite, local-memory cache, console SMS and email, the sandbox
+payment gateway. Production defaults to real rails (Stripe, Twilio, email
+through anymail) and `microwork.core.checks` refuses to start on toy ones.
 """
 
 import os
@@ -91,6 +93,7 @@ TEMPLATES = [
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
+                "microwork.ledger.views.demo_mode",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
             ],
@@ -150,8 +153,17 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- Money ----------------------------------------------------------------
 CURRENCY = "EUR"
-PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", "sandbox")
+PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", "stripe" if PRODUCTION else "sandbox")
 TOPUP_MAX_CENTS = 1_000_000_00
+# Where the provider sends a payer back after checkout: this site's address.
+SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Stripe (PAYMENT_GATEWAY=stripe): Checkout for top-ups, refunds, signed webhooks
+# at /api/v1/payments/stripe/webhook. STRIPE_PAYMENT_METHOD_TYPES empty lets the
+# Stripe account's own settings choose (card, SEPA transfer, PayPal...).
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
+STRIPE_API_BASE = env("STRIPE_API_BASE", "https://api.stripe.com")
+STRIPE_PAYMENT_METHOD_TYPES = env_list("STRIPE_PAYMENT_METHOD_TYPES", "")
 # The platform's own account, debtor of the SEPA payout batches.
 PAYOUT_DEBTOR_NAME = env("PAYOUT_DEBTOR_NAME", "Microwork SAS")
 PAYOUT_DEBTOR_IBAN = env("PAYOUT_DEBTOR_IBAN", "FR7630006000011234567890189")
@@ -204,7 +216,37 @@ _EMAIL_BACKENDS = {
     "locmem": "django.core.mail.backends.locmem.EmailBackend",
     "smtp": "django.core.mail.backends.smtp.EmailBackend",
 }
-EMAIL_BACKEND = _EMAIL_BACKENDS.get(env("EMAIL_BACKEND", "smtp" if PRODUCTION else "console"), env("EMAIL_BACKEND"))
+# Most providers take an API key; these few name their credential otherwise.
+_ANYMAIL_CREDENTIALS = {
+    "mailersend": "API_TOKEN",
+    "mailtrap": "API_TOKEN",
+    "postmark": "SERVER_TOKEN",
+    "scaleway": "SECRET_KEY",
+}
+
+
+def email_backend_path(name: str, provider: str) -> str:
+    """A short name, `anymail` (the provider's backend), or a dotted path."""
+    if name == "anymail":
+        return f"anymail.backends.{provider}.EmailBackend"
+    return _EMAIL_BACKENDS.get(name, name)
+
+
+def anymail_settings(provider: str, *, credential: str, api_url: str) -> dict[str, str]:
+    """Anymail reads `<PROVIDER>_<SETTING>` keys; an unset credential stays
+    absent, so the backend refuses to start instead of sending unsigned."""
+    prefix = provider.upper()
+    options = {}
+    if credential:
+        options[f"{prefix}_{_ANYMAIL_CREDENTIALS.get(provider, 'API_KEY')}"] = credential
+    if api_url:
+        options[f"{prefix}_API_URL"] = api_url
+    return options
+
+
+ANYMAIL_PROVIDER = env("ANYMAIL_PROVIDER", "brevo")
+ANYMAIL = anymail_settings(ANYMAIL_PROVIDER, credential=env("ANYMAIL_API_KEY"), api_url=env("ANYMAIL_API_URL"))
+EMAIL_BACKEND = email_backend_path(env("EMAIL_BACKEND", "anymail" if PRODUCTION else "console"), ANYMAIL_PROVIDER)
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "email"))
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(env("EMAIL_PORT", "25"))
@@ -214,8 +256,14 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "Microwork <noreply@microwork.fr>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-SMS_BACKEND = env("SMS_BACKEND", "console")
+SMS_BACKEND = env("SMS_BACKEND", "twilio" if PRODUCTION else "console")
 SMS_FILE_PATH = env("SMS_FILE_PATH", str(BASE_DIR / "var" / "sms"))
+TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID")
+TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN")
+# The sender: a number (or alphanumeric sender ID), or a messaging service
+# that picks one; the service wins when both are set.
+TWILIO_FROM = env("TWILIO_FROM")
+TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID")
 
 # --- Background work ------------------------------------------------------
 TASKS = {"default": {"BACKEND": env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}

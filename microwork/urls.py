@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("missions/", include("microwork.missions.urls")),
     path("credits/", include("microwork.payouts.urls")),
+    path("porte-monnaie/", include("microwork.ledger.urls")),
     path("notifications/", include("microwork.notifications.urls")),
     path("", include("microwork.web.urls")),
 ]

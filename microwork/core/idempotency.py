@@ -1,14 +1,15 @@
 """Idempotent POSTs on the API (header `Idempotency-Key`).
 
-The first request with a key runs inside one transaction that starts by
-inserting the key's row; the answer is stored in that row before commit. A
-repeat arriving at the same moment blocks on the row's unique index until the
-first commits (PostgreSQL), or waits for the write lock (SQLite), then finds
-the row and replays the stored answer. A server error rolls everything back,
-key included, so a retry runs afresh.
+The first request with a key commits the key's row on its own, marked as
+running, then runs the view outside any transaction of ours (the services
+own theirs, and a payment provider is never called inside one), then stores
+the answer in the row. A repeat finds the row: it replays the stored answer,
+or, while the first is still running, waits for it and then replays it. A
+server error deletes the row, so a retry runs afresh.
 """
 
 import hashlib
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -26,14 +27,12 @@ from .problems import (
 )
 
 REPLAY_WINDOW = timedelta(hours=24)
+# How long a repeat waits for the first request with its key to finish.
+WAIT_FOR_FIRST_SECONDS = 30.0
+WAIT_STEP_SECONDS = 0.05
 API_PREFIX = "/api/"
 # Answers never stored: a new bearer token is kept hashed only, never in clear.
 NOT_STORED = ("/api/v1/tokens",)
-
-
-class _ServerError(Exception):
-    def __init__(self, response: HttpResponse):
-        self.response = response
 
 
 def _scope(request: HttpRequest) -> str:
@@ -96,26 +95,36 @@ class IdempotencyMiddleware:
         try:
             with transaction.atomic():
                 IdempotencyRecord.objects.filter(scope=scope, key=key, created_at__lt=now - REPLAY_WINDOW).delete()
-                try:
-                    with transaction.atomic():
-                        record = IdempotencyRecord.objects.create(
-                            scope=scope, key=key, fingerprint=fingerprint, created_at=now
-                        )
-                except IntegrityError:
-                    return self._replay(scope, key, fingerprint)
-                response = self.get_response(request)
-                if response.status_code >= 500 or getattr(response, "streaming", False):
-                    raise _ServerError(response)
-                record.status_code = response.status_code
-                record.content_type = response.get("Content-Type", "")
-                record.body = response.content
-                record.save(update_fields=["status_code", "content_type", "body"])
-                return response
-        except _ServerError as failed:
-            return failed.response
+                record = IdempotencyRecord.objects.create(scope=scope, key=key, fingerprint=fingerprint, created_at=now)
+        except IntegrityError:
+            return self._replay(scope, key, fingerprint)
+        try:
+            response = self.get_response(request)
+        except BaseException:
+            record.delete()
+            raise
+        if response.status_code >= 500 or getattr(response, "streaming", False):
+            record.delete()
+            return response
+        record.status_code = response.status_code
+        record.content_type = response.get("Content-Type", "")
+        record.body = response.content
+        record.save(update_fields=["status_code", "content_type", "body"])
+        return response
 
     def _replay(self, scope: str, key: str, fingerprint: str) -> HttpResponse:
-        record = IdempotencyRecord.objects.get(scope=scope, key=key)
+        deadline = time.monotonic() + WAIT_FOR_FIRST_SECONDS
+        record = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
+        while record is not None and record.status_code is None and record.fingerprint == fingerprint:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(WAIT_STEP_SECONDS)
+            record = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
+        if record is None:
+            # The first request failed and let go of the key: this one may try again.
+            return problem_response(
+                status=409, code="request_in_progress", title="The first request with this key failed; retry it."
+            )
         if record.fingerprint != fingerprint:
             return problem_response(
                 status=422,

@@ -49,3 +49,20 @@ def state_move(
     history.objects.create(  # type: ignore[attr-defined]
         from_state=source, to_state=to, by=by, reason=reason[:500], at=timezone.now(), **history_fields
     )
+
+
+def state_start(
+    obj: Stateful,
+    *,
+    allowed: Mapping[str, set[str]],
+    history: type[models.Model],
+    by: Any = None,
+    reason: str = "",
+    **history_fields: Any,
+) -> None:
+    """Record the first state of a new object: the move from "" that its table allows."""
+    if obj.state not in allowed.get("", set()):
+        raise WrongState(_("Cannot start in %(target)s.") % {"target": obj.state})
+    history.objects.create(  # type: ignore[attr-defined]
+        from_state="", to_state=obj.state, by=by, reason=reason[:500], at=timezone.now(), **history_fields
+    )

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from microwork.accounts.models import Organisation, Role, User
 from microwork.accounts.services import token_create
-from microwork.ledger.services import topup_create
+from microwork.ledger.payments import topup_create
 
 PASSWORD = "correct-horse-battery-staple"
 ACME_SIRET = "73282932000074"

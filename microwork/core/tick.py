@@ -10,6 +10,7 @@ call `run_due`.
 def run_due() -> dict[str, int]:
     """Apply every transition due now; returns how many objects each moved."""
     from microwork.accounts import services as accounts
+    from microwork.ledger import payments
     from microwork.missions import services as missions
 
     return {
@@ -18,4 +19,6 @@ def run_due() -> dict[str, int]:
         "missions_expired": missions.missions_expire_due(),
         "documents_expired": accounts.documents_expire(),
         "phone_codes_purged": accounts.phone_codes_purge(),
+        "topups_abandoned": payments.topups_abandon_due(),
+        "refunds_resent": payments.refunds_resend_due(),
     }

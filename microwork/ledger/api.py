@@ -11,8 +11,8 @@ from microwork.api.pagination import PageParams, keyset_page
 from microwork.core.errors import NotFound
 from microwork.core.ids import object_id
 
-from . import selectors, services
-from .models import Posting, Topup
+from . import payments, selectors, webhooks
+from .models import Posting, Refund, Topup
 
 router = Router(tags=["wallet"])
 
@@ -20,6 +20,8 @@ router = Router(tags=["wallet"])
 class WalletOut(Schema):
     available_cents: int
     pending_cents: int
+    funds_cents: int
+    earnings_cents: int
     currency: str
 
 
@@ -48,6 +50,7 @@ class TopupOut(Schema):
     amount_cents: int
     state: str
     gateway: str
+    checkout_url: str | None
     failure_reason: str
     created_at: datetime
 
@@ -55,6 +58,28 @@ class TopupOut(Schema):
 class TopupPage(Schema):
     items: list[TopupOut]
     next_cursor: str | None
+
+
+class RefundIn(Schema):
+    amount_cents: StrictInt = Field(ge=1, le=settings.TOPUP_MAX_CENTS)
+
+
+class RefundOut(Schema):
+    id: str
+    amount_cents: int
+    refunded_cents: int
+    state: str
+    created_at: datetime
+
+
+class RefundPage(Schema):
+    items: list[RefundOut]
+    next_cursor: str | None
+
+
+class WebhookOut(Schema):
+    received: bool
+    outcome: str
 
 
 def ledger_line_out(posting: Posting) -> dict[str, Any]:
@@ -76,6 +101,8 @@ def topup_out(topup: Topup) -> dict[str, Any]:
         "amount_cents": topup.amount_cents,
         "state": topup.state,
         "gateway": topup.gateway,
+        # Only while the payer still has to pay.
+        "checkout_url": topup.checkout_url if topup.state == "pending" and topup.checkout_url else None,
         "failure_reason": topup.failure_reason,
         "created_at": topup.created_at,
     }
@@ -87,6 +114,8 @@ def wallet(request: HttpRequest) -> dict[str, Any]:
     return {
         "available_cents": balance.available_cents,
         "pending_cents": balance.pending_cents,
+        "funds_cents": balance.funds_cents,
+        "earnings_cents": balance.earnings_cents,
         "currency": settings.CURRENCY,
     }
 
@@ -103,19 +132,52 @@ def ledger(request: HttpRequest, page: Query[PageParams]) -> dict[str, Any]:
 
 @router.post("/me/topups", response={201: TopupOut})
 def topup_create(request: HttpRequest, data: TopupIn) -> Status[dict[str, Any]]:
-    topup = services.topup_create(user=current_user(request), amount_cents=data.amount_cents)
+    topup = payments.topup_create(user=current_user(request), amount_cents=data.amount_cents)
     return Status(201, topup_out(topup))
 
 
 @router.get("/me/topups", response=TopupPage)
 def topup_list(request: HttpRequest, page: Query[PageParams]) -> dict[str, Any]:
-    topups = Topup.objects.filter(user=current_user(request))
+    topups = selectors.topups_of(current_user(request))
     return keyset_page(topups, limit=page.limit, cursor=page.cursor, serialize=topup_out)
 
 
 @router.get("/me/topups/{topup_id}", response=TopupOut)
 def topup_detail(request: HttpRequest, topup_id: str) -> dict[str, Any]:
-    topup = Topup.objects.filter(user=current_user(request), pk=object_id(topup_id)).first()
-    if topup is None:
+    return topup_out(selectors.topup_for(current_user(request), object_id(topup_id)))
+
+
+def refund_out(refund: Refund) -> dict[str, Any]:
+    return {
+        "id": str(refund.pk),
+        "amount_cents": refund.amount_cents,
+        "refunded_cents": refund.refunded_cents,
+        "state": refund.state,
+        "created_at": refund.created_at,
+    }
+
+
+@router.post("/me/refunds", response={201: RefundOut})
+def refund_create(request: HttpRequest, data: RefundIn) -> Status[dict[str, Any]]:
+    refund = payments.refund_request(user=current_user(request), amount_cents=data.amount_cents)
+    return Status(201, refund_out(refund))
+
+
+@router.get("/me/refunds", response=RefundPage)
+def refund_list(request: HttpRequest, page: Query[PageParams]) -> dict[str, Any]:
+    refunds = selectors.refunds_of(current_user(request))
+    return keyset_page(refunds, limit=page.limit, cursor=page.cursor, serialize=refund_out)
+
+
+@router.get("/me/refunds/{refund_id}", response=RefundOut)
+def refund_detail(request: HttpRequest, refund_id: str) -> dict[str, Any]:
+    return refund_out(selectors.refund_for(current_user(request), object_id(refund_id)))
+
+
+@router.post("/payments/{provider}/webhook", response=WebhookOut, auth=None, tags=["payments"])
+def payment_webhook(request: HttpRequest, provider: str) -> dict[str, Any]:
+    """The payment provider's signed event (Stripe: `Stripe-Signature`); each event is applied once."""
+    if provider != "stripe":
         raise NotFound()
-    return topup_out(topup)
+    outcome = webhooks.stripe_event_apply(payload=request.body, signature=request.headers.get("Stripe-Signature", ""))
+    return {"received": True, "outcome": outcome}

@@ -13,21 +13,33 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from microwork.core.models import Transition
+
 
 class AccountKind(models.TextChoices):
-    WALLET = "wallet", _("Wallet (available)")
-    WALLET_PENDING = "wallet_pending", _("Wallet (pending)")
+    # A user's money is held apart by where it came from (SPEC PL01): `funds`
+    # were put in (top-ups, refunds) and may be spent or refunded to their
+    # source; `wallet` holds earnings (validated rewards, cleared expert fees),
+    # the only money that may be paid out; `wallet_pending` holds earnings
+    # still clearing (AM16).
+    FUNDS = "funds", _("Funds (money put in)")
+    WALLET = "wallet", _("Earnings (available)")
+    WALLET_PENDING = "wallet_pending", _("Earnings (pending)")
     ESCROW = "escrow", _("Escrow")
     REVENUE = "revenue", _("Platform revenue")
     VAT = "vat", _("VAT collected")
     GATEWAY = "gateway", _("Payment gateway (money in)")
     PAYOUTS_IN_FLIGHT = "payouts_in_flight", _("Payouts in flight")
     PAYOUTS = "payouts", _("Payouts (money out)")
+    REFUNDS_IN_FLIGHT = "refunds_in_flight", _("Refunds in flight")
+    # Gift-voucher codes bought from their issuer and held until paid out.
+    VOUCHER_STOCK = "voucher_stock", _("Gift vouchers in stock")
+    VOUCHER_ISSUER = "voucher_issuer", _("Gift-voucher issuer (money out)")
 
 
 #: Accounts that mirror the outside world: their balance is the negative of
 #: what crossed the platform's border.
-WORLD_KINDS = frozenset({AccountKind.GATEWAY, AccountKind.PAYOUTS})
+WORLD_KINDS = frozenset({AccountKind.GATEWAY, AccountKind.PAYOUTS, AccountKind.VOUCHER_ISSUER})
 
 
 class Account(models.Model):
@@ -108,12 +120,25 @@ class TopupState(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+TOPUP_MOVES: dict[str, set[str]] = {
+    "": {TopupState.PENDING},
+    TopupState.PENDING: {TopupState.SUCCEEDED, TopupState.FAILED},
+}
+
+
 class Topup(models.Model):
+    """Money put in through the payment provider (SPEC PL01). It is credited
+    to the user's funds only once the provider confirms the payment."""
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="topups")
     amount_cents = models.BigIntegerField()
     state = models.CharField(max_length=16, choices=TopupState.choices, default=TopupState.PENDING)
     gateway = models.CharField(max_length=32)
-    provider_ref = models.CharField(max_length=128, blank=True, default="")
+    # The provider's checkout (a Stripe Checkout Session id) and, once paid,
+    # the payment that refunds are made against (a PaymentIntent id).
+    provider_ref = models.CharField(max_length=128, blank=True, default="", db_index=True)
+    payment_ref = models.CharField(max_length=128, blank=True, default="")
+    checkout_url = models.URLField(max_length=2000, blank=True, default="")
     failure_reason = models.CharField(max_length=200, blank=True, default="")
     # The form's one-time token: a double-submitted form charges once.
     request_key = models.CharField(max_length=64, blank=True, default="")
@@ -130,3 +155,92 @@ class Topup(models.Model):
 
     def __str__(self) -> str:
         return f"top-up {self.pk}: {self.amount_cents} cents, {self.state}"
+
+
+class TopupTransition(Transition):
+    topup = models.ForeignKey(Topup, on_delete=models.CASCADE, related_name="transitions")
+
+    def __str__(self) -> str:
+        return f"{self.topup_id}: {self.from_state} → {self.to_state}"
+
+
+class RefundState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SUCCEEDED = "succeeded", _("Refunded")
+    PARTIAL = "partial", _("Partly refunded")
+    FAILED = "failed", _("Failed")
+
+
+REFUND_MOVES: dict[str, set[str]] = {
+    "": {RefundState.PENDING},
+    RefundState.PENDING: {RefundState.SUCCEEDED, RefundState.PARTIAL, RefundState.FAILED},
+}
+
+REFUND_PART_MOVES: dict[str, set[str]] = {
+    "": {RefundState.PENDING},
+    RefundState.PENDING: {RefundState.SUCCEEDED, RefundState.FAILED},
+}
+
+
+class Refund(models.Model):
+    """Unspent funds sent back to where they came from (SPEC PL01): one part
+    per top-up it is refunded against, newest top-up first."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="refunds")
+    amount_cents = models.BigIntegerField()
+    state = models.CharField(max_length=16, choices=RefundState.choices, default=RefundState.PENDING)
+    refunded_cents = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(amount_cents__gt=0), name="ledger_refund_positive")]
+
+    def __str__(self) -> str:
+        return f"refund {self.pk}: {self.amount_cents} cents, {self.state}"
+
+
+class RefundPart(models.Model):
+    refund = models.ForeignKey(Refund, on_delete=models.PROTECT, related_name="parts")
+    topup = models.ForeignKey(Topup, on_delete=models.PROTECT, related_name="refund_parts")
+    amount_cents = models.BigIntegerField()
+    state = models.CharField(max_length=16, choices=RefundState.choices, default=RefundState.PENDING)
+    # The provider's refund id, once it has answered.
+    provider_ref = models.CharField(max_length=128, blank=True, default="", db_index=True)
+    failure_reason = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(amount_cents__gt=0), name="ledger_refund_part_positive")]
+
+    def __str__(self) -> str:
+        return f"refund part {self.pk}: {self.amount_cents} cents of top-up {self.topup_id}, {self.state}"
+
+
+class RefundTransition(Transition):
+    refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="transitions")
+
+    def __str__(self) -> str:
+        return f"{self.refund_id}: {self.from_state} → {self.to_state}"
+
+
+class RefundPartTransition(Transition):
+    part = models.ForeignKey(RefundPart, on_delete=models.CASCADE, related_name="transitions")
+
+    def __str__(self) -> str:
+        return f"{self.part_id}: {self.from_state} → {self.to_state}"
+
+
+class PaymentEvent(models.Model):
+    """A provider's webhook event, kept so that each is applied once."""
+
+    provider = models.CharField(max_length=32)
+    event_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=100)
+    outcome = models.CharField(max_length=200, blank=True, default="")
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["provider", "event_id"], name="ledger_payment_event_once")]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.type} {self.event_id}"

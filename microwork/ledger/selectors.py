@@ -4,7 +4,9 @@ from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet, Sum
 
-from .models import WORLD_KINDS, Account, AccountKind, Posting
+from microwork.core.errors import NotFound
+
+from .models import WORLD_KINDS, Account, AccountKind, Posting, Refund, RefundPart, RefundState, Topup, TopupState
 
 if TYPE_CHECKING:
     from microwork.accounts.models import User
@@ -14,29 +16,74 @@ if TYPE_CHECKING:
 #: references of their closed objects ("mission:12"), which must be empty.
 CLOSED_ESCROW_PROVIDERS: list[Callable[[], Iterable[str]]] = []
 
+#: Apps that hold something the ledger mirrors (the gift-voucher stock)
+#: register here a check returning every difference it finds.
+AUDIT_CHECKS: list[Callable[[], list[str]]] = []
+
+
+USER_KINDS = (AccountKind.FUNDS, AccountKind.WALLET, AccountKind.WALLET_PENDING)
+
 
 @dataclass(frozen=True)
 class WalletBalance:
-    available_cents: int
+    """What a user holds (SPEC PL01): `funds` were put in (spend or refund
+    them), `earnings` were earned (spend or withdraw them), `pending` are
+    earnings still clearing. `available` is what can be spent now."""
+
+    funds_cents: int
+    earnings_cents: int
     pending_cents: int
+
+    @property
+    def available_cents(self) -> int:
+        return self.funds_cents + self.earnings_cents
+
+    @property
+    def refundable_cents(self) -> int:
+        return max(self.funds_cents, 0)
+
+    @property
+    def withdrawable_cents(self) -> int:
+        return max(self.earnings_cents, 0)
 
 
 def wallet_balance(user: "User") -> WalletBalance:
-    balances = dict(
-        Account.objects.filter(owner=user, kind__in=[AccountKind.WALLET, AccountKind.WALLET_PENDING]).values_list(
-            "kind", "balance_cents"
-        )
-    )
+    balances = dict(Account.objects.filter(owner=user, kind__in=USER_KINDS).values_list("kind", "balance_cents"))
     return WalletBalance(
-        available_cents=balances.get(AccountKind.WALLET, 0),
+        funds_cents=balances.get(AccountKind.FUNDS, 0),
+        earnings_cents=balances.get(AccountKind.WALLET, 0),
         pending_cents=balances.get(AccountKind.WALLET_PENDING, 0),
     )
+
+
+def topups_of(user: "User") -> QuerySet[Topup]:
+    return Topup.objects.filter(user=user)
+
+
+def topup_for(user: "User", topup_id: int | None) -> Topup:
+    """The user's own top-up; anyone else's is not found."""
+    topup = Topup.objects.filter(user=user, pk=topup_id).first() if topup_id is not None else None
+    if topup is None:
+        raise NotFound()
+    return topup
+
+
+def refunds_of(user: "User") -> QuerySet[Refund]:
+    return Refund.objects.filter(user=user)
+
+
+def refund_for(user: "User", refund_id: int | None) -> Refund:
+    """The user's own refund; anyone else's is not found."""
+    refund = Refund.objects.filter(user=user, pk=refund_id).first() if refund_id is not None else None
+    if refund is None:
+        raise NotFound()
+    return refund
 
 
 def wallet_postings(user: "User") -> QuerySet[Posting]:
     """The user's wallet movements, newest first."""
     return (
-        Posting.objects.filter(account__owner=user, account__kind__in=[AccountKind.WALLET, AccountKind.WALLET_PENDING])
+        Posting.objects.filter(account__owner=user, account__kind__in=USER_KINDS)
         .select_related("entry", "account")
         .order_by("-entry_id", "-id")
     )
@@ -67,4 +114,57 @@ def ledger_audit() -> list[str]:
     if refs:
         for account in Account.objects.filter(kind=AccountKind.ESCROW, ref__in=refs).exclude(balance_cents=0):
             problems.append(f"{account}: closed, but {account.balance_cents} cents left in escrow")
+    problems.extend(_funds_apart_from_earnings())
+    for check in AUDIT_CHECKS:
+        problems.extend(check())
+    return problems
+
+
+#: Entry kinds in which a payer's funds pay someone's earnings directly.
+SPENDING_KINDS = frozenset({"claim_settle"})
+
+#: Where money credited to earnings may come from: escrow (rewards, fees),
+#: a payer's spending (settlements), payouts coming back, and earnings spent
+#: then returned. Never from the outside world or from anyone's funds.
+EARNINGS_SOURCES = frozenset(
+    {AccountKind.ESCROW, AccountKind.WALLET, AccountKind.WALLET_PENDING, AccountKind.PAYOUTS_IN_FLIGHT}
+)
+
+
+def _funds_apart_from_earnings() -> list[str]:
+    """SPEC PL01 in the books: no entry credits someone's earnings out of
+    money put in, and nobody holds more funds than they can be refunded."""
+    problems: list[str] = []
+    credited = (
+        Posting.objects.filter(account__kind=AccountKind.WALLET, amount_cents__gt=0)
+        .values_list("entry_id", flat=True)
+        .distinct()
+    )
+    # An entry that credits earnings while debiting someone's funds is only
+    # a payer's spending (a settlement): the payer's funds, not the payee's.
+    suspicious = (
+        Posting.objects.filter(entry_id__in=credited, amount_cents__lt=0)
+        .exclude(account__kind__in=EARNINGS_SOURCES)
+        .exclude(account__kind=AccountKind.FUNDS, entry__kind__in=SPENDING_KINDS)
+        .values_list("entry_id", "account__kind")
+    )
+    for entry_id, kind in suspicious:
+        problems.append(f"entry {entry_id}: credits earnings out of {kind}")
+    refundable = dict(
+        Topup.objects.filter(state=TopupState.SUCCEEDED)
+        .values("user_id")
+        .annotate(total=Sum("amount_cents"))
+        .values_list("user_id", "total")
+    )
+    refunded = dict(
+        RefundPart.objects.exclude(state=RefundState.FAILED)
+        .values("refund__user_id")
+        .annotate(total=Sum("amount_cents"))
+        .values_list("refund__user_id", "total")
+    )
+    for account in Account.objects.filter(kind=AccountKind.FUNDS, balance_cents__gt=0).order_by("pk"):
+        owner = account.owner_id or 0
+        limit = (refundable.get(owner) or 0) - (refunded.get(owner) or 0)
+        if account.balance_cents > limit:
+            problems.append(f"{account}: {account.balance_cents} cents of funds, only {limit} refundable")
     return problems

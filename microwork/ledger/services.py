@@ -4,6 +4,11 @@
 balances, locks the accounts it touches in primary-key order, refuses to take
 a wallet below zero, writes the entry and its postings and moves the cached
 balances, all in one transaction. Every other money movement calls it.
+
+A user's money sits in two accounts (SPEC PL01): `funds` (put in: top-ups,
+refunds) and `wallet` (earnings). `spend` takes funds first, then earnings;
+`give_back` returns escrowed money to the account it came from, funds first.
+Payouts draw on `wallet_of` alone, so money put in can never be paid out.
 """
 
 from collections import defaultdict
@@ -15,10 +20,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils.translation import gettext as _
 
-from microwork.core.errors import ApplicationError, Forbidden, InsufficientFunds, InvalidInput
+from microwork.core.errors import ApplicationError, InsufficientFunds, InvalidInput
+from microwork.core.money import format_eur
 
-from .gateways import get_gateway
-from .models import WORLD_KINDS, Account, AccountKind, Entry, Posting, Topup, TopupState
+from .models import WORLD_KINDS, Account, AccountKind, Entry, Posting
 
 if TYPE_CHECKING:
     from microwork.accounts.models import User
@@ -29,12 +34,21 @@ class UnbalancedEntry(ApplicationError):
     code = "ledger_unbalanced"
 
 
+class LedgerKeyReused(ApplicationError):
+    """One idempotency key, two different movements: a bug to surface, never to paper over."""
+
+    status = 500
+    code = "ledger_key_reused"
+
+
 Line = tuple[Account, int]
 
 
 def account_get(*, kind: AccountKind, owner: "User | None" = None, ref: str = "") -> Account:
     """The account of that kind for that owner and reference, created on first use."""
-    may_go_negative = kind in WORLD_KINDS or (kind == AccountKind.WALLET and owner is not None and owner.is_company)
+    # A company's funds may fall below zero through a dispute settlement
+    # (SPEC HM15); nobody else's money may.
+    may_go_negative = kind in WORLD_KINDS or (kind == AccountKind.FUNDS and owner is not None and owner.is_company)
     account, _created = Account.objects.get_or_create(
         kind=kind,
         owner=owner,
@@ -45,7 +59,13 @@ def account_get(*, kind: AccountKind, owner: "User | None" = None, ref: str = ""
 
 
 def wallet_of(user: "User") -> Account:
+    """The user's earnings: the only money that may be paid out (SPEC PL01)."""
     return account_get(kind=AccountKind.WALLET, owner=user)
+
+
+def funds_of(user: "User") -> Account:
+    """The money the user put in: spendable and refundable, never paid out (SPEC PL01)."""
+    return account_get(kind=AccountKind.FUNDS, owner=user)
 
 
 def pending_wallet_of(user: "User") -> Account:
@@ -73,8 +93,9 @@ def entry_post(
     """Write one balanced entry, once per idempotency key.
 
     `overdraft` names the accounts this entry may take below zero: only a
-    company's wallet, by a dispute settlement (SPEC HM15). A second call with
-    the same key returns the first entry and moves nothing.
+    company's funds, by a dispute settlement (SPEC HM15). A second call with
+    the same key and the same lines returns the first entry and moves nothing;
+    the same key with other lines is refused.
     """
     if len(lines) < 2:
         raise UnbalancedEntry("An entry needs at least two postings.")
@@ -102,7 +123,7 @@ def entry_post(
         # Checked after the locks: a concurrent twin has committed by now.
         existing = Entry.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
-            return existing
+            return _replayed(existing, totals)
         for pk, delta in totals.items():
             account = locked[pk]
             # Only a debit is refused: a credit to a wallet in debt (a company
@@ -124,7 +145,7 @@ def entry_post(
                     kind=kind, idempotency_key=idempotency_key, memo=memo[:200], ref=ref, created_by=by
                 )
         except IntegrityError:
-            return Entry.objects.get(idempotency_key=idempotency_key)
+            return _replayed(Entry.objects.get(idempotency_key=idempotency_key), totals)
         Posting.objects.bulk_create(
             Posting(entry=entry, account_id=pk, amount_cents=delta) for pk, delta in sorted(totals.items())
         )
@@ -137,6 +158,13 @@ def entry_post(
             raise UnbalancedEntry(f"Entry {entry.pk} does not balance.")
         for pk in totals:
             accounts[pk].refresh_from_db(fields=["balance_cents"])
+    return entry
+
+
+def _replayed(entry: Entry, totals: dict[int, int]) -> Entry:
+    written = dict(Posting.objects.filter(entry=entry).values_list("account_id", "amount_cents"))
+    if written != totals:
+        raise LedgerKeyReused(f"Key {entry.idempotency_key!r} was used for other postings (entry {entry.pk}).")
     return entry
 
 
@@ -164,55 +192,101 @@ def transfer(
     )
 
 
-def topup_create(*, user: "User", amount_cents: int, request_key: str = "") -> Topup:
-    """Credit a wallet with money paid in through the payment gateway.
+def purse_locked(user: "User") -> tuple[Account, Account]:
+    """The user's funds and earnings, locked in primary-key order, with fresh balances."""
+    funds, earnings = funds_of(user), wallet_of(user)
+    locked = {
+        a.pk: a for a in Account.objects.select_for_update().filter(pk__in=[funds.pk, earnings.pk]).order_by("pk")
+    }
+    return locked[funds.pk], locked[earnings.pk]
 
-    With a `request_key` (a page form's one-time token), the same request
-    twice charges once and returns the first top-up."""
-    if user.is_staff_member:
-        raise Forbidden(_("Staff accounts do not hold a balance."))
+
+def spend(
+    *,
+    kind: str,
+    idempotency_key: str,
+    payer: "User",
+    to: Sequence[Line],
+    memo: str = "",
+    ref: str = "",
+    by: "User | None" = None,
+    overdraft: bool = False,
+) -> Entry:
+    """Take what `to` receives from the payer: funds first, then earnings (SPEC PL01).
+
+    With `overdraft` (a dispute settlement, SPEC HM15) what is missing is
+    taken from the payer's funds, below zero; it may only be a company's.
+    A payer whose funds are below zero spends nothing until they top up."""
+    amount = sum(cents for _account, cents in to)
+    if amount <= 0:
+        raise InvalidInput(_("The amount must be positive."), field="amount_cents")
+    with transaction.atomic():
+        funds, earnings = purse_locked(payer)
+        existing = Entry.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+        from_funds = min(amount, max(funds.balance_cents, 0))
+        from_earnings = amount - from_funds
+        if overdraft:
+            missing = max(from_earnings - max(earnings.balance_cents, 0), 0)
+            from_earnings -= missing
+            from_funds += missing
+        elif funds.balance_cents < 0 or from_earnings > earnings.balance_cents:
+            raise InsufficientFunds(
+                _("Balance %(balance)s, %(needed)s needed.")
+                % {
+                    "balance": format_eur(funds.balance_cents + earnings.balance_cents),
+                    "needed": format_eur(amount),
+                }
+            )
+        return entry_post(
+            kind=kind,
+            idempotency_key=idempotency_key,
+            lines=[(funds, -from_funds), (earnings, -from_earnings), *to],
+            memo=memo,
+            ref=ref,
+            by=by,
+            overdraft=[funds] if overdraft else (),
+        )
+
+
+def give_back(
+    *,
+    kind: str,
+    idempotency_key: str,
+    payer: "User",
+    source: Account,
+    amount_cents: int,
+    ref: str,
+    memo: str = "",
+    by: "User | None" = None,
+) -> Entry:
+    """Return money held under `ref` (an escrow) to the payer who put it there.
+
+    What came from funds goes back to funds first; only what came from
+    earnings goes back to earnings, so a refund never turns money put in into
+    money that may be paid out (SPEC PL01)."""
     if amount_cents <= 0:
         raise InvalidInput(_("The amount must be positive."), field="amount_cents")
-    if amount_cents > settings.TOPUP_MAX_CENTS:
-        raise InvalidInput(_("The amount is above the top-up limit."), field="amount_cents")
-    gateway = get_gateway()
-    request_key = request_key[:64]
-    if request_key:
-        earlier = Topup.objects.filter(user=user, request_key=request_key).first()
-        if earlier is not None:
-            return earlier
-    try:
-        with transaction.atomic():
-            topup = Topup.objects.create(
-                user=user, amount_cents=amount_cents, gateway=gateway.name, request_key=request_key
-            )
-    except IntegrityError:
-        return Topup.objects.get(user=user, request_key=request_key)
-    result = gateway.charge(amount_cents=amount_cents, reference=f"topup:{topup.pk}")
-    return topup_settle(topup=topup, succeeded=result.succeeded, provider_ref=result.provider_ref, reason=result.reason)
-
-
-def topup_settle(*, topup: Topup, succeeded: bool, provider_ref: str = "", reason: str = "") -> Topup:
-    """Record the gateway's answer; a success credits the wallet once."""
     with transaction.atomic():
-        topup = Topup.objects.select_for_update().get(pk=topup.pk)
-        if topup.state != TopupState.PENDING:
-            return topup
-        topup.provider_ref = provider_ref
-        if succeeded:
-            topup.entry = transfer(
-                kind="topup",
-                idempotency_key=f"topup:{topup.pk}",
-                source=system_account(AccountKind.GATEWAY),
-                destination=wallet_of(topup.user),
-                amount_cents=topup.amount_cents,
-                memo=f"Top-up via {topup.gateway}",
-                ref=f"topup:{topup.pk}",
-                by=topup.user,
-            )
-            topup.state = TopupState.SUCCEEDED
-        else:
-            topup.state = TopupState.FAILED
-            topup.failure_reason = reason[:200]
-        topup.save(update_fields=["state", "provider_ref", "entry", "failure_reason"])
-    return topup
+        funds, earnings = purse_locked(payer)
+        existing = Entry.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+        net = dict(
+            Posting.objects.filter(account__in=[funds, earnings], entry__ref=ref)
+            .values("account_id")
+            .annotate(total=Sum("amount_cents"))
+            .values_list("account_id", "total")
+        )
+        to_funds = min(amount_cents, max(-(net.get(funds.pk) or 0), 0))
+        to_earnings = min(amount_cents - to_funds, max(-(net.get(earnings.pk) or 0), 0))
+        to_funds = amount_cents - to_earnings
+        return entry_post(
+            kind=kind,
+            idempotency_key=idempotency_key,
+            lines=[(source, -amount_cents), (funds, to_funds), (earnings, to_earnings)],
+            memo=memo,
+            ref=ref,
+            by=by,
+        )

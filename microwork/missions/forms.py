@@ -260,9 +260,27 @@ class ReportForm(ServiceErrorMixin, forms.Form):
             if kind in services.UPLOAD_KINDS and question["key"] in uploaded:
                 field.help_text = _("Already received; choose a new one to replace it.")
             self.fields[field_name(question["key"])] = field
-        self.fields["text"] = forms.CharField(
-            label=_("Comments"), required=False, max_length=10_000, widget=forms.Textarea(attrs={"rows": 3})
-        )
+        minimum = {"min": services.ACCOUNT_MIN_CHARS}
+        if questions:
+            self.fields["text"] = forms.CharField(
+                label=_("Comments"), required=False, max_length=10_000, widget=forms.Textarea(attrs={"rows": 3})
+            )
+            if not any(q.get("required") for q in questions):
+                self.fields["text"].help_text = (
+                    _("If you answer no question, describe here what you did (at least %(min)s characters).") % minimum
+                )
+        else:
+            # With nothing else to answer, the written account is the report (HM13): say so before the first try.
+            self.fields["text"] = forms.CharField(
+                label=_("Your account of the mission"),
+                max_length=10_000,
+                widget=forms.Textarea(attrs={"rows": 5}),
+                help_text=_("Required: describe what you did, in at least %(min)s characters.") % minimum,
+                error_messages={
+                    "required": _("Describe what you did (at least %(min)s characters): this account is your report.")
+                    % minimum
+                },
+            )
         self.fields["links"] = forms.CharField(
             label=_("Links, one per line"),
             required=False,

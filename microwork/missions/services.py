@@ -30,7 +30,7 @@ from microwork.core.errors import Conflict, Forbidden, InvalidInput
 from microwork.core.money import format_eur, percent_of
 from microwork.core.states import state_move
 from microwork.ledger.models import AccountKind
-from microwork.ledger.services import entry_post, escrow_of, system_account, transfer, wallet_of
+from microwork.ledger.services import entry_post, escrow_of, give_back, spend, system_account, wallet_of
 from microwork.notifications.services import notify
 
 from .models import (
@@ -61,6 +61,8 @@ MAX_QUESTIONS = 20
 QUESTION_KINDS = ("short_text", "long_text", "choice", "url", "photo", "file")
 UPLOAD_KINDS = ("photo", "file")
 REPORT_FILE_MAX_BYTES = 10 * 1024 * 1024
+# HM13: a few words stand for a written account; a single "ok" or "done" does not.
+ACCOUNT_MIN_CHARS = 10
 FILE_TYPES = {b"%PDF-": "application/pdf"}
 
 
@@ -351,12 +353,11 @@ def mission_submit(*, mission: Mission, by: User) -> Mission:
         mission.submitted_at = timezone.now()
         mission.smic_hourly_cents = smic_hourly_cents(today)
         mission.places_free = mission.places
-        transfer(
+        spend(
             kind="mission_reserve",
             idempotency_key=f"mission-reserve:{mission.pk}:{mission.submissions}",
-            source=wallet_of(by),
-            destination=escrow_of(mission.escrow_ref),
-            amount_cents=mission.cost_cents,
+            payer=by,
+            to=[(escrow_of(mission.escrow_ref), mission.cost_cents)],
             memo=mission.title,
             ref=mission.escrow_ref,
             by=by,
@@ -406,11 +407,11 @@ def mission_publish(*, mission: Mission, by: User) -> Mission:
 
 def _unreserve(mission: Mission, *, by: User | None) -> None:
     """Give back the whole reservation of a mission that was never published."""
-    transfer(
+    give_back(
         kind="mission_unreserve",
         idempotency_key=f"mission-unreserve:{mission.pk}:{mission.submissions}",
+        payer=mission.company,
         source=escrow_of(mission.escrow_ref),
-        destination=wallet_of(mission.company),
         amount_cents=mission.cost_cents,
         memo=mission.title,
         ref=mission.escrow_ref,
@@ -487,11 +488,11 @@ def mission_update(*, mission: Mission, by: User, **fields: Any) -> Mission:
 def _refund_free_places(mission: Mission, *, key: str, by: User | None) -> None:
     """Give the company back the cost of every place nobody holds (HM15b)."""
     if mission.places_free > 0:
-        transfer(
+        give_back(
             kind="mission_refund",
             idempotency_key=key,
+            payer=mission.company,
             source=escrow_of(mission.escrow_ref),
-            destination=wallet_of(mission.company),
             amount_cents=mission.places_free * mission.place_cost_cents,
             memo=mission.title,
             ref=mission.escrow_ref,
@@ -576,11 +577,11 @@ def _return_place(claim: Claim, mission: Mission, *, by: User | None) -> None:
         Mission.objects.filter(pk=mission.pk).update(places_free=F("places_free") + 1)
         mission.places_free += 1
     else:
-        transfer(
+        give_back(
             kind="mission_refund",
             idempotency_key=f"claim-return:{claim.pk}:{claim.state}",
+            payer=mission.company,
             source=escrow_of(mission.escrow_ref),
-            destination=wallet_of(mission.company),
             amount_cents=mission.place_cost_cents,
             memo=mission.title,
             ref=mission.escrow_ref,
@@ -712,6 +713,28 @@ def _check_answers(mission: Mission, claim: Claim, answers: dict[str, Any]) -> d
     return cleaned
 
 
+def _account_length(text: str) -> int:
+    """The length of a written account, runs of spaces and line breaks counting as one."""
+    return len(" ".join(text.split()))
+
+
+def _check_not_empty(mission: Mission, claim: Claim, answers: dict[str, Any], text: str) -> None:
+    """A report is never empty (HM13). Required questions are enforced by
+    `_check_answers`; a report that answers none, because the mission asks none
+    or only optional ones, must carry a written account instead."""
+    if answers or claim.files.exists():
+        return
+    if _account_length(text) >= ACCOUNT_MIN_CHARS:
+        return
+    if mission.questions:
+        message = _(
+            "Answer at least one question, or describe what you did in the comments (at least %(min)s characters)."
+        )
+    else:
+        message = _("Describe what you did (at least %(min)s characters): this account is your report.")
+    raise InvalidInput(message % {"min": ACCOUNT_MIN_CHARS}, field="text")
+
+
 def _refuse_if_lapsed(claim: Claim) -> None:
     """A report after the deadline is refused at once, whether or not tick has run (HM04)."""
     if claim.state == ClaimState.LAPSED:
@@ -744,6 +767,7 @@ def claim_report(
         if claim.state != ClaimState.ACTIVE:
             raise Conflict(_("This claim has already been reported or closed."), code="wrong_state")
         claim.answers = _check_answers(mission, claim, answers or {})
+        _check_not_empty(mission, claim, claim.answers, text)
         claim.text = text.strip()
         claim.links = clean_links
         claim.submitted_at = timezone.now()
@@ -962,12 +986,11 @@ def claim_settle(*, claim: Claim, by: User, tasker_paid_cents: int) -> Claim:
         _claim_move(claim, ClaimState.SETTLED, by=by, fields=("settled_cents", "settled_at"))
         if tasker_paid_cents > 0:
             fee, vat = place_price(tasker_paid_cents)
-            company_wallet = wallet_of(mission.company)
-            entry_post(
+            spend(
                 kind="claim_settle",
                 idempotency_key=f"claim-settle:{claim.pk}",
-                lines=[
-                    (company_wallet, -(tasker_paid_cents + fee + vat)),
+                payer=mission.company,
+                to=[
                     (wallet_of(claim.tasker), tasker_paid_cents),
                     (system_account(AccountKind.REVENUE), fee),
                     (system_account(AccountKind.VAT), vat),
@@ -975,7 +998,7 @@ def claim_settle(*, claim: Claim, by: User, tasker_paid_cents: int) -> Claim:
                 memo=mission.title,
                 ref=f"claim:{claim.pk}",
                 by=by,
-                overdraft=[company_wallet],
+                overdraft=True,
             )
         notify(
             user=claim.tasker,

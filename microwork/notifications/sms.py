@@ -1,8 +1,9 @@
 """Text messages, with backends chosen like Django's email backends.
 
 `SMS_BACKEND` is `console` (development default), `file` (one file per
-message in `SMS_FILE_PATH`), `locmem` (tests: messages land in `outbox`) or
-the dotted path of a class with a `send(to, body)` method.
+message in `SMS_FILE_PATH`), `locmem` (tests: messages land in `outbox`),
+`twilio` (production default: Twilio's API, configured by `TWILIO_*`) or the
+dotted path of a class with a `send(to, body)` method.
 """
 
 import sys
@@ -14,6 +15,9 @@ from typing import Protocol
 from django.conf import settings
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from twilio.http import HttpClient
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
 
 
 @dataclass(frozen=True)
@@ -53,10 +57,25 @@ class LocmemBackend:
         outbox.append(Sms(to=to, body=body))
 
 
+class TwilioBackend:
+    def __init__(self, http_client: HttpClient | None = None) -> None:
+        # Sending runs in the request's after-commit hooks: a provider that
+        # hangs must not hold the worker for ever.
+        self.http_client = http_client or TwilioHttpClient(timeout=10)
+
+    def send(self, to: str, body: str) -> None:
+        client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=self.http_client)
+        if settings.TWILIO_MESSAGING_SERVICE_SID:
+            client.messages.create(to=to, messaging_service_sid=settings.TWILIO_MESSAGING_SERVICE_SID, body=body)
+        else:
+            client.messages.create(to=to, from_=settings.TWILIO_FROM, body=body)
+
+
 BACKENDS: dict[str, type[SmsBackend]] = {
     "console": ConsoleBackend,
     "file": FileBackend,
     "locmem": LocmemBackend,
+    "twilio": TwilioBackend,
 }
 
 

@@ -1,8 +1,9 @@
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, File, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 from pydantic import StrictInt
 
 from microwork.api.auth import current_user, require_role
@@ -93,6 +94,29 @@ class BatchOut(Schema):
 
 class FailIn(Schema):
     reason: Text = Field(min_length=1, max_length=300)
+
+
+class VoucherImportOut(Schema):
+    imported: int
+    total_cents: int
+    batch_label: str
+
+
+class VoucherStockLineOut(Schema):
+    brand: str
+    value_cents: int
+    # On the shelf (expired ones included), and what they are worth.
+    count: int
+    total_cents: int
+    expired: int
+    # Set aside for payouts not yet paid.
+    reserved: int
+    first_expiry: date | None
+
+
+class VoucherStockOut(Schema):
+    items: list[VoucherStockLineOut]
+    total_cents: int
 
 
 def payout_account_out(account: PayoutAccount) -> dict[str, Any]:
@@ -236,3 +260,32 @@ def payout_fail(request: HttpRequest, payout_id: str, data: FailIn) -> dict[str,
     require_role(user, "staff")
     payout = selectors.payout_for(user, payout_id)
     return payout_out(services.payout_fail(payout=payout, by=user, reason=data.reason), history=True)
+
+
+@staff_router.post("/vouchers/import", response={201: VoucherImportOut})
+def voucher_import(request: HttpRequest, file: File[UploadedFile]) -> Status[dict[str, Any]]:
+    user = current_user(request)
+    require_role(user, "staff")
+    done = services.voucher_stock_import(by=user, file=file)
+    return Status(201, {"imported": done.imported, "total_cents": done.total_cents, "batch_label": done.batch_label})
+
+
+@staff_router.get("/vouchers/stock", response=VoucherStockOut)
+def voucher_stock(request: HttpRequest) -> dict[str, Any]:
+    require_role(current_user(request), "staff")
+    lines = selectors.voucher_stock()
+    return {
+        "items": [
+            {
+                "brand": line.brand,
+                "value_cents": line.value_cents,
+                "count": line.count,
+                "total_cents": line.total_cents,
+                "expired": line.expired,
+                "reserved": line.reserved,
+                "first_expiry": line.first_expiry,
+            }
+            for line in lines
+        ],
+        "total_cents": sum(line.total_cents for line in lines),
+    }

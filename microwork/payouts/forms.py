@@ -93,5 +93,13 @@ class PayoutRequestForm(ServiceErrorMixin, _OnceForm):
         return int(self.cleaned_data["amount"] * 100)
 
 
+class VoucherImportForm(ServiceErrorMixin, forms.Form):
+    file = forms.FileField(
+        label=_("The issuer's CSV file (UTF-8, 2 MB at most)"),
+        help_text=_("Columns brand, value, code, expiry: Fnac,10.00,ABCD-1234,2027-12-31"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+
 class FailForm(ServiceErrorMixin, forms.Form):
     reason = forms.CharField(label=_("Reason given to the user"), max_length=300)

@@ -84,7 +84,7 @@ class Payout(models.Model):
     # A gift voucher's code is kept hashed; the clear code waits here until
     # its owner has seen it once.
     voucher_code_hash = models.CharField(max_length=64, blank=True, default="", db_index=True)
-    voucher_code_once = models.CharField(max_length=32, blank=True, default="")
+    voucher_code_once = models.CharField(max_length=64, blank=True, default="")
     voucher_last4 = models.CharField(max_length=4, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -108,3 +108,58 @@ class PayoutTransition(Transition):
 
     def __str__(self) -> str:
         return f"{self.payout_id}: {self.from_state} → {self.to_state}"
+
+
+class VoucherState(models.TextChoices):
+    IN_STOCK = "in_stock", _("In stock")
+    RESERVED = "reserved", _("Reserved")
+    DELIVERED = "delivered", _("Delivered")
+
+
+VOUCHER_MOVES: dict[str, set[str]] = {
+    VoucherState.IN_STOCK: {VoucherState.RESERVED},
+    # A payout that fails before its owner saw the code puts it back.
+    VoucherState.RESERVED: {VoucherState.DELIVERED, VoucherState.IN_STOCK},
+}
+
+
+class VoucherCode(models.Model):
+    """A gift-voucher code bought from its issuer, held in stock until a payout delivers it.
+
+    The clear code is forgotten once its owner has seen it, as on the payout;
+    its hash keeps the same code from being imported twice."""
+
+    brand = models.CharField(max_length=40)
+    value_cents = models.BigIntegerField()
+    code = models.CharField(max_length=64, blank=True, default="")
+    code_hash = models.CharField(max_length=64)
+    last4 = models.CharField(max_length=4)
+    expires_on = models.DateField()
+    state = models.CharField(max_length=16, choices=VoucherState.choices, default=VoucherState.IN_STOCK)
+    payout = models.OneToOneField(Payout, null=True, blank=True, on_delete=models.PROTECT, related_name="voucher_code")
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    imported_at = models.DateTimeField()
+    # One label per import: the ledger entry of that import carries it too.
+    batch_label = models.CharField(max_length=40)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(value_cents__gt=0), name="payouts_voucher_value_positive"),
+            models.UniqueConstraint(fields=["brand", "code_hash"], name="payouts_voucher_unique_per_brand"),
+            # Only a reserved or delivered code belongs to a payout.
+            models.CheckConstraint(
+                condition=Q(state="in_stock", payout__isnull=True) | (~Q(state="in_stock") & Q(payout__isnull=False)),
+                name="payouts_voucher_payout_iff_taken",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "value_cents", "expires_on", "id"], name="payouts_voucher_pick_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.brand} {self.value_cents} cents …{self.last4} ({self.state})"
+
+
+class VoucherCodeTransition(Transition):
+    voucher = models.ForeignKey(VoucherCode, on_delete=models.CASCADE, related_name="transitions")
+
+    def __str__(self) -> str:
+        return f"{self.voucher_id}: {self.from_state} → {self.to_state}"

@@ -2,18 +2,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from microwork.accounts.models import User
 from microwork.core.errors import NotFound
 from microwork.core.ids import object_id, parse_id
 from microwork.ledger import selectors as ledger_selectors
-from microwork.ledger.models import AccountKind, Posting
+from microwork.ledger.models import Account, AccountKind, Posting
 from microwork.missions.models import Claim, ClaimState, Mission
 from microwork.missions.services import place_price
 
-from .models import Method, Payout, PayoutAccount, PayoutBatch, PayoutState
+from .models import Method, Payout, PayoutAccount, PayoutBatch, PayoutState, VoucherCode, VoucherState
 
 
 def payout_account_for(user: User, account_id: object) -> PayoutAccount:
@@ -213,7 +213,12 @@ def company_charges(company: User, *, before: int | None = None, limit: int = CH
     if rows:
         refs = {f"mission:{pk}": pk for pk in rows}
         sums = (
-            Posting.objects.filter(account__owner=company, account__kind=AccountKind.WALLET, entry__ref__in=list(refs))
+            # A mission is paid from the company's funds first, then its earnings.
+            Posting.objects.filter(
+                account__owner=company,
+                account__kind__in=[AccountKind.FUNDS, AccountKind.WALLET],
+                entry__ref__in=list(refs),
+            )
             .values_list("entry__ref", "entry__kind")
             .annotate(total=Sum("amount_cents"))
         )
@@ -288,3 +293,65 @@ def batches_page(*, before: int | None = None, limit: int = BATCHES_PAGE) -> Bat
         for payout in lines:
             rows[payout.batch_id].lines.append(payout)  # type: ignore[index]
     return BatchesPage(rows=list(rows.values()), next_cursor=page[-1].pk if more else None)
+
+
+# --- The gift-voucher stock ---------------------------------------------------
+
+NOT_DELIVERED = (VoucherState.IN_STOCK, VoucherState.RESERVED)
+
+
+def voucher_values_in_stock(*, today: date | None = None) -> list[int]:
+    """The values, in cents, a gift-voucher payout can be asked for right now."""
+    today = today or timezone.localdate()
+    return list(
+        VoucherCode.objects.filter(state=VoucherState.IN_STOCK, expires_on__gt=today)
+        .values_list("value_cents", flat=True)
+        .distinct()
+        .order_by("value_cents")
+    )
+
+
+@dataclass
+class StockLine:
+    brand: str
+    value_cents: int
+    count: int = 0
+    reserved: int = 0
+    expired: int = 0
+    first_expiry: date | None = None
+
+    @property
+    def total_cents(self) -> int:
+        return self.count * self.value_cents
+
+
+def voucher_stock(*, today: date | None = None) -> list[StockLine]:
+    """For staff: codes not yet delivered, per brand and value. `count` are
+    on the shelf, `expired` of them can no longer be handed out, `reserved`
+    wait for their payout to be paid."""
+    today = today or timezone.localdate()
+    rows = (
+        VoucherCode.objects.filter(state__in=NOT_DELIVERED)
+        .values("brand", "value_cents")
+        .annotate(
+            count=Count("pk", filter=Q(state=VoucherState.IN_STOCK)),
+            reserved=Count("pk", filter=Q(state=VoucherState.RESERVED)),
+            expired=Count("pk", filter=Q(state=VoucherState.IN_STOCK, expires_on__lte=today)),
+            first_expiry=Min("expires_on", filter=Q(state=VoucherState.IN_STOCK, expires_on__gt=today)),
+        )
+        .order_by("brand", "value_cents")
+    )
+    return [StockLine(**row) for row in rows]
+
+
+def voucher_stock_differences() -> list[str]:
+    """The ledger's voucher stock must be worth what the codes not yet delivered are worth."""
+    held = VoucherCode.objects.filter(state__in=NOT_DELIVERED).aggregate(total=Sum("value_cents"))["total"] or 0
+    booked = (
+        Account.objects.filter(kind=AccountKind.VOUCHER_STOCK, owner__isnull=True, ref="")
+        .values_list("balance_cents", flat=True)
+        .first()
+    ) or 0
+    if held != booked:
+        return [f"voucher stock: the ledger holds {booked} cents, the codes not yet delivered are worth {held} cents"]
+    return []

@@ -20,4 +20,5 @@ urlpatterns = [
     path("versements/lots/<int:batch_id>/fichier/", views.staff_batch_export, name="staff_batch_export"),
     path("versements/lots/<int:batch_id>/paye/", views.staff_batch_paid, name="staff_batch_paid"),
     path("versements/<int:payout_id>/echec/", views.staff_payout_fail, name="staff_payout_fail"),
+    path("versements/bons/import/", views.staff_voucher_import, name="staff_voucher_import"),
 ]

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -20,13 +21,13 @@ from microwork.core.ids import parse_id
 from microwork.core.models import IdempotencyRecord
 from microwork.core.money import format_eur
 from microwork.ledger import selectors as ledger_selectors
-from microwork.ledger import services as ledger_services
+from microwork.ledger import views as ledger_views
+from microwork.ledger.forms import TopupForm
 from microwork.ledger.models import Topup
-from microwork.web.forms import TopupForm
 from microwork.web.roles import page_user
 
 from . import forms, selectors, services
-from .models import Payout, PayoutState, PayoutTransition
+from .models import Method, Payout, PayoutState, PayoutTransition
 
 PAYOUTS_SHOWN = 20
 TOPUPS_SHOWN = 10
@@ -150,7 +151,10 @@ def _credits(request: HttpRequest, user: User, *, status: int = 200, **overrides
         "open_form": "",
         "revealed_id": None,
         "revealed_code": "",
+        "voucher_values": None,
     }
+    if any(account.method == Method.GIFT_VOUCHER for account in accounts):
+        context["voucher_values"] = selectors.voucher_values_in_stock()
     context.update(overrides)
     available = context["balance"].available_cents
     context["withdrawable_cents"] = max(available, 0) // services.TASKER_STEP_CENTS * services.TASKER_STEP_CENTS
@@ -297,18 +301,9 @@ def company_topup(request: HttpRequest) -> HttpResponse:
     user = _company(request)
     form = TopupForm(request.POST)
     if form.is_valid():
-        try:
-            done = ledger_services.topup_create(
-                user=user, amount_cents=form.amount_cents(), request_key=form.cleaned_data.get("request_key") or ""
-            )
-        except ApplicationError as exc:
-            form.add_service_error(exc, aliases={"amount_cents": "amount"})
-        else:
-            if done.state == "succeeded":
-                messages.success(request, _("Your balance has been credited."))
-            else:
-                messages.error(request, _("The payment did not go through; nothing was charged."))
-            return redirect("payouts:company_balance")
+        done = ledger_views.topup_submit(request, form, done_url="payouts:company_balance")
+        if done is not None:
+            return done
     return _company_page(request, user, status=400, topup_form=form)
 
 
@@ -322,6 +317,9 @@ def _staff_page(request: HttpRequest, *, status: int = 200, **overrides: Any) ->
         "page": selectors.batches_page(before=_int_param(request, "avant")),
         "fail_id": None,
         "fail_error": "",
+        "stock": selectors.voucher_stock(),
+        "voucher_form": forms.VoucherImportForm(),
+        "row_errors": [],
     }
     context.update(overrides)
     return render(request, "payouts/staff.html", context, status=status)
@@ -399,3 +397,36 @@ def staff_payout_fail(request: HttpRequest, payout_id: int) -> HttpResponse:
         % {"number": payout.pk, "amount": format_eur(payout.amount_cents)},
     )
     return redirect("payouts:staff")
+
+
+def _row_errors(errors: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Errors named "row 3: value" as a table's row, column and message."""
+    rows = []
+    for error in errors:
+        row, _sep, column = error["field"].removeprefix("row ").partition(": ")
+        rows.append({"row": row, "field": column, "message": error["message"]})
+    return rows
+
+
+@login_required
+@require_POST
+def staff_voucher_import(request: HttpRequest) -> HttpResponse:
+    user = _staff(request)
+    form = forms.VoucherImportForm(request.POST, request.FILES)
+    row_errors: list[dict[str, str]] = []
+    if form.is_valid():
+        try:
+            done = services.voucher_stock_import(by=user, file=form.cleaned_data["file"])
+        except services.VoucherImportInvalid as exc:
+            form.add_error("file", exc.detail)
+            row_errors = _row_errors(exc.errors)
+        except ApplicationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(
+                request,
+                _("%(count)s gift-voucher codes added to the stock, worth %(total)s.")
+                % {"count": done.imported, "total": format_eur(done.total_cents)},
+            )
+            return redirect(reverse("payouts:staff") + "#vouchers")
+    return _staff_page(request, status=400, voucher_form=form, row_errors=row_errors)

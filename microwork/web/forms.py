@@ -1,26 +1,19 @@
 """Page forms: they check the shape of the input; the rules live in services."""
 
-import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from microwork.accounts.models import DocumentKind
-from microwork.core.errors import ApplicationError
+from microwork.core.forms import ServiceErrorMixin
+from microwork.ledger.forms import TopupForm
+
+__all__ = ["ServiceErrorMixin", "TopupForm"]
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
-
-
-class ServiceErrorMixin:
-    """Shows an `ApplicationError` from a service on the field it names."""
-
-    def add_service_error(self, exc: ApplicationError, *, aliases: dict[str, str] | None = None) -> None:
-        field = (aliases or {}).get(exc.field or "", exc.field)
-        form: Any = self
-        form.add_error(field if field in form.fields else None, exc.detail)
 
 
 class EmailLoginForm(AuthenticationForm):
@@ -126,29 +119,6 @@ class PhoneChangeForm(ServiceErrorMixin, forms.Form):
         max_length=32,
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
     )
-
-
-class TopupForm(ServiceErrorMixin, forms.Form):
-    amount = forms.DecimalField(
-        label=_("Amount in euros"),
-        max_digits=12,
-        decimal_places=2,
-        min_value=0,
-        # Text, not number: a French keyboard writes "12,50", which a number input refuses.
-        localize=True,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": "50,00"}),
-    )
-
-    # A fresh token per rendered form: posting the same form twice charges once.
-    request_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if not self.is_bound:
-            self.initial.setdefault("request_key", uuid.uuid4().hex)
-
-    def amount_cents(self) -> int:
-        return int(self.cleaned_data["amount"] * 100)
 
 
 class DocumentUploadForm(ServiceErrorMixin, forms.Form):

@@ -25,7 +25,7 @@ from microwork.accounts import services as account_services
 from microwork.accounts.models import REQUIRED_DOCUMENTS, DocumentKind, DocumentState, Role, User, VerificationDocument
 from microwork.core.errors import ApplicationError, Forbidden
 from microwork.ledger import selectors as ledger_selectors
-from microwork.ledger import services as ledger_services
+from microwork.ledger import views as ledger_views
 from microwork.web.roles import page_user
 
 from . import forms
@@ -227,21 +227,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def topup(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
     form = forms.TopupForm(request.POST)
     if form.is_valid():
-        try:
-            done = ledger_services.topup_create(
-                user=user, amount_cents=form.amount_cents(), request_key=form.cleaned_data["request_key"]
-            )
-        except ApplicationError as exc:
-            form.add_service_error(exc, aliases={"amount_cents": "amount"})
-        else:
-            if done.state == "succeeded":
-                messages.success(request, _("Your balance has been credited."))
-            else:
-                messages.error(request, _("The payment did not go through; nothing was charged."))
-            return redirect("web:dashboard")
+        done = ledger_views.topup_submit(request, form, done_url="web:dashboard")
+        if done is not None:
+            return done
     return _dashboard(request, topup_form=form)
 
 

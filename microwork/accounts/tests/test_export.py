@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from microwork.api.tests.helpers import assert_problem
 from microwork.core.testing import api_as
-from microwork.ledger.services import topup_create
+from microwork.ledger.payments import topup_create
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import pytest
 
 from microwork.api.tests.helpers import assert_problem, error_fields
 from microwork.core.testing import api_as, make_company
-from microwork.ledger.services import topup_create
+from microwork.ledger.payments import topup_create
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +66,8 @@ def test_default_page_is_20_items(company):
 def test_ledger_lines_carry_their_entry(company):
     line = api_as(company).get("/me/ledger", limit=1).json()["items"][0]
     assert line["kind"] == "topup"
-    assert line["account"] == "wallet"
+    # money put in lands in the company's funds (SPEC PL01)
+    assert line["account"] == "funds"
     assert line["amount_cents"] == COUNT * 100
     assert line["entry_id"] and line["created_at"]
 

@@ -108,28 +108,31 @@ def test_unknown_api_path_is_a_problem_404(alice):
     assert_problem(api.post("/no/such/path", {}), 404, "not_found")
 
 
-def test_server_error_is_a_problem_500_and_rolls_back(acme, monkeypatch):
-    # given the ledger breaks in the middle of a top-up
-    from microwork.ledger import services
+def test_server_error_is_a_problem_500_and_moves_no_money(acme, monkeypatch):
+    # given the ledger breaks in the middle of a top-up, after the provider's answer
+    from microwork.ledger import payments
 
     def boom(**kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(services, "transfer", boom)
+    monkeypatch.setattr(payments, "transfer", boom)
     api = api_as(acme)
-    before = _books()
+    topups, entries, postings = _books()
     # when acme tops up with an Idempotency-Key
     response = api.post("/me/topups", {"amount_cents": 500}, key="boom-1")
     # then a 500 problem comes back, which tells nothing of the cause
     body = assert_problem(response, 500, "server_error")
     assert "disk" not in response.content.decode()
     assert body["status"] == 500
-    # and nothing was kept, the key included, so a retry runs afresh
-    assert _books() == before
+    # and no money moved: the top-up, on record before the provider was asked,
+    # waits for the provider's confirmation; the key was let go, so a retry runs afresh
+    assert _books() == (topups + 1, entries, postings)
+    assert Topup.objects.latest("pk").state == "pending"
     assert not IdempotencyRecord.objects.exists()
     monkeypatch.undo()
     retry = api.post("/me/topups", {"amount_cents": 500}, key="boom-1")
     assert retry.status_code == 201
+    assert retry.json()["state"] == "succeeded"
 
 
 def test_validation_problem_names_each_bad_field(anon):

@@ -28,3 +28,6 @@ class BooksSnapshot:
 def books() -> Any:
     """Call it to take a snapshot of the books."""
     return BooksSnapshot
+
+
+from .stripe_stub import stripe_stub  # noqa: E402, F401  (a fixture shared by the payment tests)

@@ -12,16 +12,38 @@ from microwork.core.money import percent_of
 from microwork.core.testing import make_company
 from microwork.ledger import selectors
 from microwork.ledger.models import Account, AccountKind, Entry, Posting
+from microwork.ledger.payments import topup_create
 from microwork.ledger.selectors import ledger_audit, wallet_balance, wallet_postings
 from microwork.ledger.services import (
+    LedgerKeyReused,
     UnbalancedEntry,
     entry_post,
     escrow_of,
+    funds_of,
     system_account,
-    topup_create,
     transfer,
     wallet_of,
 )
+
+
+def _earnings(user, cents: int) -> None:
+    """Money reaches earnings only through escrow, as a reward does (SPEC PL01)."""
+    escrow = escrow_of(f"test:{user.pk}")
+    transfer(
+        kind="hold",
+        idempotency_key=f"e-in:{user.pk}",
+        source=system_account(AccountKind.GATEWAY),
+        destination=escrow,
+        amount_cents=cents,
+    )
+    transfer(
+        kind="claim_approve",
+        idempotency_key=f"e-out:{user.pk}",
+        source=escrow,
+        destination=wallet_of(user),
+        amount_cents=cents,
+    )
+
 
 # --- Accounts ---------------------------------------------------------------
 
@@ -29,13 +51,13 @@ from microwork.ledger.services import (
 def test_accounts_are_created_once_with_the_right_overdraft_flag(acme, alice):
     # given a company, a tasker and the platform
     # when their accounts are asked for twice
-    company_wallet = wallet_of(acme)
+    company_wallet = funds_of(acme)
     tasker_wallet = wallet_of(alice)
     gateway = system_account(AccountKind.GATEWAY)
     payouts = system_account(AccountKind.PAYOUTS)
     escrow = escrow_of("mission:1")
     # then each is one row, created on first use
-    assert wallet_of(acme).pk == company_wallet.pk
+    assert funds_of(acme).pk == company_wallet.pk
     assert escrow_of("mission:1").pk == escrow.pk
     assert escrow_of("mission:2").pk != escrow.pk
     assert system_account(AccountKind.GATEWAY).pk == gateway.pk
@@ -55,7 +77,7 @@ def test_accounts_are_created_once_with_the_right_overdraft_flag(acme, alice):
 
 def test_balanced_entry_writes_postings_and_moves_cached_balances(acme, alice):
     # given a company with 100 EUR and an empty escrow
-    company_wallet = wallet_of(acme)
+    company_wallet = funds_of(acme)
     escrow = escrow_of("mission:1")
     revenue = system_account(AccountKind.REVENUE)
     # when one entry moves 372 cents from the wallet to escrow and revenue
@@ -84,7 +106,7 @@ def test_balanced_entry_writes_postings_and_moves_cached_balances(acme, alice):
 
 def test_zero_lines_are_dropped_and_lines_on_one_account_are_merged(acme):
     # given a company wallet, an escrow and a revenue account
-    company_wallet = wallet_of(acme)
+    company_wallet = funds_of(acme)
     escrow = escrow_of("mission:1")
     revenue = system_account(AccountKind.REVENUE)
     # when an entry lists the escrow twice and the revenue with zero
@@ -111,7 +133,7 @@ def test_zero_lines_are_dropped_and_lines_on_one_account_are_merged(acme):
 )
 def test_entry_post_refuses_unbalanced_lines_and_writes_nothing(acme, books, amounts):
     # given a company wallet and an escrow
-    lines = [(wallet_of(acme), amounts[0]), (escrow_of("mission:1"), amounts[1])]
+    lines = [(funds_of(acme), amounts[0]), (escrow_of("mission:1"), amounts[1])]
     before = books()
     # when the postings do not sum to zero
     with pytest.raises(UnbalancedEntry, match="not zero"):
@@ -127,7 +149,7 @@ def test_entry_post_refuses_unbalanced_lines_and_writes_nothing(acme, books, amo
 )
 def test_entry_post_refuses_an_entry_that_moves_nothing(acme, books, amounts):
     # given lines that are all zero once merged per account
-    wallet = wallet_of(acme)
+    wallet = funds_of(acme)
     before = books()
     # when they are posted
     with pytest.raises(UnbalancedEntry, match="must move money"):
@@ -139,7 +161,7 @@ def test_entry_post_refuses_an_entry_that_moves_nothing(acme, books, amounts):
 @pytest.mark.parametrize("lines_count", [0, 1])
 def test_entry_post_refuses_fewer_than_two_lines(acme, books, lines_count):
     # given one line or none
-    lines = [(wallet_of(acme), 0)][:lines_count]
+    lines = [(funds_of(acme), 0)][:lines_count]
     before = books()
     # when posted
     with pytest.raises(UnbalancedEntry, match="at least two"):
@@ -160,7 +182,7 @@ def test_entry_post_refuses_fewer_than_two_lines(acme, books, lines_count):
 )
 def test_entry_post_refuses_amounts_that_are_not_integer_cents(acme, books, amounts):
     # given amounts that are not plain ints
-    lines = [(wallet_of(acme), amounts[0]), (escrow_of("mission:1"), amounts[1])]
+    lines = [(funds_of(acme), amounts[0]), (escrow_of("mission:1"), amounts[1])]
     before = books()
     # when posted
     with pytest.raises(UnbalancedEntry, match="integer cents"):
@@ -178,7 +200,7 @@ def test_transfer_refuses_an_amount_that_is_not_positive(acme, books, amount_cen
         transfer(
             kind="hold",
             idempotency_key="transfer-0",
-            source=wallet_of(acme),
+            source=funds_of(acme),
             destination=escrow_of("mission:1"),
             amount_cents=amount_cents,
         )
@@ -191,7 +213,7 @@ def test_transfer_refuses_an_amount_that_is_not_positive(acme, books, amount_cen
 
 def test_same_idempotency_key_twice_posts_once(acme):
     # given a company wallet and an escrow
-    wallet = wallet_of(acme)
+    wallet = funds_of(acme)
     escrow = escrow_of("mission:1")
     # when the same command is posted twice with one key
     first = transfer(kind="hold", idempotency_key="hold-once", source=wallet, destination=escrow, amount_cents=500)
@@ -205,22 +227,28 @@ def test_same_idempotency_key_twice_posts_once(acme):
     assert ledger_audit() == []
 
 
-def test_replayed_key_with_other_lines_returns_the_first_entry_and_moves_nothing(acme, alice, books):
+def test_replayed_key_with_other_lines_is_refused_and_moves_nothing(acme, alice, books):
     # given an entry already posted under a key
-    wallet = wallet_of(acme)
-    first = transfer(kind="hold", idempotency_key="k", source=wallet, destination=escrow_of("m:1"), amount_cents=100)
+    wallet = funds_of(acme)
+    transfer(kind="hold", idempotency_key="k", source=wallet, destination=escrow_of("m:1"), amount_cents=100)
     before = books()
     # when another command reuses the key, even one that would otherwise be refused
-    again = entry_post(kind="other", idempotency_key="k", lines=[(wallet_of(alice), -(10**9)), (wallet, 10**9)])
-    # then the first entry is returned and nothing moves
-    assert again.pk == first.pk
+    with pytest.raises(LedgerKeyReused, match="'k'"):
+        entry_post(kind="other", idempotency_key="k", lines=[(wallet_of(alice), -(10**9)), (wallet, 10**9)])
+    # or the same accounts with another amount
+    with pytest.raises(LedgerKeyReused):
+        transfer(kind="hold", idempotency_key="k", source=wallet, destination=escrow_of("m:1"), amount_cents=101)
+    # then nothing moves
+    assert books() == before
+    # and the very same command again is still a harmless replay
+    again = transfer(kind="hold", idempotency_key="k", source=wallet, destination=escrow_of("m:1"), amount_cents=100)
     assert again.kind == "hold"
     assert books() == before
 
 
 def test_distinct_keys_post_twice(acme):
     # given a company wallet and an escrow
-    wallet = wallet_of(acme)
+    wallet = funds_of(acme)
     escrow = escrow_of("mission:1")
     # when two commands with different keys move the same amount
     transfer(kind="hold", idempotency_key="a", source=wallet, destination=escrow, amount_cents=100)
@@ -234,8 +262,8 @@ def test_distinct_keys_post_twice(acme):
 
 
 def test_tasker_wallet_cannot_go_negative_and_nothing_is_written(alice, books):
-    # given a tasker with 5 EUR
-    topup_create(user=alice, amount_cents=500)
+    # given a tasker who earned 5 EUR
+    _earnings(alice, 500)
     wallet = wallet_of(alice)
     in_flight = system_account(AccountKind.PAYOUTS_IN_FLIGHT)
     before = books()
@@ -258,7 +286,7 @@ def test_overdraft_cannot_take_a_tasker_wallet_negative(alice, books):
     # when an entry names her wallet as one it may overdraw
     with pytest.raises((InsufficientFunds, DatabaseError)):
         entry_post(
-            kind="settlement",
+            kind="claim_settle",
             idempotency_key="bad-overdraft",
             lines=[(wallet, -200), (system_account(AccountKind.REVENUE), 200)],
             overdraft=[wallet],
@@ -271,7 +299,7 @@ def test_overdraft_cannot_take_a_tasker_wallet_negative(alice, books):
 def test_escrow_cannot_pay_out_more_than_it_holds(acme, alice, books):
     # given an escrow holding 300 cents
     escrow = escrow_of("mission:1")
-    transfer(kind="hold", idempotency_key="hold", source=wallet_of(acme), destination=escrow, amount_cents=300)
+    transfer(kind="hold", idempotency_key="hold", source=funds_of(acme), destination=escrow, amount_cents=300)
     before = books()
     # when a capture asks for 301
     with pytest.raises(InsufficientFunds):
@@ -282,7 +310,7 @@ def test_escrow_cannot_pay_out_more_than_it_holds(acme, alice, books):
 
 def test_company_wallet_cannot_go_negative_without_overdraft(acme, books):
     # given a company with 100 EUR
-    wallet = wallet_of(acme)
+    wallet = funds_of(acme)
     before = books()
     # when it holds more than it has for a mission
     with pytest.raises(InsufficientFunds):
@@ -297,7 +325,7 @@ def test_hm15_company_wallet_goes_negative_only_by_a_settlement_overdraft(acme, 
     reward = 100_00
     fee = percent_of(reward, 2000)
     vat = percent_of(fee, 2000)
-    company_wallet = wallet_of(acme)
+    company_wallet = funds_of(acme)
     lines = [
         (company_wallet, -(reward + fee + vat)),
         (wallet_of(alice), reward),
@@ -307,11 +335,11 @@ def test_hm15_company_wallet_goes_negative_only_by_a_settlement_overdraft(acme, 
     before = books()
     # when staff's decision is posted without naming the company wallet as overdrawable
     with pytest.raises(InsufficientFunds):
-        entry_post(kind="settlement", idempotency_key="hm15-no-overdraft", lines=lines)
+        entry_post(kind="claim_settle", idempotency_key="hm15-no-overdraft", lines=lines)
     # then it is refused and nothing moves
     assert books() == before
     # when the settlement names the company's wallet as one it may overdraw
-    entry_post(kind="settlement", idempotency_key="hm15", lines=lines, overdraft=[company_wallet])
+    entry_post(kind="claim_settle", idempotency_key="hm15", lines=lines, overdraft=[company_wallet])
     # then the company is in debt by the fee and VAT, and the tasker is paid in full
     assert wallet_balance(acme).available_cents == 100_00 - 124_00 == -24_00
     assert wallet_balance(alice).available_cents == reward
@@ -331,11 +359,11 @@ def test_hm15_company_wallet_goes_negative_only_by_a_settlement_overdraft(acme, 
 
 def test_a_release_back_to_a_company_in_debt_goes_through(acme, alice):
     # given a company with 3 EUR in escrow, then taken into debt by a settlement
-    wallet = wallet_of(acme)
+    wallet = funds_of(acme)
     escrow = escrow_of("mission:1")
     transfer(kind="hold", idempotency_key="hold", source=wallet, destination=escrow, amount_cents=3_00)
     entry_post(
-        kind="settlement",
+        kind="claim_settle",
         idempotency_key="settle",
         lines=[(wallet, -200_00), (wallet_of(alice), 200_00)],
         overdraft=[wallet],
@@ -353,16 +381,30 @@ def test_world_accounts_go_negative_freely(alice):
     # given the payment gateway, which mirrors money paid in
     gateway = system_account(AccountKind.GATEWAY)
     # when money comes in through it, without any overdraft named
-    entry_post(kind="topup", idempotency_key="in", lines=[(gateway, -(10**12)), (wallet_of(alice), 10**12)])
+    entry_post(kind="hold", idempotency_key="in", lines=[(gateway, -(10**12)), (escrow_of("m:big"), 10**12)])
     # then its balance is the negative of what came in
     assert Account.objects.get(pk=gateway.pk).balance_cents == -(10**12)
-    assert wallet_balance(alice).available_cents == 10**12
+    assert escrow_of("m:big").balance_cents == 10**12
     assert ledger_audit() == []
 
 
+def test_pl01_audit_reports_funds_credited_straight_to_earnings_or_beyond_top_ups(alice):
+    # given money from the outside world written straight to a tasker's earnings,
+    # and funds that no top-up paid for
+    gateway = system_account(AccountKind.GATEWAY)
+    entry = entry_post(kind="topup", idempotency_key="in", lines=[(gateway, -5_00), (wallet_of(alice), 5_00)])
+    entry_post(kind="topup", idempotency_key="in-2", lines=[(gateway, -7_00), (funds_of(alice), 7_00)])
+    # when the books are audited
+    # then both breaches of SPEC PL01 are named
+    assert ledger_audit() == [
+        f"entry {entry.pk}: credits earnings out of gateway",
+        f"{funds_of(alice)}: 700 cents of funds, only 0 refundable",
+    ]
+
+
 def test_money_out_through_payouts_leaves_the_books_balanced(alice):
-    # given a tasker with 20 EUR
-    topup_create(user=alice, amount_cents=20_00)
+    # given a tasker who earned 20 EUR
+    _earnings(alice, 20_00)
     wallet = wallet_of(alice)
     in_flight = system_account(AccountKind.PAYOUTS_IN_FLIGHT)
     payouts = system_account(AccountKind.PAYOUTS)
@@ -389,9 +431,7 @@ def test_cached_balances_equal_the_sum_of_postings(acme, alice, bob):
     topup_create(user=alice, amount_cents=7_00)
     for number in range(5):
         escrow = escrow_of(f"mission:{number}")
-        transfer(
-            kind="hold", idempotency_key=f"h{number}", source=wallet_of(acme), destination=escrow, amount_cents=372
-        )
+        transfer(kind="hold", idempotency_key=f"h{number}", source=funds_of(acme), destination=escrow, amount_cents=372)
         entry_post(
             kind="capture",
             idempotency_key=f"c{number}",
@@ -419,9 +459,9 @@ def test_cached_balances_equal_the_sum_of_postings(acme, alice, bob):
 
 def test_wallet_postings_lists_the_users_movements_newest_first(acme, alice):
     # given a tasker paid twice and an unrelated company movement
-    transfer(kind="pay", idempotency_key="p1", source=wallet_of(acme), destination=wallet_of(alice), amount_cents=1)
-    transfer(kind="hold", idempotency_key="h", source=wallet_of(acme), destination=escrow_of("m:1"), amount_cents=5)
-    transfer(kind="pay", idempotency_key="p2", source=wallet_of(acme), destination=wallet_of(alice), amount_cents=2)
+    transfer(kind="pay", idempotency_key="p1", source=funds_of(acme), destination=wallet_of(alice), amount_cents=1)
+    transfer(kind="hold", idempotency_key="h", source=funds_of(acme), destination=escrow_of("m:1"), amount_cents=5)
+    transfer(kind="pay", idempotency_key="p2", source=funds_of(acme), destination=wallet_of(alice), amount_cents=2)
     # when her history is read
     history = list(wallet_postings(alice))
     # then it holds her two credits, newest first
@@ -433,7 +473,7 @@ def test_wallet_postings_lists_the_users_movements_newest_first(acme, alice):
 def test_audit_is_clean_on_good_books(acme, alice):
     # given ordinary movements
     topup_create(user=alice, amount_cents=1_00)
-    transfer(kind="hold", idempotency_key="h", source=wallet_of(acme), destination=escrow_of("m:1"), amount_cents=5)
+    transfer(kind="hold", idempotency_key="h", source=funds_of(acme), destination=escrow_of("m:1"), amount_cents=5)
     # when the books are audited
     # then there is nothing to report, and the command says so
     assert ledger_audit() == []
@@ -442,7 +482,7 @@ def test_audit_is_clean_on_good_books(acme, alice):
 
 def test_audit_names_an_account_whose_cached_balance_was_tampered_with(acme, alice, capsys):
     # given good books, then a cached balance changed behind the ledger's back
-    topup_create(user=alice, amount_cents=1_00)
+    _earnings(alice, 1_00)
     wallet = wallet_of(alice)
     Account.objects.filter(pk=wallet.pk).update(balance_cents=F("balance_cents") + 1)
     # when the books are audited
@@ -482,7 +522,7 @@ def test_audit_reports_entries_written_around_the_posting_function(acme, alice):
 
 def test_audit_reports_a_closed_escrow_that_still_holds_money(acme, monkeypatch):
     # given two escrows: one emptied, one still holding 5 EUR
-    wallet = wallet_of(acme)
+    wallet = funds_of(acme)
     emptied = escrow_of("mission:1")
     transfer(kind="hold", idempotency_key="h1", source=wallet, destination=emptied, amount_cents=5_00)
     transfer(kind="release", idempotency_key="r1", source=emptied, destination=wallet, amount_cents=5_00)

@@ -4,8 +4,9 @@ from django.core.exceptions import ImproperlyConfigured
 from microwork.core.errors import Forbidden, InvalidInput
 from microwork.core.testing import api_as, make_company
 from microwork.ledger.models import AccountKind, Entry, Topup, TopupState
+from microwork.ledger.payments import topup_create, topup_settle
 from microwork.ledger.selectors import ledger_audit, wallet_balance
-from microwork.ledger.services import system_account, topup_create, topup_settle
+from microwork.ledger.services import system_account
 
 
 def test_topup_credits_wallet_once_per_idempotency_key(db):
@@ -20,7 +21,13 @@ def test_topup_credits_wallet_once_per_idempotency_key(db):
     assert second.status_code == 201
     assert second.json() == first.json()
     assert wallet_balance(acme).available_cents == 5000
-    assert api.get("/me/wallet").json() == {"available_cents": 5000, "pending_cents": 0, "currency": "EUR"}
+    assert api.get("/me/wallet").json() == {
+        "available_cents": 5000,
+        "pending_cents": 0,
+        "funds_cents": 5000,
+        "earnings_cents": 0,
+        "currency": "EUR",
+    }
     assert ledger_audit() == []
 
 

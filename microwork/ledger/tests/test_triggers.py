@@ -10,7 +10,7 @@ from django.db import DatabaseError, connection, transaction
 
 from microwork.ledger.models import Account, AccountKind, Entry, Posting
 from microwork.ledger.selectors import ledger_audit
-from microwork.ledger.services import escrow_of, system_account, transfer, wallet_of
+from microwork.ledger.services import escrow_of, funds_of, system_account, transfer
 
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="deferred constraint triggers exist on PostgreSQL only"
@@ -23,7 +23,7 @@ def entry(acme: Any) -> Entry:
     return transfer(
         kind="hold",
         idempotency_key="hold-1",
-        source=wallet_of(acme),
+        source=funds_of(acme),
         destination=escrow_of("mission:1"),
         amount_cents=5_00,
         memo="original",
@@ -97,7 +97,7 @@ def test_the_transaction_stays_usable_after_a_refused_change(entry, acme):
     second = transfer(
         kind="hold",
         idempotency_key="hold-2",
-        source=wallet_of(acme),
+        source=funds_of(acme),
         destination=escrow_of("mission:1"),
         amount_cents=1,
     )
@@ -141,7 +141,7 @@ def forge(postings: list[tuple[Account, int]], key: str = "forged") -> Entry:
 @postgres_only
 def test_postgres_refuses_an_unbalanced_entry_at_commit(acme, constraints_immediate):
     # given accounts and an entry written around the posting function, one cent short
-    wallet = wallet_of(acme)
+    wallet = funds_of(acme)
     escrow = escrow_of("mission:1")
     # when the deferred checks run (as they would at commit)
     with pytest.raises(DatabaseError, match="does not balance"), transaction.atomic():
@@ -155,7 +155,7 @@ def test_postgres_refuses_an_unbalanced_entry_at_commit(acme, constraints_immedi
 @postgres_only
 def test_postgres_accepts_a_balanced_entry_at_commit(acme, constraints_immediate):
     # given a balanced entry written around the posting function
-    wallet = wallet_of(acme)
+    wallet = funds_of(acme)
     escrow = escrow_of("mission:1")
     with transaction.atomic():
         forged = forge([(wallet, -100), (escrow, 60), (system_account(AccountKind.REVENUE), 40)])
@@ -178,7 +178,7 @@ def test_postgres_accepts_what_entry_post_writes_at_commit(entry, constraints_im
 @pytest.mark.parametrize("lines_count", [0, 1])
 def test_postgres_refuses_an_entry_with_fewer_than_two_postings(acme, constraints_immediate, lines_count):
     # given an entry with no posting, or a single one
-    wallet = wallet_of(acme)
+    wallet = funds_of(acme)
     # when the deferred checks run
     with pytest.raises(DatabaseError, match=f"has {lines_count} posting"), transaction.atomic():
         forge([(wallet, 100)][:lines_count])
@@ -193,7 +193,7 @@ def test_postgres_refuses_postings_added_later_to_a_balanced_entry(entry, acme, 
     # given a balanced entry already written
     # when a posting is slipped into it afterwards, around the posting function
     with pytest.raises(DatabaseError, match="does not balance"), transaction.atomic():
-        Posting.objects.create(entry=entry, account=wallet_of(acme), amount_cents=1)
+        Posting.objects.create(entry=entry, account=funds_of(acme), amount_cents=1)
         constraints_immediate()
     # then the entry still has its two postings
     assert Posting.objects.filter(entry=entry).count() == 2

@@ -19,6 +19,8 @@ MISSION: dict[str, Any] = {
     "reward_cents": 300,
     "places": 1,
 }
+# A written account: what a report on a mission without questions holds at the least (HM13).
+ACCOUNT = "Photo taken in daylight, the whole shelf in frame."
 
 
 def balance(user: User) -> int:

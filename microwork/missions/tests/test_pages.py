@@ -21,6 +21,8 @@ from microwork.missions.api import parse_batch_csv
 from microwork.missions.models import Claim, ClaimState, Mission, MissionState, ReportFile
 from microwork.notifications.models import Notice
 
+from .conftest import ACCOUNT
+
 MISSION: dict[str, Any] = {
     "title": "Photo of the biscuit shelf",
     "category": "photo",
@@ -355,7 +357,7 @@ def test_hm04_report_after_48_hours_shows_claim_lapsed(client, acme, staff, alic
     mission = published(acme, staff)
     claim = services.claim_create(mission=mission, tasker=alice)
     Claim.objects.filter(pk=claim.pk).update(deadline_at=timezone.now() - timedelta(minutes=1))
-    response = as_user(client, alice).post(reverse("missions:report", args=[claim.pk]), {})
+    response = as_user(client, alice).post(reverse("missions:report", args=[claim.pk]), {"text": ACCOUNT})
     assert response.status_code == 400
     assert 'data-testid="lapsed"' in html(response)
     assert "48\u00a0heures" in html(response)

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
-from microwork.core.errors import ApplicationError
+from microwork.core.errors import ApplicationError, InvalidInput
 from microwork.core.testing import make_company, make_staff, make_tasker
 from microwork.core.tick import run_due
 from microwork.ledger.models import Entry
@@ -26,7 +26,7 @@ from microwork.ledger.services import escrow_of
 from microwork.missions import services
 from microwork.missions.models import Claim, ClaimState, Mission, MissionState
 
-from .conftest import MISSION, balance
+from .conftest import ACCOUNT, MISSION, balance
 
 HELD = (ClaimState.ACTIVE, ClaimState.SUBMITTED)
 _runs = itertools.count(1)
@@ -123,7 +123,7 @@ def machine_for(clock):
             if made is None:
                 return
             self.claims.append(made)
-            services.claim_report(claim=made, by=tasker, answers={})
+            services.claim_report(claim=made, by=tasker, answers={}, text=ACCOUNT)
             if approve:
                 services.claim_approve(claim=made, by=self.company, rating=4)
             else:
@@ -139,7 +139,21 @@ def machine_for(clock):
         @rule(index=st.integers(0, 3))
         def report(self, index):
             claim = _pick(self.claims, index)
-            self._try(lambda: services.claim_report(claim=claim, by=claim.tasker, answers={}, text="Done"))
+            self._try(lambda: services.claim_report(claim=claim, by=claim.tasker, answers={}, text=ACCOUNT))
+
+        @precondition(lambda self: self.claims)
+        @rule(index=st.integers(0, 3), text=st.sampled_from(["", " \n\t ", "Done", "ok      ok"]))
+        def empty_report(self, index, text):
+            """A report without a written account is refused in every state and changes nothing (HM13)."""
+            claim = _pick(self.claims, index)
+            before = Claim.objects.get(pk=claim.pk).state
+            with pytest.raises(ApplicationError) as refused:
+                services.claim_report(claim=claim, by=claim.tasker, answers={}, text=text)
+            after = Claim.objects.get(pk=claim.pk).state
+            # Past its deadline an active claim lapses whatever the report holds (HM04).
+            lapsed = isinstance(refused.value, services.ClaimLapsed) and before == ClaimState.ACTIVE
+            assert after == before or (lapsed and after == ClaimState.LAPSED)
+            assert not isinstance(refused.value, InvalidInput) or after == before
 
         @precondition(lambda self: self.claims)
         @rule(index=st.integers(0, 3), rating=st.integers(1, 5))
@@ -201,6 +215,14 @@ def machine_for(clock):
         def tasker_wallets_are_never_negative(self):
             for tasker in self.taskers:
                 assert balance(tasker) >= 0
+
+        @invariant()
+        def no_report_is_empty_so_none_is_paid_for_nothing(self):
+            # These missions ask no questions: every report sent, approved by hand or
+            # automatically after 3 days, holds a written account (HM13, HM14).
+            sent = Claim.objects.filter(pk__in=[c.pk for c in self.claims], submitted_at__isnull=False)
+            for text in sent.values_list("text", flat=True):
+                assert len(" ".join(text.split())) >= services.ACCOUNT_MIN_CHARS
 
         @invariant()
         def a_tasker_holds_at_most_two_active_claims(self):

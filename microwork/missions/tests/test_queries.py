@@ -5,10 +5,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from microwork.core.testing import api_as, make_tasker
-from microwork.ledger.services import topup_create
+from microwork.ledger.payments import topup_create
 from microwork.missions import services
 
-from .conftest import make_published
+from .conftest import ACCOUNT, make_published
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,7 @@ def test_company_claim_list_queries_do_not_grow_with_the_page(acme, staff, djang
     def take(tasker, report: bool) -> None:
         claim = services.claim_create(mission=mission, tasker=tasker)
         if report:
-            services.claim_report(claim=claim, by=tasker, answers={}, text="Done")
+            services.claim_report(claim=claim, by=tasker, answers={}, text=ACCOUNT)
 
     for n, tasker in enumerate(taskers[:5]):
         take(tasker, report=n % 2 == 0)

@@ -19,7 +19,7 @@ from microwork.ledger.selectors import ledger_audit
 from microwork.missions import services
 from microwork.missions.models import Claim, ClaimState, Mission
 
-from .conftest import balance, make_published
+from .conftest import ACCOUNT, balance, make_published
 
 pytestmark = pytest.mark.race
 
@@ -97,7 +97,7 @@ def test_race_10_approvals_of_one_report_credit_once(world):
     mission = make_published(company, staff)
     alice = make_tasker("race-alice@example.fr", "+33612340000")
     claim = services.claim_create(mission=mission, tasker=alice)
-    services.claim_report(claim=claim, by=alice, answers={})
+    services.claim_report(claim=claim, by=alice, answers={}, text=ACCOUNT)
     token = api_as(company).token
     # when the company approves it ten times at once
     results = run_together([poster(token, f"/claims/{claim.pk}/approve", '{"rating": 5}') for _ in range(10)])
@@ -118,7 +118,7 @@ def test_race_two_staff_settling_one_dispute_settle_once(world):
     mission = make_published(company, staff)
     alice = make_tasker("race-alice@example.fr", "+33612340000")
     claim = services.claim_create(mission=mission, tasker=alice)
-    services.claim_report(claim=claim, by=alice, answers={})
+    services.claim_report(claim=claim, by=alice, answers={}, text=ACCOUNT)
     services.claim_reject(claim=claim, by=company, reason="Blurred")
     services.claim_dispute(claim=claim, by=alice, reason="It is sharp")
     before = balance(company)

@@ -9,7 +9,7 @@ from microwork.core.testing import api_as
 from microwork.missions import services
 from microwork.missions.models import ClaimState, MissionState
 
-from .conftest import assert_books_right, balance, make_mission
+from .conftest import ACCOUNT, assert_books_right, balance, make_mission
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def test_hm14_a_report_left_3_days_cannot_be_rejected_before_tick(published, acme, alice, time_machine):
     mission = published()
     claim = services.claim_create(mission=mission, tasker=alice)
-    services.claim_report(claim=claim, by=alice, answers={})
+    services.claim_report(claim=claim, by=alice, answers={}, text=ACCOUNT)
     time_machine.move_to(timezone.now() + timedelta(days=3, minutes=1))
 
     answer = api_as(acme).post(f"/claims/{claim.pk}/reject", {"reason": "Too late, but no."})
@@ -32,7 +32,7 @@ def test_hm14_a_report_left_3_days_cannot_be_rejected_before_tick(published, acm
 
 def test_hm14_a_report_under_3_days_can_still_be_rejected(published, acme, alice, time_machine):
     claim = services.claim_create(mission=published(), tasker=alice)
-    services.claim_report(claim=claim, by=alice, answers={})
+    services.claim_report(claim=claim, by=alice, answers={}, text=ACCOUNT)
     time_machine.move_to(timezone.now() + timedelta(days=3) - timedelta(minutes=1))
 
     answer = api_as(acme).post(f"/claims/{claim.pk}/reject", {"reason": "Blurred photo."})

@@ -16,7 +16,7 @@ from microwork.ledger.services import escrow_of, system_account
 from microwork.missions import selectors, services
 from microwork.missions.models import Claim, ClaimState, Mission, MissionState
 
-from .conftest import assert_books_right, balance, make_mission
+from .conftest import ACCOUNT, assert_books_right, balance, make_mission
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +27,7 @@ def _report(claim: Claim, tasker, **kwargs) -> Claim:
 
 def _submitted(mission: Mission, tasker) -> Claim:
     claim = services.claim_create(mission=mission, tasker=tasker)
-    return _report(claim, tasker, answers={})
+    return _report(claim, tasker, answers={}, text=ACCOUNT)
 
 
 def _rejected(mission: Mission, tasker, company) -> Claim:
@@ -54,7 +54,7 @@ def test_hm04_report_after_deadline_lapses_at_once(published, alice, time_machin
     claim = services.claim_create(mission=mission, tasker=alice)
     time_machine.move_to(timezone.now() + timedelta(hours=48, seconds=1))
     with pytest.raises(services.ClaimLapsed):
-        _report(claim, alice, answers={})
+        _report(claim, alice, answers={}, text=ACCOUNT)
     assert _fresh(claim).state == ClaimState.LAPSED
     assert _fresh(mission).places_free == 1
 
@@ -287,7 +287,7 @@ def test_hm13_file_questions_take_a_pdf(published, alice):
 def test_hm13_optional_questions_may_be_left_empty(published, alice):
     mission = published(questions=[{"key": "note", "label": "Anything else?", "kind": "long_text", "required": False}])
     claim = services.claim_create(mission=mission, tasker=alice)
-    assert _report(claim, alice, answers={"note": "  "}).answers == {}
+    assert _report(claim, alice, answers={"note": "  "}, text=ACCOUNT).answers == {}
 
 
 # --- HM14 -----------------------------------------------------------------------------

@@ -1,38 +1,73 @@
 """Helpers for the payouts tests: money in a wallet, clients per persona."""
 
+import csv
+import io
+from datetime import date, timedelta
 from itertools import count
 
 import pytest
+from django.utils import timezone
 
 from microwork.core.testing import api_as
 from microwork.ledger.models import AccountKind
 from microwork.ledger.selectors import ledger_audit, wallet_balance
-from microwork.ledger.services import system_account, transfer, wallet_of
+from microwork.ledger.services import escrow_of, system_account, transfer, wallet_of
 
 _keys = count(1)
 
 
-def fund(user, cents: int) -> None:
-    """Credit a wallet from the outside world, as earned money would be."""
+def _earned(user, cents: int, *, kind: str, memo: str = "") -> None:
+    """Money reaches earnings only through escrow, as a reward does (SPEC PL01)."""
+    n = next(_keys)
+    escrow = escrow_of(f"test:{user.pk}:{n}")
     transfer(
-        kind="test_credit",
-        idempotency_key=f"test-credit:{user.pk}:{next(_keys)}",
+        kind="test_reserve",
+        idempotency_key=f"test-reserve:{user.pk}:{n}",
         source=system_account(AccountKind.GATEWAY),
-        destination=wallet_of(user),
+        destination=escrow,
         amount_cents=cents,
     )
+    transfer(
+        kind=kind,
+        idempotency_key=f"test-earn:{user.pk}:{n}",
+        source=escrow,
+        destination=wallet_of(user),
+        amount_cents=cents,
+        memo=memo,
+    )
+
+
+def fund(user, cents: int) -> None:
+    """Credit a user's earnings, as earned money would be."""
+    _earned(user, cents, kind="test_credit")
 
 
 def earn(user, cents: int) -> None:
-    """Credit a wallet as an approved mission does (kind claim_approve): it shows in the earnings chart."""
-    transfer(
-        kind="claim_approve",
-        idempotency_key=f"test-earn:{user.pk}:{next(_keys)}",
-        source=system_account(AccountKind.GATEWAY),
-        destination=wallet_of(user),
-        amount_cents=cents,
-        memo="Photo of the biscuit shelf",
-    )
+    """Credit earnings as an approved mission does (kind claim_approve): it shows in the earnings chart."""
+    _earned(user, cents, kind="claim_approve", memo="Photo of the biscuit shelf")
+
+
+def voucher_csv(*rows: tuple[str, str, str, str], delimiter: str = ",") -> io.BytesIO:
+    """An issuer's file: a header, then one (brand, value, code, expiry) per row."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter)
+    writer.writerow(("brand", "value", "code", "expiry"))
+    writer.writerows(rows)
+    return io.BytesIO(out.getvalue().encode())
+
+
+def stock_vouchers(by, *values_cents: int, brand: str = "Fnac", expires_on: date | None = None) -> list[str]:
+    """Staff import one gift-voucher code per value; returns the codes, in order."""
+    from microwork.payouts import services
+
+    expiry = (expires_on or timezone.localdate() + timedelta(days=365)).isoformat()
+    codes = [f"{brand[:4].upper()}-{next(_keys):05d}-{n:03d}X" for n in range(len(values_cents))]
+    rows = [
+        (brand, f"{cents // 100}.{cents % 100:02d}", code, expiry)
+        for cents, code in zip(values_cents, codes, strict=True)
+    ]
+    services.voucher_stock_import(by=by, file=voucher_csv(*rows))
+    return codes
 
 
 def available(user) -> int:

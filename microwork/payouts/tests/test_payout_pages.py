@@ -13,12 +13,12 @@ from django.utils import timezone
 
 from microwork.core.testing import make_tasker
 from microwork.ledger.models import AccountKind
-from microwork.ledger.services import entry_post, system_account, wallet_of
+from microwork.ledger.services import entry_post, escrow_of, system_account, wallet_of
 from microwork.payouts import selectors, services
 from microwork.payouts.models import Payout, PayoutAccount, PayoutState
 from microwork.payouts.views import earnings_chart
 
-from .conftest import approved_claim, available, fund, published_mission
+from .conftest import approved_claim, available, fund, published_mission, stock_vouchers
 
 pytestmark = pytest.mark.usefixtures("books_stay_right")
 
@@ -156,6 +156,21 @@ def test_a_bad_iban_shows_the_service_error_and_adds_nothing(client, alice):
     assert not PayoutAccount.objects.exists()
 
 
+def test_hm16_an_iban_outside_the_sepa_zone_shows_a_form_error_and_adds_nothing(client, alice):
+    english(signed_in(client, alice))
+    response = client.post(
+        reverse("payouts:account_add"),
+        {"method": "iban", "iban": "BR18 0036 0305 0000 1000 9795 493C 1", "holder": "Alice Martin"},
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    at = html.index('name="iban"')
+    iban_field = html[html.rindex('<div class="field', 0, at) :].split("</div>")[0]
+    assert "has-error" in iban_field
+    assert "outside the SEPA zone" in iban_field
+    assert not PayoutAccount.objects.filter(user=alice).exists()
+
+
 def test_make_another_account_the_default(client, alice, bob):
     first = paypal_account(alice)
     second = services.payout_account_create(user=alice, method="gift_voucher")
@@ -248,6 +263,7 @@ def test_failed_payout_shows_its_reason(client, alice, staff):
 
 
 def test_gift_voucher_code_is_shown_once_on_the_page(client, alice, staff):
+    stock_vouchers(staff, 20_00)
     fund(alice, 20_00)
     account = services.payout_account_create(user=alice, method="gift_voucher")
     payout = services.payout_request(user=alice, amount_cents=20_00, account=account)
@@ -271,6 +287,7 @@ def test_gift_voucher_code_is_shown_once_on_the_page(client, alice, staff):
 
 
 def test_voucher_reveal_of_another_users_payout_is_not_found(client, alice, bob, staff):
+    stock_vouchers(staff, 20_00)
     fund(bob, 20_00)
     payout = services.payout_request(
         user=bob, amount_cents=20_00, account=services.payout_account_create(user=bob, method="gift_voucher")
@@ -285,11 +302,17 @@ def test_voucher_reveal_of_another_users_payout_is_not_found(client, alice, bob,
 
 
 def _earn(user, cents, *, key):
-    """An earning as the missions app posts it (kind claim_approve)."""
+    """An earning as the missions app posts it (kind claim_approve), out of escrow."""
+    escrow = escrow_of(f"test:{key}")
+    entry_post(
+        kind="test_reserve",
+        idempotency_key=f"test-reserve:{key}",
+        lines=[(system_account(AccountKind.GATEWAY), -cents), (escrow, cents)],
+    )
     return entry_post(
         kind="claim_approve",
         idempotency_key=f"test-earn:{key}",
-        lines=[(system_account(AccountKind.GATEWAY), -cents), (wallet_of(user), cents)],
+        lines=[(escrow, -cents), (wallet_of(user), cents)],
         ref=f"claim:{key}",
     )
 

@@ -5,11 +5,12 @@ import pytest
 from microwork.core.testing import api_as
 from microwork.payouts.models import Payout, PayoutAccount
 
-from .conftest import available, fund
+from .conftest import available, fund, stock_vouchers
 
 pytestmark = pytest.mark.usefixtures("books_stay_right")
 
 GOOD_IBAN = "FR76 3000 6000 0112 3456 7890 189"
+NON_SEPA_IBAN = "BR1800360305000010009795493C1"
 
 
 def paypal(client, email="me@paypal.example", **extra):
@@ -109,6 +110,17 @@ def test_am15_iban_with_a_bad_checksum_is_refused(emma_api):
     assert response.status_code == 422
     assert response.json()["code"] == "invalid"
     assert response.json()["errors"][0]["field"] == "iban"
+    assert not PayoutAccount.objects.exists()
+
+
+def test_hm16_am15_iban_outside_the_sepa_zone_is_refused(emma_api):
+    # a valid Brazilian IBAN: right checksum, but no SEPA transfer reaches it
+    response = emma_api.post("/me/payout-accounts", {"method": "iban", "iban": NON_SEPA_IBAN, "holder": "Emma Durand"})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "iban_not_sepa"
+    assert [e["field"] for e in body["errors"]] == ["iban"]
+    assert "SEPA" in body["detail"]
     assert not PayoutAccount.objects.exists()
 
 
@@ -220,7 +232,8 @@ def test_another_users_payout_is_not_found(alice, bob, alice_api):
 # --- Gift vouchers -----------------------------------------------------------------
 
 
-def test_voucher_code_shown_once_never_in_the_list(alice, alice_api, staff_api):
+def test_voucher_code_shown_once_never_in_the_list(alice, alice_api, staff, staff_api):
+    stock_vouchers(staff, 20_00)
     fund(alice, 20_00)
     account = alice_api.post("/me/payout-accounts", {"method": "gift_voucher"}).json()
     payout = request_payout(alice_api, account, 20_00).json()

@@ -1,5 +1,8 @@
 """Parallel payout requests on one wallet (HM16, AM15): never beyond the balance.
 
+Also: parallel "make default" clicks, and parallel gift-voucher requests on a
+small stock.
+
 Real parallel connections: threads released together by a barrier, each with
 its own client, each closing its database connection at the end. Runs on
 SQLite (writers queue on the database lock) and on PostgreSQL (the wallet's
@@ -13,14 +16,15 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from microwork.core.testing import api_as, make_expert, make_staff, make_tasker, run_together
 from microwork.ledger.models import Account, AccountKind
 from microwork.ledger.selectors import ledger_audit
 from microwork.payouts import services
-from microwork.payouts.models import Payout, PayoutState
+from microwork.payouts.models import Payout, PayoutAccount, PayoutState, VoucherCode, VoucherState
 
-from .conftest import available, fund
+from .conftest import available, fund, stock_vouchers
 
 pytestmark = pytest.mark.race
 
@@ -103,4 +107,54 @@ def test_race_two_staff_batching_at_once_never_batch_a_payout_twice(transactiona
     counts = [r for r in results if isinstance(r, int)]
     assert sum(counts) == 6, results
     assert not Payout.objects.filter(state=PayoutState.REQUESTED).exists()
+    assert ledger_audit() == []
+
+
+def test_race_hm16_parallel_make_default_clicks_leave_exactly_one_default(transactional_db):
+    # given a tasker with two payout accounts, signed in on eight tabs
+    tasker = make_tasker("default-racer@example.fr", "+33612000201")
+    paypal = services.payout_account_create(user=tasker, method="paypal", paypal_email="racer@paypal.example")
+    iban = services.payout_account_create(
+        user=tasker, method="iban", iban="FR7630006000011234567890189", holder="Racer Dupont"
+    )
+    tabs = []
+    for n in range(8):
+        client = Client()
+        client.force_login(tasker)
+        tabs.append((client, reverse("payouts:account_default", args=[(paypal, iban)[n % 2].pk])))
+
+    # when each tab clicks "make default" at the same moment, four on each account
+    results = run_together([lambda client=client, url=url: client.post(url).status_code for client, url in tabs])
+
+    # then every click goes through and exactly one account is the default
+    assert results == [302] * 8, results
+    defaults = list(PayoutAccount.objects.filter(user=tasker, is_default=True))
+    assert len(defaults) == 1
+    assert defaults[0].pk in (paypal.pk, iban.pk)
+
+
+def test_race_hm16_voucher_parallel_requests_never_share_a_code(transactional_db):
+    # given three 10 EUR gift-voucher codes in stock and six taskers asking for one at once
+    staff = make_staff("race-vouchers@microwork.fr")
+    stock_vouchers(staff, 10_00, 10_00, 10_00)
+    calls = []
+    for n in range(6):
+        tasker = make_tasker(f"v-racer{n}@example.fr", f"+3361200030{n}")
+        fund(tasker, 10_00)
+        account = services.payout_account_create(user=tasker, method="gift_voucher")
+        calls.append(
+            lambda tasker=tasker, account=account: (
+                services.payout_request(user=tasker, amount_cents=10_00, account=account).pk
+            )
+        )
+
+    results = run_together(calls)
+
+    # then three get a code each, the other three are refused and keep their money
+    done = [r for r in results if isinstance(r, int)]
+    refused = [r for r in results if getattr(r, "code", "") == "voucher_out_of_stock"]
+    assert (len(done), len(refused)) == (3, 3), results
+    reserved = VoucherCode.objects.filter(state=VoucherState.RESERVED)
+    assert sorted(reserved.values_list("payout_id", flat=True)) == sorted(done)
+    assert Payout.objects.count() == 3
     assert ledger_audit() == []

@@ -16,10 +16,10 @@ from microwork.ledger.models import AccountKind, Entry
 from microwork.ledger.selectors import ledger_audit
 from microwork.notifications.models import Notice
 from microwork.payouts import services
-from microwork.payouts.models import Payout, PayoutBatch, PayoutState, PayoutTransition
+from microwork.payouts.models import Payout, PayoutAccount, PayoutBatch, PayoutState, PayoutTransition
 from microwork.payouts.services import PayoutBelowMinimum, PayoutNotMultiple
 
-from .conftest import available, balance_of, fund
+from .conftest import available, balance_of, fund, stock_vouchers
 
 pytestmark = pytest.mark.usefixtures("books_stay_right")
 
@@ -101,6 +101,34 @@ def test_iban_is_checked_and_bic_derived(alice):
     with pytest.raises(InvalidInput) as bad:
         iban(alice, "DE89 3704 0044 0532 0130 01")
     assert bad.value.field == "iban"
+
+
+def test_hm16_an_iban_outside_the_sepa_zone_never_reaches_a_sepa_batch(alice, bob, staff):
+    # refused when the account is added
+    with pytest.raises(services.IbanNotSepa) as refused:
+        iban(alice, "BR1800360305000010009795493C1")
+    assert (refused.value.code, refused.value.field, refused.value.status) == ("iban_not_sepa", "iban", 422)
+    assert not PayoutAccount.objects.filter(user=alice).exists()
+    # an account saved before the rule: no new payout to it...
+    fund(alice, 20_00)
+    fund(bob, 10_00)
+    old = iban(alice)
+    waiting = services.payout_request(user=alice, amount_cents=10_00, account=old)
+    PayoutAccount.objects.filter(pk=old.pk).update(iban="BR1800360305000010009795493C1", bic="")
+    old.refresh_from_db()
+    with pytest.raises(services.IbanNotSepa):
+        services.payout_request(user=alice, amount_cents=10_00, account=old)
+    assert available(alice) == 10_00
+    # ...and the one already asked for stays out of the bank's file, for staff to fail
+    services.payout_request(user=bob, amount_cents=10_00, account=iban(bob, "DE89370400440532013000", "Bob Müller"))
+    batch = services.payout_batch_create(by=staff, method="iban")
+    assert batch.count == 1
+    assert b"BR18" not in bytes(batch.export)
+    assert b"DE89370400440532013000" in bytes(batch.export)
+    waiting.refresh_from_db()
+    assert (waiting.state, waiting.batch_id) == (PayoutState.REQUESTED, None)
+    services.payout_fail(payout=waiting, by=staff, reason="Bank outside the SEPA zone")
+    assert available(alice) == 20_00
 
 
 def test_one_default_per_user(alice, bob):
@@ -243,6 +271,7 @@ def test_processing_is_notified(alice, staff):
 
 
 def test_voucher_codes_are_unique_hashed_and_shown_once(staff):
+    stock_vouchers(staff, *[10_00] * 12)
     owners = [make_tasker(f"v{n}@example.fr", f"+336000000{n:02d}") for n in range(12)]
     payouts = []
     for owner in owners:
@@ -268,6 +297,7 @@ def test_voucher_codes_are_unique_hashed_and_shown_once(staff):
 
 
 def test_a_failed_voucher_forgets_its_code(alice, staff):
+    stock_vouchers(staff, 10_00)
     fund(alice, 10_00)
     account = services.payout_account_create(user=alice, method="gift_voucher")
     payout = services.payout_request(user=alice, amount_cents=10_00, account=account)
@@ -289,6 +319,7 @@ def test_batch_totals_are_stored(alice, staff):
 
 def test_hm16_a_voucher_whose_code_was_shown_cannot_fail_and_pay_twice(alice, staff):
     # given a gift voucher whose code alice has already seen
+    stock_vouchers(staff, 10_00)
     fund(alice, 10_00)
     account = services.payout_account_create(user=alice, method="gift_voucher")
     payout = services.payout_request(user=alice, amount_cents=10_00, account=account)

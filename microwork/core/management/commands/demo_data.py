@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from microwork.accounts.models import REQUIRED_DOCUMENTS, DocumentState, Organisation, Role, User, VerificationDocument
 from microwork.accounts.services import document_longest_validity
+from microwork.ledger.payments import topup_create
 from microwork.ledger.selectors import wallet_balance
-from microwork.ledger.services import topup_create
 from microwork.missions import services as missions
 from microwork.missions.models import Mission
 

@@ -1,0 +1,38 @@
+"""Top-up and refund forms: amounts in euros in, cents out."""
+
+import uuid
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from microwork.core.forms import ServiceErrorMixin
+
+
+class EurosForm(ServiceErrorMixin, forms.Form):
+    amount = forms.DecimalField(
+        label=_("Amount in euros"),
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        # Text, not number: a French keyboard writes "12,50", which a number input refuses.
+        localize=True,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": "50,00"}),
+    )
+
+    def amount_cents(self) -> int:
+        return int(self.cleaned_data["amount"] * 100)
+
+
+class TopupForm(EurosForm):
+    # A fresh token per rendered form: posting the same form twice charges once.
+    request_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("request_key", uuid.uuid4().hex)
+
+
+class RefundForm(EurosForm):
+    pass
