@@ -104,7 +104,7 @@ def main() -> None:
         api = tasker_apis[state["n"] % len(tasker_apis)]
         state["n"] += 1
         claim = api.post(f"/missions/{next(ids)}/claims").json()
-        api.post(f"/claims/{claim['id']}/report", {"answers": {}, "text": "Done."})
+        api.post(f"/claims/{claim['id']}/report", {"answers": {}, "text": "Photo taken of the whole shelf, as asked."})
         company_api.post(f"/claims/{claim['id']}/approve", {"rating": 5})
 
     write = timed("claim + report + approve (3 requests)", claim_report_approve, 40)
