@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import Account, Entry, Posting, Topup
+from .models import Account, Entry, PaymentEvent, Posting, Refund, RefundPart, Topup
 
 
 class ReadOnlyMixin:
@@ -50,3 +50,26 @@ class TopupAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ("state", "gateway")
     search_fields = ("user__email", "provider_ref")
     list_select_related = ("user",)
+
+
+class RefundPartInline(ReadOnlyMixin, admin.TabularInline):
+    model = RefundPart
+    fields = ("topup", "amount_cents", "state", "provider_ref", "failure_reason")
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("id", "user", "amount_cents", "refunded_cents", "state", "created_at")
+    list_filter = ("state",)
+    search_fields = ("user__email",)
+    list_select_related = ("user",)
+    inlines = (RefundPartInline,)
+
+
+@admin.register(PaymentEvent)
+class PaymentEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("id", "provider", "type", "event_id", "outcome", "received_at")
+    list_filter = ("provider", "type")
+    search_fields = ("event_id",)

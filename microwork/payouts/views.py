@@ -156,8 +156,9 @@ def _credits(request: HttpRequest, user: User, *, status: int = 200, **overrides
     if any(account.method == Method.GIFT_VOUCHER for account in accounts):
         context["voucher_values"] = selectors.voucher_values_in_stock()
     context.update(overrides)
-    available = context["balance"].available_cents
-    context["withdrawable_cents"] = max(available, 0) // services.TASKER_STEP_CENTS * services.TASKER_STEP_CENTS
+    # Payouts draw on earnings only (SPEC PL01).
+    earnings = context["balance"].withdrawable_cents
+    context["withdrawable_cents"] = earnings // services.TASKER_STEP_CENTS * services.TASKER_STEP_CENTS
     labels = dict(PayoutState.choices)
     for payout in context["payouts"]:
         for step in payout.transitions.all():

@@ -223,3 +223,16 @@ def test_pl01_topup_form_sends_the_payer_to_the_provider_checkout(client, db, st
     # someone else's top-up is not found
     other = make_company("other@example.fr")
     assert signed_in(client, other).get(reverse("ledger:topup", args=[topup.pk])).status_code == 404
+
+
+def test_pl01_credits_page_offers_only_earnings_for_withdrawal(client, alice):
+    # given a tasker with 50 EUR put in and 20 EUR earned
+    topup_create(user=alice, amount_cents=50_00)
+    earned(alice, 20_00)
+    # when she opens her credits page
+    page = signed_in(client, alice).get(reverse("payouts:credits")).content.decode()
+    page = page.replace("\u202f", "").replace("\xa0", "")
+    # then 70 EUR are available, but only the 20 EUR earned may be withdrawn
+    assert 'data-testid="available">70,00' in page
+    assert 'data-testid="earnings">20,00' in page
+    assert "20,00€" in page.split('class="ok-line"')[1].split("</p>")[0].replace(" ", "")

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from microwork.core.errors import Conflict, Forbidden, InvalidInput
 from microwork.ledger.models import AccountKind, Entry
@@ -86,7 +86,7 @@ def test_hm16_voucher_import_names_each_bad_row_and_imports_nothing(staff):
     stock_vouchers(staff, 10_00)
     known = VoucherCode.objects.get().code
     entries = Entry.objects.count()
-    with pytest.raises(services.VoucherImportInvalid) as refused:
+    with pytest.raises(services.VoucherImportInvalid) as refused, translation.override("en"):
         services.voucher_stock_import(
             by=staff,
             file=voucher_csv(
