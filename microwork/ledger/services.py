@@ -161,11 +161,27 @@ def entry_post(
     return entry
 
 
-def _replayed(entry: Entry, totals: dict[int, int]) -> Entry:
-    written = dict(Posting.objects.filter(entry=entry).values_list("account_id", "amount_cents"))
-    if written != totals:
+def _replayed(entry: Entry, totals: dict[int, int], *, payer_accounts: Iterable[int] = ()) -> Entry:
+    """The entry already posted under this key, if it is the same movement.
+
+    `payer_accounts` are left out of the comparison: how a payer's share
+    splits between funds and earnings depends on the balances of the moment."""
+    skip = set(payer_accounts)
+    written = {
+        pk: amount
+        for pk, amount in Posting.objects.filter(entry=entry).values_list("account_id", "amount_cents")
+        if pk not in skip
+    }
+    if written != {pk: amount for pk, amount in totals.items() if pk not in skip}:
         raise LedgerKeyReused(f"Key {entry.idempotency_key!r} was used for other postings (entry {entry.pk}).")
     return entry
+
+
+def _merged(lines: Iterable[Line]) -> dict[int, int]:
+    totals: dict[int, int] = defaultdict(int)
+    for account, amount in lines:
+        totals[account.pk] += amount
+    return {pk: amount for pk, amount in totals.items() if amount}
 
 
 def transfer(
@@ -224,7 +240,7 @@ def spend(
         funds, earnings = purse_locked(payer)
         existing = Entry.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
-            return existing
+            return _replayed(existing, _merged(to), payer_accounts=(funds.pk, earnings.pk))
         from_funds = min(amount, max(funds.balance_cents, 0))
         from_earnings = amount - from_funds
         if overdraft:
@@ -272,7 +288,7 @@ def give_back(
         funds, earnings = purse_locked(payer)
         existing = Entry.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
-            return existing
+            return _replayed(existing, {source.pk: -amount_cents}, payer_accounts=(funds.pk, earnings.pk))
         net = dict(
             Posting.objects.filter(account__in=[funds, earnings], entry__ref=ref)
             .values("account_id")

@@ -236,3 +236,29 @@ def test_pl01_credits_page_offers_only_earnings_for_withdrawal(client, alice):
     assert 'data-testid="available">70,00' in page
     assert 'data-testid="earnings">20,00' in page
     assert "20,00€" in page.split('class="ok-line"')[1].split("</p>")[0].replace(" ", "")
+
+
+def test_pl01_spend_and_give_back_refuse_a_key_reused_for_another_movement(db, alice, books):
+    from microwork.ledger.services import LedgerKeyReused
+
+    topup_create(user=alice, amount_cents=10_00)
+    escrow = escrow_of("mission:1")
+    spend(kind="mission_reserve", idempotency_key="k1", payer=alice, to=[(escrow, 1_00)], ref="mission:1")
+    give_back(kind="mission_refund", idempotency_key="k2", payer=alice, source=escrow, amount_cents=50, ref="mission:1")
+    before = books()
+    # the same commands again are harmless replays
+    spend(kind="mission_reserve", idempotency_key="k1", payer=alice, to=[(escrow, 1_00)], ref="mission:1")
+    give_back(kind="mission_refund", idempotency_key="k2", payer=alice, source=escrow, amount_cents=50, ref="mission:1")
+    assert books() == before
+    # the same keys for other amounts, or for another kind of movement, are refused
+    with pytest.raises(LedgerKeyReused):
+        spend(kind="mission_reserve", idempotency_key="k1", payer=alice, to=[(escrow, 5_00)], ref="mission:1")
+    with pytest.raises(LedgerKeyReused):
+        give_back(
+            kind="mission_refund", idempotency_key="k2", payer=alice, source=escrow, amount_cents=40, ref="mission:1"
+        )
+    with pytest.raises(LedgerKeyReused):
+        give_back(
+            kind="mission_refund", idempotency_key="k1", payer=alice, source=escrow, amount_cents=50, ref="mission:1"
+        )
+    assert books() == before
