@@ -34,6 +34,7 @@ class MissionState(models.TextChoices):
 
 
 MISSION_MOVES: dict[str, set[str]] = {
+    "": {MissionState.DRAFT},
     MissionState.DRAFT: {MissionState.PENDING_REVIEW, MissionState.CLOSED},
     MissionState.CHANGES_REQUESTED: {MissionState.PENDING_REVIEW, MissionState.CLOSED},
     MissionState.PENDING_REVIEW: {
@@ -134,6 +135,7 @@ class ClaimState(models.TextChoices):
 
 
 CLAIM_MOVES: dict[str, set[str]] = {
+    "": {ClaimState.ACTIVE},
     ClaimState.ACTIVE: {ClaimState.SUBMITTED, ClaimState.RELEASED, ClaimState.LAPSED},
     ClaimState.SUBMITTED: {ClaimState.APPROVED, ClaimState.REJECTED},
     ClaimState.REJECTED: {ClaimState.DISPUTED},

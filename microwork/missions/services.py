@@ -28,7 +28,7 @@ from microwork.accounts.models import User
 from microwork.accounts.services import PhoneNotVerified
 from microwork.core.errors import Conflict, Forbidden, InvalidInput
 from microwork.core.money import format_eur, percent_of
-from microwork.core.states import state_move
+from microwork.core.states import WrongState, state_move, state_start
 from microwork.ledger.models import AccountKind
 from microwork.ledger.services import entry_post, escrow_of, give_back, spend, system_account, wallet_of
 from microwork.notifications.services import notify
@@ -45,6 +45,7 @@ from .models import (
     MissionTransition,
     ReportFile,
 )
+from .selectors import claim_has_lapsed, claim_takes_report, dispute_window_open, mission_is_editable
 
 FEE_BASIS_POINTS = 2000  # 20% of the reward (HM10)
 VAT_BASIS_POINTS = 2000  # French standard rate, on the fee
@@ -53,7 +54,6 @@ CLAIM_HOURS = 48  # HM04
 MAX_ACTIVE_CLAIMS = 2  # HM05
 EXPIRING_STATES = (MissionState.PUBLISHED, MissionState.PENDING_REVIEW)  # HM15b
 AUTO_APPROVE_DAYS = 3  # HM14
-DISPUTE_DAYS = 7  # HM15
 MAX_PLACES = 1000
 MAX_MINUTES = 8 * 60
 MAX_RADIUS_KM = 500
@@ -294,9 +294,7 @@ def mission_create(
             ends_at=ends_at,
             questions=cleaned_questions,
         )
-        MissionTransition.objects.create(
-            mission=mission, from_state="", to_state=mission.state, by=company, at=timezone.now()
-        )
+        state_start(mission, allowed=MISSION_MOVES, history=MissionTransition, by=company, mission=mission)
     return mission
 
 
@@ -342,17 +340,27 @@ def mission_submit(*, mission: Mission, by: User) -> Mission:
     _require_owner(mission, by)
     with transaction.atomic():
         mission = _mission_locked(mission)
-        if mission.state not in (MissionState.DRAFT, MissionState.CHANGES_REQUESTED):
-            raise Conflict(_("Only a draft can be submitted."), code="wrong_state")
-        # Checked against the minimum wage in force on the day it is submitted.
         today = timezone.localdate()
-        reward_check(reward_cents=mission.reward_cents, estimated_minutes=mission.estimated_minutes, on=today)
-        if mission.ends_at is not None and mission.ends_at <= timezone.now():
-            raise InvalidInput(_("The end date has passed; change it first."), field="ends_at")
         mission.submissions += 1
         mission.submitted_at = timezone.now()
         mission.smic_hourly_cents = smic_hourly_cents(today)
         mission.places_free = mission.places
+        # The move comes first so that a mission in the wrong state is refused
+        # as such; any refusal below undoes it with the transaction.
+        state_move(
+            mission,
+            MissionState.PENDING_REVIEW,
+            allowed=MISSION_MOVES,
+            history=MissionTransition,
+            by=by,
+            update_fields=("submissions", "submitted_at", "smic_hourly_cents", "places_free"),
+            message=_("Only a draft can be submitted."),
+            mission=mission,
+        )
+        # Checked against the minimum wage in force on the day it is submitted.
+        reward_check(reward_cents=mission.reward_cents, estimated_minutes=mission.estimated_minutes, on=today)
+        if mission.ends_at is not None and mission.ends_at <= timezone.now():
+            raise InvalidInput(_("The end date has passed; change it first."), field="ends_at")
         spend(
             kind="mission_reserve",
             idempotency_key=f"mission-reserve:{mission.pk}:{mission.submissions}",
@@ -361,15 +369,6 @@ def mission_submit(*, mission: Mission, by: User) -> Mission:
             memo=mission.title,
             ref=mission.escrow_ref,
             by=by,
-        )
-        state_move(
-            mission,
-            MissionState.PENDING_REVIEW,
-            allowed=MISSION_MOVES,
-            history=MissionTransition,
-            by=by,
-            update_fields=("submissions", "submitted_at", "smic_hourly_cents", "places_free"),
-            mission=mission,
         )
     return mission
 
@@ -427,9 +426,6 @@ def mission_request_changes(*, mission: Mission, by: User, reason: str) -> Missi
         raise InvalidInput(_("Tell the company what to change."), field="reason")
     with transaction.atomic():
         mission = _mission_locked(mission)
-        if mission.state != MissionState.PENDING_REVIEW:
-            raise Conflict(_("Only a mission pending review can be sent back."), code="wrong_state")
-        _unreserve(mission, by=by)
         mission.change_reason = reason
         state_move(
             mission,
@@ -439,8 +435,10 @@ def mission_request_changes(*, mission: Mission, by: User, reason: str) -> Missi
             by=by,
             reason=reason,
             update_fields=("change_reason",),
+            message=_("Only a mission pending review can be sent back."),
             mission=mission,
         )
+        _unreserve(mission, by=by)
         notify(
             user=mission.company,
             kind="mission_changes_requested",
@@ -457,8 +455,8 @@ def mission_update(*, mission: Mission, by: User, **fields: Any) -> Mission:
     _require_owner(mission, by)
     with transaction.atomic():
         mission = _mission_locked(mission)
-        if mission.state not in (MissionState.DRAFT, MissionState.CHANGES_REQUESTED):
-            raise Conflict(_("Only a draft can be edited."), code="wrong_state")
+        if not mission_is_editable(mission):
+            raise WrongState(_("Only a draft can be edited."))
         values: dict[str, Any] = {
             "title": mission.title,
             "category": mission.category,
@@ -564,9 +562,25 @@ def mission_is_open(mission: Mission) -> bool:
 # --- Claims ---------------------------------------------------------------
 
 
-def _claim_move(claim: Claim, to: str, *, by: User | None, reason: str = "", fields: tuple[str, ...] = ()) -> None:
+def _claim_move(
+    claim: Claim,
+    to: str,
+    *,
+    by: User | None,
+    reason: str = "",
+    fields: tuple[str, ...] = (),
+    message: str | None = None,
+) -> None:
     state_move(
-        claim, to, allowed=CLAIM_MOVES, history=ClaimTransition, by=by, reason=reason, update_fields=fields, claim=claim
+        claim,
+        to,
+        allowed=CLAIM_MOVES,
+        history=ClaimTransition,
+        by=by,
+        reason=reason,
+        update_fields=fields,
+        message=message,
+        claim=claim,
     )
 
 
@@ -644,7 +658,7 @@ def claim_create(*, mission: Mission, tasker: User) -> Claim:
                 )
         except IntegrityError:
             raise AlreadyClaimed(_("You have already taken this mission.")) from None
-        ClaimTransition.objects.create(claim=claim, from_state="", to_state=ClaimState.ACTIVE, by=tasker, at=now)
+        state_start(claim, allowed=CLAIM_MOVES, history=ClaimTransition, by=tasker, claim=claim)
     return claim
 
 
@@ -735,12 +749,15 @@ def _check_not_empty(mission: Mission, claim: Claim, answers: dict[str, Any], te
     raise InvalidInput(message % {"min": ACCOUNT_MIN_CHARS}, field="text")
 
 
+def _reported_or_closed() -> str:
+    return _("This claim has already been reported or closed.")
+
+
 def _refuse_if_lapsed(claim: Claim) -> None:
     """A report after the deadline is refused at once, whether or not tick has run (HM04)."""
-    if claim.state == ClaimState.LAPSED:
-        raise ClaimLapsed(_("The 48 hours to finish this mission have passed."))
-    if claim.state == ClaimState.ACTIVE and claim.deadline_at <= timezone.now():
-        claim_lapse_if_due(claim=claim)
+    if claim_has_lapsed(claim):
+        if claim.state == ClaimState.ACTIVE:
+            claim_lapse_if_due(claim=claim)
         raise ClaimLapsed(_("The 48 hours to finish this mission have passed."))
 
 
@@ -764,14 +781,15 @@ def claim_report(
     with transaction.atomic():
         claim, mission = _claim_and_mission_locked(claim)
         _refuse_if_lapsed(claim)
-        if claim.state != ClaimState.ACTIVE:
-            raise Conflict(_("This claim has already been reported or closed."), code="wrong_state")
+        claim.submitted_at = timezone.now()
+        # The move comes first so that a claim already reported or closed is
+        # refused as such; a report refused below undoes it with the transaction.
+        _claim_move(claim, ClaimState.SUBMITTED, by=by, fields=("submitted_at",), message=_reported_or_closed())
         claim.answers = _check_answers(mission, claim, answers or {})
         _check_not_empty(mission, claim, claim.answers, text)
         claim.text = text.strip()
         claim.links = clean_links
-        claim.submitted_at = timezone.now()
-        _claim_move(claim, ClaimState.SUBMITTED, by=by, fields=("answers", "text", "links", "submitted_at"))
+        claim.save(update_fields=["answers", "text", "links"])
         notify(
             user=mission.company,
             kind="report_submitted",
@@ -822,8 +840,8 @@ def report_file_add(*, claim: Claim, by: User, question_key: str, upload: Upload
     content_type = _sniff_upload(upload, photo=question["kind"] == "photo")
     with transaction.atomic():
         claim, _mission = _claim_and_mission_locked(claim)
-        if claim.state != ClaimState.ACTIVE:
-            raise Conflict(_("This claim has already been reported or closed."), code="wrong_state")
+        if not claim_takes_report(claim):
+            raise WrongState(_reported_or_closed())
         claim.files.filter(question_key=question_key).delete()
         return ReportFile.objects.create(
             claim=claim, question_key=question_key, file=upload, content_type=content_type, size=upload.size
@@ -852,7 +870,13 @@ def _approve_locked(claim: Claim, mission: Mission, *, by: User | None, rating: 
     claim.comment = comment
     claim.reviewed_at = timezone.now()
     claim.auto_approved = by is None
-    _claim_move(claim, ClaimState.APPROVED, by=by, fields=("rating", "comment", "reviewed_at", "auto_approved"))
+    _claim_move(
+        claim,
+        ClaimState.APPROVED,
+        by=by,
+        fields=("rating", "comment", "reviewed_at", "auto_approved"),
+        message=_("Only a submitted report can be approved."),
+    )
     _pay_place(claim, mission, by=by)
     Mission.objects.filter(pk=mission.pk).update(places_approved=F("places_approved") + 1)
     mission.places_approved += 1
@@ -885,8 +909,6 @@ def claim_approve(*, claim: Claim, by: User, rating: int, comment: str = "") -> 
     rating_value = _rating(rating, required=True)
     with transaction.atomic():
         claim, mission = _claim_and_mission_locked(claim)
-        if claim.state != ClaimState.SUBMITTED:
-            raise Conflict(_("Only a submitted report can be approved."), code="wrong_state")
         _approve_locked(claim, mission, by=by, rating=rating_value, comment=comment.strip()[:2000])
     return claim
 
@@ -903,15 +925,18 @@ def claim_reject(*, claim: Claim, by: User, reason: str, rating: int | None = No
         raise AutoApproved()
     with transaction.atomic():
         claim, mission = _claim_and_mission_locked(claim)
-        if claim.state != ClaimState.SUBMITTED:
-            raise Conflict(_("Only a submitted report can be rejected."), code="wrong_state")
         if _auto_approval_due(claim):
             raise AutoApproved()
         claim.rejection_reason = reason[:2000]
         claim.rating = rating_value
         claim.reviewed_at = timezone.now()
         _claim_move(
-            claim, ClaimState.REJECTED, by=by, reason=reason, fields=("rejection_reason", "rating", "reviewed_at")
+            claim,
+            ClaimState.REJECTED,
+            by=by,
+            reason=reason,
+            fields=("rejection_reason", "rating", "reviewed_at"),
+            message=_("Only a submitted report can be rejected."),
         )
         _return_place(claim, mission, by=by)
         notify(
@@ -957,13 +982,18 @@ def claim_dispute(*, claim: Claim, by: User, reason: str) -> Claim:
         raise InvalidInput(_("Explain why you contest the rejection."), field="reason")
     with transaction.atomic():
         claim, _mission = _claim_and_mission_locked(claim)
-        if claim.state != ClaimState.REJECTED:
-            raise Conflict(_("Only a rejected report can be contested."), code="wrong_state")
-        if claim.reviewed_at is None or timezone.now() > claim.reviewed_at + timedelta(days=DISPUTE_DAYS):
-            raise DisputeWindowClosed(_("A rejection can be contested within 7 days."))
         claim.dispute_reason = reason[:2000]
         claim.disputed_at = timezone.now()
-        _claim_move(claim, ClaimState.DISPUTED, by=by, reason=reason, fields=("dispute_reason", "disputed_at"))
+        _claim_move(
+            claim,
+            ClaimState.DISPUTED,
+            by=by,
+            reason=reason,
+            fields=("dispute_reason", "disputed_at"),
+            message=_("Only a rejected report can be contested."),
+        )
+        if not dispute_window_open(claim):
+            raise DisputeWindowClosed(_("A rejection can be contested within 7 days."))
     return claim
 
 
@@ -973,8 +1003,10 @@ def claim_settle(*, claim: Claim, by: User, tasker_paid_cents: int) -> Claim:
     _require_staff(by)
     with transaction.atomic():
         claim, mission = _claim_and_mission_locked(claim)
-        if claim.state != ClaimState.DISPUTED:
-            raise Conflict(_("Only a disputed claim can be settled."), code="wrong_state")
+        claim.settled_at = timezone.now()
+        _claim_move(
+            claim, ClaimState.SETTLED, by=by, fields=("settled_at",), message=_("Only a disputed claim can be settled.")
+        )
         if not isinstance(tasker_paid_cents, int) or not 0 <= tasker_paid_cents <= mission.reward_cents:
             raise InvalidInput(
                 _("The amount is between 0 and the reward (%(reward)s).")
@@ -982,8 +1014,7 @@ def claim_settle(*, claim: Claim, by: User, tasker_paid_cents: int) -> Claim:
                 field="tasker_paid_cents",
             )
         claim.settled_cents = tasker_paid_cents
-        claim.settled_at = timezone.now()
-        _claim_move(claim, ClaimState.SETTLED, by=by, fields=("settled_cents", "settled_at"))
+        claim.save(update_fields=["settled_cents"])
         if tasker_paid_cents > 0:
             fee, vat = place_price(tasker_paid_cents)
             spend(

@@ -3,7 +3,6 @@ form, finds the object through `selectors.mission_for` / `claim_for` (404 for
 a foreign one), calls a service and shows its `ApplicationError` on the form."""
 
 import re
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +28,6 @@ from .models import Claim, ClaimState, Mission, MissionState
 
 PAGE_SIZE = 20
 BATCH_MAX_BYTES = 2 * 1024 * 1024
-EDITABLE = (MissionState.DRAFT, MissionState.CHANGES_REQUESTED)
 
 
 # --- Helpers --------------------------------------------------------------
@@ -189,10 +187,8 @@ def my_claims(request: HttpRequest) -> HttpResponse:
     rows = [
         {
             "claim": claim,
-            "overdue": claim.state == ClaimState.ACTIVE and claim.deadline_at <= now,
-            "can_dispute": claim.state == ClaimState.REJECTED
-            and claim.reviewed_at is not None
-            and now <= claim.reviewed_at + timedelta(days=services.DISPUTE_DAYS),
+            "overdue": selectors.claim_is_overdue(claim, now),
+            "can_dispute": selectors.claim_can_dispute(claim, now),
         }
         for claim in page["items"]
     ]
@@ -212,9 +208,7 @@ def claim_report(request: HttpRequest, claim_id: int) -> HttpResponse:
     mission = claim.mission
     uploaded = set(claim.files.values_list("question_key", flat=True))
     form = forms.ReportForm(_posted(request), request.FILES or None, questions=mission.questions, uploaded=uploaded)
-    lapsed = claim.state == ClaimState.LAPSED or (
-        claim.state == ClaimState.ACTIVE and claim.deadline_at <= timezone.now()
-    )
+    lapsed = selectors.claim_has_lapsed(claim)
     # Past the deadline the service is asked anyway: it lapses the claim and says so (HM04).
     if request.method == "POST" and claim.state == ClaimState.ACTIVE and (form.is_valid() or lapsed):
         aliases = {f"answers.{q['key']}": forms.field_name(q["key"]) for q in mission.questions}
@@ -381,7 +375,7 @@ def mission_create(request: HttpRequest) -> HttpResponse:
 def mission_edit(request: HttpRequest, mission_id: int) -> HttpResponse:
     user = _company(request)
     mission = _mission(user, mission_id)
-    if mission.state not in EDITABLE:
+    if not selectors.mission_is_editable(mission):
         messages.error(request, _("Only a draft or a mission sent back for changes can be edited."))
         return redirect("missions:company_mission", mission.pk)
     initial = {
@@ -450,13 +444,14 @@ def _company_page(
         rows.append(row)
     # Reports waiting for a decision first.
     rows.sort(key=lambda r: r["claim"].state != ClaimState.SUBMITTED)
+    editable = selectors.mission_is_editable(mission)
     context = {
         "mission": mission,
         "price": _price(mission.reward_cents, mission.places),
         "rows": rows,
-        "editable": mission.state in EDITABLE,
-        "balance": ledger_selectors.wallet_balance(mission.company) if mission.state in EDITABLE else None,
-        "can_withdraw": mission.state not in (MissionState.CLOSED, MissionState.EXPIRED),
+        "editable": editable,
+        "balance": ledger_selectors.wallet_balance(mission.company) if editable else None,
+        "can_withdraw": selectors.mission_can_withdraw(mission),
     }
     return render(request, "missions/company_mission.html", context, status=status)
 
