@@ -14,6 +14,7 @@ from microwork.api.auth import current_user, require_role
 from microwork.api.pagination import PageParams, keyset_page, keyset_page_ascending
 from microwork.api.schemas import Text, TextIn
 from microwork.core.errors import InvalidInput
+from microwork.core.ids import parse_id
 
 from . import selectors, services
 from .models import Claim, Mission
@@ -463,11 +464,10 @@ def claim_list(request: HttpRequest, filters: Query[ClaimFilters], page: Query[P
     if filters.state:
         claims = claims.filter(state=filters.state)
     if filters.mission_id:
-        # Beyond 18 digits an id would overflow the database's integer.
-        mission_id = filters.mission_id
-        if not (mission_id.isascii() and mission_id.isdigit()) or len(mission_id) > 18:
+        mission_id = parse_id(filters.mission_id)
+        if mission_id is None:
             raise InvalidInput("mission_id is an id.", field="mission_id")
-        claims = claims.filter(mission_id=int(mission_id))
+        claims = claims.filter(mission_id=mission_id)
     claims = claims.prefetch_related("files")
     return keyset_page(claims, limit=page.limit, cursor=page.cursor, serialize=claim_out)
 
@@ -550,5 +550,5 @@ staff_router = Router(tags=["staff"])
 def review_queue(request: HttpRequest, page: Query[PageParams]) -> dict[str, Any]:
     """Missions waiting for review, oldest first (HM11)."""
     require_role(current_user(request), "staff")
-    missions = Mission.objects.filter(state="pending_review")
+    missions = selectors.missions_pending_review()
     return keyset_page_ascending(missions, limit=page.limit, cursor=page.cursor, serialize=mission_out)

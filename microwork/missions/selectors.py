@@ -137,6 +137,29 @@ def missions_open(
     return missions
 
 
+def missions_taken_by(tasker: User, missions: Iterable[Mission]) -> set[int]:
+    """Which of these missions the tasker has already claimed (HM12)."""
+    return set(
+        Claim.objects.filter(tasker=tasker, mission_id__in=[m.pk for m in missions]).values_list(
+            "mission_id", flat=True
+        )
+    )
+
+
+def missions_of_company(company: User) -> QuerySet[Mission]:
+    """The company's missions, each with the number of its claims still running."""
+    running = Q(claims__state__in=[ClaimState.ACTIVE, ClaimState.SUBMITTED])
+    return missions_visible_to(company).annotate(taken=Count("claims", filter=running))
+
+
+def missions_pending_review() -> QuerySet[Mission]:
+    return Mission.objects.filter(state=MissionState.PENDING_REVIEW)
+
+
+def claims_disputed() -> QuerySet[Claim]:
+    return Claim.objects.filter(state=ClaimState.DISPUTED)
+
+
 def claims_of_tasker(tasker: User) -> QuerySet[Claim]:
     return Claim.objects.filter(tasker=tasker)
 

@@ -114,6 +114,13 @@ def place_price(reward_cents: int) -> tuple[int, int]:
     return fee, percent_of(fee, VAT_BASIS_POINTS)
 
 
+def price_summary(reward_cents: int, places: int) -> dict[str, int]:
+    """What a mission costs, place by place and in all (HM10), as its pages show it."""
+    fee, vat = place_price(reward_cents)
+    place = reward_cents + fee + vat
+    return {"reward": reward_cents, "fee": fee, "vat": vat, "place": place, "places": places, "total": place * places}
+
+
 def smic_hourly_cents(on: date) -> int:
     """The gross hourly minimum wage in force on that day (HM08)."""
     rate = settings.SMIC_HOURLY_CENTS[0][1]

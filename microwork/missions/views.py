@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,7 +24,7 @@ from microwork.web.roles import page_user
 
 from . import forms, selectors, services
 from .api import BATCH_COLUMNS, BATCH_OPTIONAL, parse_batch_csv
-from .models import Claim, ClaimState, Mission, MissionState
+from .models import Claim, ClaimState, Mission
 
 PAGE_SIZE = 20
 BATCH_MAX_BYTES = 2 * 1024 * 1024
@@ -79,12 +79,6 @@ def _more_url(request: HttpRequest, next_cursor: str | None) -> str:
     return f"{request.path}?{query.urlencode()}"
 
 
-def _price(reward_cents: int, places: int) -> dict[str, int]:
-    fee, vat = services.place_price(reward_cents)
-    place = reward_cents + fee + vat
-    return {"reward": reward_cents, "fee": fee, "vat": vat, "place": place, "places": places, "total": place * places}
-
-
 def _answers(claim: Claim, mission: Mission) -> list[dict[str, Any]]:
     """The report question by question, with the files sent for each (HM13)."""
     files = list(claim.files.all())
@@ -125,11 +119,7 @@ def mission_list(request: HttpRequest) -> HttpResponse:
             }
         missions = selectors.missions_open(**filters)
     page = _page(missions, request.GET.get("cursor", ""))
-    taken = set(
-        Claim.objects.filter(tasker=user, mission_id__in=[m.pk for m in page["items"]]).values_list(
-            "mission_id", flat=True
-        )
-    )
+    taken = selectors.missions_taken_by(user, page["items"])
     context = {
         "form": form,
         "missions": page["items"],
@@ -298,16 +288,15 @@ def report_file(request: HttpRequest, claim_id: int, file_id: int) -> FileRespon
 @login_required
 def company_list(request: HttpRequest) -> HttpResponse:
     user = _company(request)
-    running = Q(claims__state__in=[ClaimState.ACTIVE, ClaimState.SUBMITTED])
-    missions = selectors.missions_visible_to(user).annotate(taken=Count("claims", filter=running))
+    missions = selectors.missions_of_company(user)
     page = _page(missions, request.GET.get("cursor", ""))
     context = {"missions": page["items"], "more_url": _more_url(request, page["next_cursor"])}
     return render(request, "missions/company_list.html", context)
 
 
 def _question_payload(formset: Any) -> tuple[list[dict[str, Any]], list[int]]:
-    """The questions filled in, each with a key unique in the mission, and the
-    formset row each came from (to show a service error on it)."""
+    """The questions filled in, and the formset row each came from (to show a
+    service error on it); the service gives each question without a key its own."""
     questions: list[dict[str, Any]] = []
     origin: list[int] = []
     for index, question_form in enumerate(formset.forms):
@@ -315,15 +304,6 @@ def _question_payload(formset: Any) -> tuple[list[dict[str, Any]], list[int]]:
         if question is not None:
             questions.append(question)
             origin.append(index)
-    used = {q["key"] for q in questions if q["key"]}
-    number = 0
-    for question in questions:
-        if not question["key"]:
-            number += 1
-            while f"q{number}" in used:
-                number += 1
-            question["key"] = f"q{number}"
-            used.add(question["key"])
     return questions, origin
 
 
@@ -345,9 +325,9 @@ def _mission_form_page(
 ) -> HttpResponse:
     price = None
     if form.is_bound and form.is_valid():
-        price = _price(forms.cents(form.cleaned_data["reward"]), form.cleaned_data["places"])
+        price = services.price_summary(forms.cents(form.cleaned_data["reward"]), form.cleaned_data["places"])
     elif mission is not None:
-        price = _price(mission.reward_cents, mission.places)
+        price = services.price_summary(mission.reward_cents, mission.places)
     context = {"form": form, "formset": formset, "mission": mission, "price": price}
     return render(request, "missions/mission_form.html", context, status=status)
 
@@ -419,7 +399,7 @@ def mission_price(request: HttpRequest) -> HttpResponse:
         reward_cents = forms.cents(form.cleaned_data["reward"])
         minutes = form.cleaned_data.get("estimated_minutes")
         today = timezone.localdate()
-        context["price"] = _price(reward_cents, form.cleaned_data.get("places") or 1)
+        context["price"] = services.price_summary(reward_cents, form.cleaned_data.get("places") or 1)
         if minutes:
             context["minimum"] = services.minimum_reward_cents(minutes, today)
         try:
@@ -447,7 +427,7 @@ def _company_page(
     editable = selectors.mission_is_editable(mission)
     context = {
         "mission": mission,
-        "price": _price(mission.reward_cents, mission.places),
+        "price": services.price_summary(mission.reward_cents, mission.places),
         "rows": rows,
         "editable": editable,
         "balance": ledger_selectors.wallet_balance(mission.company) if editable else None,
@@ -590,7 +570,7 @@ def batch_sample(request: HttpRequest) -> HttpResponse:
 
 
 def _queue_page(request: HttpRequest, *, row_override: dict[str, Any] | None = None, status: int = 200) -> HttpResponse:
-    missions = Mission.objects.filter(state=MissionState.PENDING_REVIEW).select_related("company")
+    missions = selectors.missions_pending_review().select_related("company")
     page = _page(missions, request.GET.get("cursor", ""), ascending=True)
     rows = []
     for mission in page["items"]:
@@ -643,9 +623,7 @@ def _disputes_page(
     request: HttpRequest, *, row_override: dict[str, Any] | None = None, status: int = 200
 ) -> HttpResponse:
     claims = (
-        Claim.objects.filter(state=ClaimState.DISPUTED)
-        .select_related("mission", "mission__company", "tasker")
-        .prefetch_related("files")
+        selectors.claims_disputed().select_related("mission", "mission__company", "tasker").prefetch_related("files")
     )
     page = _page(claims, request.GET.get("cursor", ""), ascending=True)
     rows = []
