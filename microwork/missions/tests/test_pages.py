@@ -17,7 +17,7 @@ from PIL import Image
 from microwork.core import testing
 from microwork.ledger.selectors import ledger_audit, wallet_balance
 from microwork.missions import services
-from microwork.missions.api import parse_batch_csv
+from microwork.missions.batch import parse_batch_csv
 from microwork.missions.models import Claim, ClaimState, Mission, MissionState, ReportFile
 from microwork.notifications.models import Notice
 

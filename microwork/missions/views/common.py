@@ -1,0 +1,80 @@
+"""What every mission page shares: who is asking, the object they may see
+(404 for a foreign one), keyset pages and a report shown question by question."""
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from microwork.accounts.models import User
+from microwork.api.pagination import keyset_page, keyset_page_ascending
+from microwork.core.errors import InvalidInput
+from microwork.web.roles import page_user
+
+from .. import selectors
+from ..models import Claim, Mission
+
+PAGE_SIZE = 20
+
+
+def any_user(request: HttpRequest) -> User:
+    return page_user(request)
+
+
+def tasker_user(request: HttpRequest) -> User:
+    return page_user(request, "tasker")
+
+
+def company_user(request: HttpRequest) -> User:
+    return page_user(request, "company")
+
+
+def staff_user(request: HttpRequest) -> User:
+    return page_user(request, "staff")
+
+
+def mission_for(user: User, mission_id: object) -> Mission:
+    return selectors.mission_for(user, mission_id)
+
+
+def claim_for(user: User, claim_id: object) -> Claim:
+    return selectors.claim_for(user, claim_id)
+
+
+def page_of(queryset: QuerySet[Any], cursor: str, *, ascending: bool = False) -> dict[str, Any]:
+    """A keyset page of model objects; a cursor that is not one starts over."""
+    paginate = keyset_page_ascending if ascending else keyset_page
+    try:
+        return paginate(queryset, limit=PAGE_SIZE, cursor=cursor or None, serialize=lambda row: row)
+    except InvalidInput:
+        return paginate(queryset, limit=PAGE_SIZE, cursor=None, serialize=lambda row: row)
+
+
+def posted(request: HttpRequest) -> Any:
+    """The POST data, also when empty: an empty POST still binds the form (and shows its errors)."""
+    return request.POST if request.method == "POST" else None
+
+
+def more_url(request: HttpRequest, next_cursor: str | None) -> str:
+    if not next_cursor:
+        return ""
+    query = request.GET.copy()
+    query["cursor"] = next_cursor
+    return f"{request.path}?{query.urlencode()}"
+
+
+def report_rows(claim: Claim, mission: Mission) -> list[dict[str, Any]]:
+    """The report question by question, with the files sent for each (HM13)."""
+    files = list(claim.files.all())
+    rows = []
+    for question in mission.questions:
+        key = question["key"]
+        rows.append(
+            {
+                "label": question["label"],
+                "kind": question["kind"],
+                "value": claim.answers.get(key, ""),
+                "files": [f for f in files if f.question_key == key],
+            }
+        )
+    return rows

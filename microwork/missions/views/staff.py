@@ -1,0 +1,109 @@
+"""Staff pages: the review queue and disputes (HM11, HM15)."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from microwork.core.errors import ApplicationError
+
+from .. import forms, selectors, services
+from .common import claim_for, mission_for, more_url, page_of, report_rows, staff_user
+
+
+def _queue_page(request: HttpRequest, *, row_override: dict[str, Any] | None = None, status: int = 200) -> HttpResponse:
+    missions = selectors.missions_pending_review().select_related("company")
+    page = page_of(missions, request.GET.get("cursor", ""), ascending=True)
+    rows = []
+    for mission in page["items"]:
+        row: dict[str, Any] = {"mission": mission, "form": forms.ReasonForm(prefix=f"m{mission.pk}")}
+        if row_override and row_override["mission"].pk == mission.pk:
+            row.update({k: v for k, v in row_override.items() if k != "mission"})
+        rows.append(row)
+    context = {"rows": rows, "more_url": more_url(request, page["next_cursor"])}
+    return render(request, "missions/review_queue.html", context, status=status)
+
+
+@login_required
+def review_queue(request: HttpRequest) -> HttpResponse:
+    staff_user(request)
+    return _queue_page(request)
+
+
+@login_required
+@require_POST
+def mission_publish(request: HttpRequest, mission_id: int) -> HttpResponse:
+    user = staff_user(request)
+    mission = mission_for(user, mission_id)
+    try:
+        services.mission_publish(mission=mission, by=user)
+    except ApplicationError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, _("“%(title)s” is published.") % {"title": mission.title})
+    return redirect("missions:review_queue")
+
+
+@login_required
+@require_POST
+def mission_request_changes(request: HttpRequest, mission_id: int) -> HttpResponse:
+    user = staff_user(request)
+    mission = mission_for(user, mission_id)
+    form = forms.ReasonForm(request.POST, prefix=f"m{mission.pk}")
+    if form.is_valid():
+        try:
+            services.mission_request_changes(mission=mission, by=user, reason=form.cleaned_data["reason"])
+        except ApplicationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("“%(title)s” is sent back to the company.") % {"title": mission.title})
+            return redirect("missions:review_queue")
+    return _queue_page(request, row_override={"mission": mission, "form": form, "open": True}, status=400)
+
+
+def _disputes_page(
+    request: HttpRequest, *, row_override: dict[str, Any] | None = None, status: int = 200
+) -> HttpResponse:
+    claims = (
+        selectors.claims_disputed().select_related("mission", "mission__company", "tasker").prefetch_related("files")
+    )
+    page = page_of(claims, request.GET.get("cursor", ""), ascending=True)
+    rows = []
+    for claim in page["items"]:
+        row: dict[str, Any] = {
+            "claim": claim,
+            "answers": report_rows(claim, claim.mission),
+            "form": forms.SettleForm(prefix=f"s{claim.pk}"),
+        }
+        if row_override and row_override["claim"].pk == claim.pk:
+            row.update({k: v for k, v in row_override.items() if k != "claim"})
+        rows.append(row)
+    context = {"rows": rows, "more_url": more_url(request, page["next_cursor"])}
+    return render(request, "missions/disputes.html", context, status=status)
+
+
+@login_required
+def disputes(request: HttpRequest) -> HttpResponse:
+    staff_user(request)
+    return _disputes_page(request)
+
+
+@login_required
+@require_POST
+def claim_settle(request: HttpRequest, claim_id: int) -> HttpResponse:
+    user = staff_user(request)
+    claim = claim_for(user, claim_id)
+    form = forms.SettleForm(request.POST, prefix=f"s{claim.pk}")
+    if form.is_valid():
+        try:
+            services.claim_settle(claim=claim, by=user, tasker_paid_cents=forms.cents(form.cleaned_data["amount"]))
+        except ApplicationError as exc:
+            form.add_service_error(exc, aliases={"tasker_paid_cents": "amount"})
+        else:
+            messages.success(request, _("Dispute settled."))
+            return redirect("missions:disputes")
+    return _disputes_page(request, row_override={"claim": claim, "form": form}, status=400)
