@@ -1,5 +1,7 @@
 """Micro-missions and the claims taskers make on them (SPEC HM)."""
 
+from typing import TypedDict
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -22,6 +24,29 @@ class Category(models.TextChoices):
     IMAGE_LABELLING = "image_labelling", _("Image labelling")
     REVIEW = "review", _("Review")
     OTHER = "other", _("Other")
+
+
+class QuestionKind(models.TextChoices):
+    SHORT_TEXT = "short_text", _("Short text")
+    LONG_TEXT = "long_text", _("Long text")
+    CHOICE = "choice", _("Choice (one of a list)")
+    URL = "url", _("Web address")
+    PHOTO = "photo", _("Photo")
+    FILE = "file", _("File")
+
+
+# Questions answered by an upload rather than by text.
+UPLOAD_KINDS = (QuestionKind.PHOTO, QuestionKind.FILE)
+
+
+class Question(TypedDict):
+    """One question of a mission's report, as stored in `Mission.questions` (HM13)."""
+
+    key: str
+    label: str
+    kind: str
+    required: bool
+    choices: list[str]
 
 
 class MissionState(models.TextChoices):
@@ -66,7 +91,7 @@ class Mission(models.Model):
     longitude = models.FloatField(null=True, blank=True)
     radius_km = models.FloatField(null=True, blank=True)
     ends_at = models.DateTimeField(null=True, blank=True)
-    # What the report must answer: [{"key", "label", "kind", "required", "choices"}].
+    # What the report must answer: a list of `Question`.
     questions = models.JSONField(default=list, blank=True)
     state = models.CharField(max_length=20, choices=MissionState.choices, default=MissionState.DRAFT)
     submissions = models.PositiveIntegerField(default=0)

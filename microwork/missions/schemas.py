@@ -10,7 +10,7 @@ from pydantic import StrictInt
 from microwork.api.schemas import Text, TextIn
 
 from . import services
-from .models import Category, Claim, ClaimState, Mission, MissionState
+from .models import Category, Claim, ClaimState, Mission, MissionState, QuestionKind
 
 # The slugs as types, for a reader of the API's types; the fields below use the
 # model's TextChoices themselves, so neither list is ever typed twice.
@@ -27,7 +27,7 @@ class LocationIn(Schema):
 class QuestionIn(Schema):
     key: str | None = Field(None, max_length=64)
     label: str = Field(max_length=300)
-    kind: Literal["short_text", "long_text", "choice", "url", "photo", "file"]
+    kind: QuestionKind
     required: bool = True
     choices: list[str] | None = Field(None, max_length=50)
 

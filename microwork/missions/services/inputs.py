@@ -15,15 +15,14 @@ from PIL import Image, UnidentifiedImageError
 
 from microwork.core.errors import InvalidInput
 
-from ..models import Category, Claim, Mission
+from ..models import UPLOAD_KINDS, Category, Claim, Mission, Question, QuestionKind
 from .pricing import reward_check
 
 MAX_PLACES = 1000
 MAX_MINUTES = 8 * 60
 MAX_RADIUS_KM = 500
 MAX_QUESTIONS = 20
-QUESTION_KINDS = ("short_text", "long_text", "choice", "url", "photo", "file")
-UPLOAD_KINDS = ("photo", "file")
+QUESTION_KINDS = tuple(QuestionKind.values)
 REPORT_FILE_MAX_BYTES = 10 * 1024 * 1024
 # HM13: a few words stand for a written account; a single "ok" or "done" does not.
 ACCOUNT_MIN_CHARS = 10
@@ -49,8 +48,8 @@ def clean_location(location: Location | None) -> Location | None:
     return location
 
 
-def clean_questions(questions: Iterable[dict[str, Any]] | None) -> list[dict[str, Any]]:
-    cleaned: list[dict[str, Any]] = []
+def clean_questions(questions: Iterable[dict[str, Any]] | None) -> list[Question]:
+    cleaned: list[Question] = []
     seen: set[str] = set()
     questions = list(questions or [])
     # A question without a key gets the first free "qN", never one another question names.
@@ -75,7 +74,7 @@ def clean_questions(questions: Iterable[dict[str, Any]] | None) -> list[dict[str
             raise InvalidInput(_("Question keys are unique short words."), field=f"questions.{index}.key")
         seen.add(key)
         choices: list[str] = []
-        if kind == "choice":
+        if kind == QuestionKind.CHOICE:
             raw_choices = question.get("choices")
             if not isinstance(raw_choices, list):
                 raise InvalidInput(_("A choice question lists its choices."), field=f"questions.{index}.choices")
@@ -137,7 +136,8 @@ def clean_answers(mission: Mission, claim: Claim, answers: dict[str, Any]) -> di
     cleaned: dict[str, Any] = {}
     uploaded = set(claim.files.values_list("question_key", flat=True))
     url_check = URLValidator(schemes=["http", "https"])
-    for question in mission.questions:
+    questions: list[Question] = mission.questions
+    for question in questions:
         key, kind = question["key"], question["kind"]
         if kind in UPLOAD_KINDS:
             if question["required"] and key not in uploaded:
@@ -151,17 +151,17 @@ def clean_answers(mission: Mission, claim: Claim, answers: dict[str, Any]) -> di
             continue
         if len(text) > 5000:
             raise InvalidInput(_("At most 5000 characters."), field=f"answers.{key}")
-        if kind == "short_text" and len(text) > 300:
+        if kind == QuestionKind.SHORT_TEXT and len(text) > 300:
             raise InvalidInput(_("A short answer is at most 300 characters."), field=f"answers.{key}")
-        if kind == "choice" and text not in question["choices"]:
+        if kind == QuestionKind.CHOICE and text not in question["choices"]:
             raise InvalidInput(_("Pick one of the choices."), field=f"answers.{key}")
-        if kind == "url":
+        if kind == QuestionKind.URL:
             try:
                 url_check(text)
             except ValidationError:
                 raise InvalidInput(_("Enter a valid web address."), field=f"answers.{key}") from None
         cleaned[key] = text
-    unknown = set(answers) - {q["key"] for q in mission.questions}
+    unknown = set(answers) - {q["key"] for q in questions}
     if unknown:
         raise InvalidInput(_("Unknown question: %(keys)s.") % {"keys": ", ".join(sorted(unknown))}, field="answers")
     return cleaned

@@ -1,14 +1,17 @@
 """What every mission page shares: who is asking, the object they may see
 (404 for a foreign one), keyset pages and a report shown question by question."""
 
+from collections.abc import Callable
 from typing import Any
 
+from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 
 from microwork.accounts.models import User
 from microwork.api.pagination import keyset_page, keyset_page_ascending
-from microwork.core.errors import InvalidInput
+from microwork.core.errors import ApplicationError, InvalidInput
 from microwork.web.roles import page_user
 
 from .. import selectors
@@ -78,3 +81,14 @@ def report_rows(claim: Claim, mission: Mission) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def act_then_redirect(request: HttpRequest, action: Callable[[], object], *, done: str, to: str) -> HttpResponse:
+    """A button that calls one service: say it was done, or why not, on the page it leads back to."""
+    try:
+        action()
+    except ApplicationError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, done)
+    return redirect(to)

@@ -21,6 +21,7 @@ from .. import forms, selectors, services
 from ..batch import BATCH_COLUMNS, BATCH_MAX_BYTES, BATCH_OPTIONAL, parse_batch_csv
 from ..models import ClaimState, Mission
 from .common import (
+    act_then_redirect,
     claim_for,
     company_user,
     mission_for,
@@ -193,13 +194,12 @@ def company_mission(request: HttpRequest, mission_id: int) -> HttpResponse:
 def mission_submit(request: HttpRequest, mission_id: int) -> HttpResponse:
     user = company_user(request)
     mission = mission_for(user, mission_id)
-    try:
-        services.mission_submit(mission=mission, by=user)
-    except ApplicationError as exc:
-        messages.error(request, exc.detail)
-    else:
-        messages.success(request, _("Sent for review. Its cost is reserved from your balance."))
-    return redirect("missions:company_mission", mission.pk)
+    return act_then_redirect(
+        request,
+        lambda: services.mission_submit(mission=mission, by=user),
+        done=_("Sent for review. Its cost is reserved from your balance."),
+        to=reverse("missions:company_mission", args=[mission.pk]),
+    )
 
 
 @login_required
@@ -207,13 +207,12 @@ def mission_submit(request: HttpRequest, mission_id: int) -> HttpResponse:
 def mission_withdraw(request: HttpRequest, mission_id: int) -> HttpResponse:
     user = company_user(request)
     mission = mission_for(user, mission_id)
-    try:
-        services.mission_withdraw(mission=mission, by=user)
-    except ApplicationError as exc:
-        messages.error(request, exc.detail)
-    else:
-        messages.success(request, _("Mission withdrawn. Places nobody holds are refunded to your balance."))
-    return redirect("missions:company_mission", mission.pk)
+    return act_then_redirect(
+        request,
+        lambda: services.mission_withdraw(mission=mission, by=user),
+        done=_("Mission withdrawn. Places nobody holds are refunded to your balance."),
+        to=reverse("missions:company_mission", args=[mission.pk]),
+    )
 
 
 @login_required

@@ -6,13 +6,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from microwork.core.errors import ApplicationError
 
 from .. import forms, selectors, services
-from .common import claim_for, mission_for, more_url, page_of, report_rows, staff_user
+from .common import act_then_redirect, claim_for, mission_for, more_url, page_of, report_rows, staff_user
 
 
 def _queue_page(request: HttpRequest, *, row_override: dict[str, Any] | None = None, status: int = 200) -> HttpResponse:
@@ -39,13 +40,12 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 def mission_publish(request: HttpRequest, mission_id: int) -> HttpResponse:
     user = staff_user(request)
     mission = mission_for(user, mission_id)
-    try:
-        services.mission_publish(mission=mission, by=user)
-    except ApplicationError as exc:
-        messages.error(request, exc.detail)
-    else:
-        messages.success(request, _("“%(title)s” is published.") % {"title": mission.title})
-    return redirect("missions:review_queue")
+    return act_then_redirect(
+        request,
+        lambda: services.mission_publish(mission=mission, by=user),
+        done=_("“%(title)s” is published.") % {"title": mission.title},
+        to=reverse("missions:review_queue"),
+    )
 
 
 @login_required
