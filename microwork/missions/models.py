@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from microwork.core.models import Transition
+from microwork.core.uploads import server_file_name
 
 
 class Category(models.TextChoices):
@@ -217,7 +218,8 @@ class ClaimTransition(Transition):
 
 
 def report_file_path(instance: "ReportFile", filename: str) -> str:
-    return f"reports/{instance.claim_id}/{instance.question_key}-{filename}"
+    # The name is the server's: the one the tasker's device gave is neither trusted nor kept.
+    return f"reports/{instance.claim_id}/{instance.question_key}-{server_file_name(instance.content_type)}"
 
 
 class ReportFile(models.Model):

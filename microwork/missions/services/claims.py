@@ -34,7 +34,7 @@ from ..models import (
     ReportFile,
 )
 from ..selectors import claim_has_lapsed, claim_takes_report
-from .inputs import REPORT_FILE_MAX_BYTES, UPLOAD_KINDS, check_not_empty, clean_answers, clean_links, sniff_upload
+from .inputs import REPORT_FILE_MAX_BYTES, UPLOAD_KINDS, check_not_empty, clean_answers, clean_links, report_upload_type
 from .missions import MissionNotAvailable, mission_is_open
 
 CLAIM_HOURS = 48  # HM04
@@ -247,7 +247,7 @@ def report_file_add(*, claim: Claim, by: User, question_key: str, upload: Upload
         raise InvalidInput(_("The file is empty."), field="file")
     if upload.size > REPORT_FILE_MAX_BYTES:
         raise InvalidInput(_("The file is larger than 10 MB."), field="file")
-    content_type = sniff_upload(upload, photo=question["kind"] == "photo")
+    content_type = report_upload_type(upload, photo=question["kind"] == "photo")
     with transaction.atomic():
         claim, _mission = _claim_and_mission_locked(claim)
         if not claim_takes_report(claim):

@@ -11,9 +11,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
 
 from microwork.core.errors import InvalidInput
+from microwork.core.uploads import JPEG, PDF, PNG, WEBP, upload_content_type
 
 from ..models import UPLOAD_KINDS, Category, Claim, Mission, Question, QuestionKind
 from .pricing import reward_check
@@ -26,7 +26,8 @@ QUESTION_KINDS = tuple(QuestionKind.values)
 REPORT_FILE_MAX_BYTES = 10 * 1024 * 1024
 # HM13: a few words stand for a written account; a single "ok" or "done" does not.
 ACCOUNT_MIN_CHARS = 10
-FILE_TYPES = {b"%PDF-": "application/pdf"}
+PHOTO_TYPES = (JPEG, PNG, WEBP)
+FILE_TYPES = (PDF, *PHOTO_TYPES)
 
 
 @dataclass(frozen=True)
@@ -201,24 +202,8 @@ def clean_links(links: list[str] | None) -> list[str]:
     return cleaned
 
 
-def sniff_upload(upload: UploadedFile, *, photo: bool) -> str:
-    upload.seek(0)
-    head = upload.read(8)
-    upload.seek(0)
-    if not photo:
-        for magic, content_type in FILE_TYPES.items():
-            if head.startswith(magic):
-                return content_type
-    try:
-        with Image.open(upload) as image:
-            image.verify()
-            kind = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}.get(image.format or "")
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        kind = None
-    finally:
-        upload.seek(0)
-    if kind is None:
-        raise InvalidInput(
-            _("Upload a JPEG, PNG or WebP photo.") if photo else _("Upload a PDF or an image."), field="file"
-        )
-    return kind
+def report_upload_type(upload: UploadedFile, *, photo: bool) -> str:
+    """A photo question takes an image; a file question a PDF as well (HM13)."""
+    if photo:
+        return upload_content_type(upload, accept=PHOTO_TYPES, refusal=_("Upload a JPEG, PNG or WebP photo."))
+    return upload_content_type(upload, accept=FILE_TYPES, refusal=_("Upload a PDF or an image."))
