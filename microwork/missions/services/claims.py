@@ -21,7 +21,6 @@ from microwork.accounts.models import User
 from microwork.accounts.services import PhoneNotVerified
 from microwork.core.errors import Conflict, Forbidden, InvalidInput
 from microwork.core.states import WrongState, state_move, state_start
-from microwork.ledger.services import escrow_of, give_back
 from microwork.notifications.services import notify
 
 from ..models import (
@@ -35,7 +34,7 @@ from ..models import (
 )
 from ..selectors import claim_has_lapsed, claim_takes_report
 from .inputs import REPORT_FILE_MAX_BYTES, UPLOAD_KINDS, check_not_empty, clean_answers, clean_links, report_upload_type
-from .missions import MissionNotAvailable, mission_is_open
+from .missions import MissionNotAvailable, escrow_refund, mission_is_open
 
 CLAIM_HOURS = 48  # HM04
 MAX_ACTIVE_CLAIMS = 2  # HM05
@@ -87,14 +86,11 @@ def _return_place(claim: Claim, mission: Mission, *, by: User | None) -> None:
         Mission.objects.filter(pk=mission.pk).update(places_free=F("places_free") + 1)
         mission.places_free += 1
     else:
-        give_back(
+        escrow_refund(
+            mission,
             kind="mission_refund",
-            idempotency_key=f"claim-return:{claim.pk}:{claim.state}",
-            payer=mission.company,
-            source=escrow_of(mission.escrow_ref),
+            key=f"claim-return:{claim.pk}:{claim.state}",
             amount_cents=mission.place_cost_cents,
-            memo=mission.title,
-            ref=mission.escrow_ref,
             by=by,
         )
 

@@ -33,6 +33,42 @@ class MissionNotAvailable(Conflict):
     code = "mission_not_available"
 
 
+def mission_move(
+    mission: Mission,
+    to: str,
+    *,
+    by: User | None,
+    reason: str = "",
+    fields: tuple[str, ...] = (),
+    message: str | None = None,
+) -> None:
+    state_move(
+        mission,
+        to,
+        allowed=MISSION_MOVES,
+        history=MissionTransition,
+        by=by,
+        reason=reason,
+        update_fields=fields,
+        message=message,
+        mission=mission,
+    )
+
+
+def escrow_refund(mission: Mission, *, kind: str, key: str, amount_cents: int, by: User | None) -> None:
+    """Money held for the mission goes back to the company's balance."""
+    give_back(
+        kind=kind,
+        idempotency_key=key,
+        payer=mission.company,
+        source=escrow_of(mission.escrow_ref),
+        amount_cents=amount_cents,
+        memo=mission.title,
+        ref=mission.escrow_ref,
+        by=by,
+    )
+
+
 def mission_create(
     *,
     company: User,
@@ -132,15 +168,12 @@ def mission_submit(*, mission: Mission, by: User) -> Mission:
         mission.places_free = mission.places
         # The move comes first so that a mission in the wrong state is refused
         # as such; any refusal below undoes it with the transaction.
-        state_move(
+        mission_move(
             mission,
             MissionState.PENDING_REVIEW,
-            allowed=MISSION_MOVES,
-            history=MissionTransition,
             by=by,
-            update_fields=("submissions", "submitted_at", "smic_hourly_cents", "places_free"),
+            fields=("submissions", "submitted_at", "smic_hourly_cents", "places_free"),
             message=_("Only a draft can be submitted."),
-            mission=mission,
         )
         # Checked against the minimum wage in force on the day it is submitted.
         reward_check(reward_cents=mission.reward_cents, estimated_minutes=mission.estimated_minutes, on=today)
@@ -171,14 +204,11 @@ def mission_publish(*, mission: Mission, by: User) -> Mission:
     with transaction.atomic():
         mission = _mission_locked(mission)
         mission.published_at = timezone.now()
-        state_move(
+        mission_move(
             mission,
             MissionState.PUBLISHED,
-            allowed=MISSION_MOVES,
-            history=MissionTransition,
             by=by,
-            update_fields=("published_at",),
-            mission=mission,
+            fields=("published_at",),
         )
         notify(
             user=mission.company,
@@ -191,14 +221,11 @@ def mission_publish(*, mission: Mission, by: User) -> Mission:
 
 def _unreserve(mission: Mission, *, by: User | None) -> None:
     """Give back the whole reservation of a mission that was never published."""
-    give_back(
+    escrow_refund(
+        mission,
         kind="mission_unreserve",
-        idempotency_key=f"mission-unreserve:{mission.pk}:{mission.submissions}",
-        payer=mission.company,
-        source=escrow_of(mission.escrow_ref),
+        key=f"mission-unreserve:{mission.pk}:{mission.submissions}",
         amount_cents=mission.cost_cents,
-        memo=mission.title,
-        ref=mission.escrow_ref,
         by=by,
     )
 
@@ -212,16 +239,13 @@ def mission_request_changes(*, mission: Mission, by: User, reason: str) -> Missi
     with transaction.atomic():
         mission = _mission_locked(mission)
         mission.change_reason = reason
-        state_move(
+        mission_move(
             mission,
             MissionState.CHANGES_REQUESTED,
-            allowed=MISSION_MOVES,
-            history=MissionTransition,
             by=by,
             reason=reason,
-            update_fields=("change_reason",),
+            fields=("change_reason",),
             message=_("Only a mission pending review can be sent back."),
-            mission=mission,
         )
         _unreserve(mission, by=by)
         notify(
@@ -271,15 +295,8 @@ def mission_update(*, mission: Mission, by: User, **fields: Any) -> Mission:
 def _refund_free_places(mission: Mission, *, key: str, by: User | None) -> None:
     """Give the company back the cost of every place nobody holds (HM15b)."""
     if mission.places_free > 0:
-        give_back(
-            kind="mission_refund",
-            idempotency_key=key,
-            payer=mission.company,
-            source=escrow_of(mission.escrow_ref),
-            amount_cents=mission.places_free * mission.place_cost_cents,
-            memo=mission.title,
-            ref=mission.escrow_ref,
-            by=by,
+        escrow_refund(
+            mission, kind="mission_refund", key=key, amount_cents=mission.places_free * mission.place_cost_cents, by=by
         )
     mission.places_free = 0
 
@@ -296,14 +313,11 @@ def mission_withdraw(*, mission: Mission, by: User) -> Mission:
             _refund_free_places(mission, key=f"mission-withdraw:{mission.pk}", by=by)
         else:
             mission.places_free = 0
-        state_move(
+        mission_move(
             mission,
             MissionState.CLOSED,
-            allowed=MISSION_MOVES,
-            history=MissionTransition,
             by=by,
-            update_fields=("places_free",),
-            mission=mission,
+            fields=("places_free",),
         )
     return mission
 
@@ -319,13 +333,11 @@ def mission_expire(*, mission: Mission) -> Mission:
             mission.places_free = 0
         else:
             _refund_free_places(mission, key=f"mission-expire:{mission.pk}", by=None)
-        state_move(
+        mission_move(
             mission,
             MissionState.EXPIRED,
-            allowed=MISSION_MOVES,
-            history=MissionTransition,
-            update_fields=("places_free",),
-            mission=mission,
+            by=None,
+            fields=("places_free",),
         )
     return mission
 

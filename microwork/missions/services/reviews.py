@@ -13,15 +13,14 @@ from django.utils.translation import gettext as _
 from microwork.accounts.models import User
 from microwork.core.errors import Conflict, Forbidden, InvalidInput
 from microwork.core.money import format_eur
-from microwork.core.states import state_move
 from microwork.ledger.models import AccountKind
 from microwork.ledger.services import entry_post, escrow_of, spend, system_account, wallet_of
 from microwork.notifications.services import notify
 
-from ..models import MISSION_MOVES, Claim, ClaimState, Mission, MissionState, MissionTransition
+from ..models import Claim, ClaimState, Mission, MissionState
 from ..selectors import dispute_window_open
 from .claims import AUTO_APPROVE_DAYS, _claim_and_mission_locked, _claim_move, _return_place
-from .missions import require_staff
+from .missions import mission_move, require_staff
 from .pricing import place_price
 
 
@@ -69,7 +68,7 @@ def _approve_locked(claim: Claim, mission: Mission, *, by: User | None, rating: 
     Mission.objects.filter(pk=mission.pk).update(places_approved=F("places_approved") + 1)
     mission.places_approved += 1
     if mission.places_approved >= mission.places and mission.state == MissionState.PUBLISHED:
-        state_move(mission, MissionState.CLOSED, allowed=MISSION_MOVES, history=MissionTransition, mission=mission)
+        mission_move(mission, MissionState.CLOSED, by=None)
     notify(
         user=claim.tasker,
         kind="claim_approved",

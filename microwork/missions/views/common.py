@@ -92,3 +92,32 @@ def act_then_redirect(request: HttpRequest, action: Callable[[], object], *, don
     else:
         messages.success(request, done)
     return redirect(to)
+
+
+def form_then_redirect(
+    request: HttpRequest,
+    form: Any,
+    action: Callable[[dict[str, Any]], object],
+    *,
+    done: str,
+    to: str,
+    aliases: dict[str, str] | None = None,
+) -> HttpResponse | None:
+    """A form that calls one service: where to go once it is done, or None to
+    show the form again with what the form or the service refused."""
+    if not form.is_valid():
+        return None
+    try:
+        action(form.cleaned_data)
+    except ApplicationError as exc:
+        form.add_service_error(exc, aliases=aliases)
+        return None
+    messages.success(request, done)
+    return redirect(to)
+
+
+def with_override(row: dict[str, Any], key: str, override: dict[str, Any] | None) -> dict[str, Any]:
+    """A page row; for the row just posted, its bound form and errors instead of a blank one."""
+    if override and override[key].pk == row[key].pk:
+        row.update({k: v for k, v in override.items() if k != key})
+    return row

@@ -2,6 +2,7 @@
 reports (HM06-HM12, HM14, HM15b, MW04)."""
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -19,16 +20,18 @@ from microwork.ledger import selectors as ledger_selectors
 
 from .. import forms, selectors, services
 from ..batch import BATCH_COLUMNS, BATCH_MAX_BYTES, BATCH_OPTIONAL, parse_batch_csv
-from ..models import ClaimState, Mission
+from ..models import Claim, ClaimState, Mission
 from .common import (
     act_then_redirect,
     claim_for,
     company_user,
+    form_then_redirect,
     mission_for,
     more_url,
     page_of,
     posted,
     report_rows,
+    with_override,
 )
 
 
@@ -166,9 +169,7 @@ def _company_page(
         if claim.state == ClaimState.SUBMITTED:
             row["approve_form"] = forms.ApproveForm(prefix=f"a{claim.pk}")
             row["reject_form"] = forms.RejectForm(prefix=f"r{claim.pk}")
-        if row_override and row_override["claim"].pk == claim.pk:
-            row.update({k: v for k, v in row_override.items() if k != "claim"})
-        rows.append(row)
+        rows.append(with_override(row, "claim", row_override))
     # Reports waiting for a decision first.
     rows.sort(key=lambda r: r["claim"].state != ClaimState.SUBMITTED)
     editable = selectors.mission_is_editable(mission)
@@ -189,30 +190,34 @@ def company_mission(request: HttpRequest, mission_id: int) -> HttpResponse:
     return _company_page(request, mission_for(user, mission_id))
 
 
+def _mission_button(request: HttpRequest, mission_id: int, service: Callable[..., object], done: str) -> HttpResponse:
+    user = company_user(request)
+    mission = mission_for(user, mission_id)
+    to = reverse("missions:company_mission", args=[mission.pk])
+    return act_then_redirect(request, lambda: service(mission=mission, by=user), done=done, to=to)
+
+
 @login_required
 @require_POST
 def mission_submit(request: HttpRequest, mission_id: int) -> HttpResponse:
-    user = company_user(request)
-    mission = mission_for(user, mission_id)
-    return act_then_redirect(
-        request,
-        lambda: services.mission_submit(mission=mission, by=user),
-        done=_("Sent for review. Its cost is reserved from your balance."),
-        to=reverse("missions:company_mission", args=[mission.pk]),
+    return _mission_button(
+        request, mission_id, services.mission_submit, _("Sent for review. Its cost is reserved from your balance.")
     )
 
 
 @login_required
 @require_POST
 def mission_withdraw(request: HttpRequest, mission_id: int) -> HttpResponse:
-    user = company_user(request)
-    mission = mission_for(user, mission_id)
-    return act_then_redirect(
+    return _mission_button(
         request,
-        lambda: services.mission_withdraw(mission=mission, by=user),
-        done=_("Mission withdrawn. Places nobody holds are refunded to your balance."),
-        to=reverse("missions:company_mission", args=[mission.pk]),
+        mission_id,
+        services.mission_withdraw,
+        _("Mission withdrawn. Places nobody holds are refunded to your balance."),
     )
+
+
+def _claim_anchor(claim: Claim) -> str:
+    return reverse("missions:company_mission", args=[claim.mission_id]) + f"#claim-{claim.pk}"
 
 
 @login_required
@@ -221,17 +226,16 @@ def claim_approve(request: HttpRequest, claim_id: int) -> HttpResponse:
     user = company_user(request)
     claim = claim_for(user, claim_id)
     form = forms.ApproveForm(request.POST, prefix=f"a{claim.pk}")
-    if form.is_valid():
-        try:
-            services.claim_approve(
-                claim=claim, by=user, rating=form.cleaned_data["rating"], comment=form.cleaned_data["comment"]
-            )
-        except ApplicationError as exc:
-            form.add_service_error(exc)
-        else:
-            messages.success(request, _("Report approved: the tasker is credited."))
-            return redirect(reverse("missions:company_mission", args=[claim.mission_id]) + f"#claim-{claim.pk}")
-    return _company_page(request, claim.mission, row_override={"claim": claim, "approve_form": form}, status=400)
+    done = form_then_redirect(
+        request,
+        form,
+        lambda data: services.claim_approve(claim=claim, by=user, rating=data["rating"], comment=data["comment"]),
+        done=_("Report approved: the tasker is credited."),
+        to=_claim_anchor(claim),
+    )
+    return done or _company_page(
+        request, claim.mission, row_override={"claim": claim, "approve_form": form}, status=400
+    )
 
 
 @login_required
@@ -240,15 +244,14 @@ def claim_reject(request: HttpRequest, claim_id: int) -> HttpResponse:
     user = company_user(request)
     claim = claim_for(user, claim_id)
     form = forms.RejectForm(request.POST, prefix=f"r{claim.pk}")
-    if form.is_valid():
-        try:
-            services.claim_reject(claim=claim, by=user, reason=form.cleaned_data["reason"])
-        except ApplicationError as exc:
-            form.add_service_error(exc)
-        else:
-            messages.success(request, _("Report rejected; the place is back in the pool."))
-            return redirect(reverse("missions:company_mission", args=[claim.mission_id]) + f"#claim-{claim.pk}")
-    return _company_page(
+    done = form_then_redirect(
+        request,
+        form,
+        lambda data: services.claim_reject(claim=claim, by=user, reason=data["reason"]),
+        done=_("Report rejected; the place is back in the pool."),
+        to=_claim_anchor(claim),
+    )
+    return done or _company_page(
         request, claim.mission, row_override={"claim": claim, "reject_form": form, "reject_open": True}, status=400
     )
 

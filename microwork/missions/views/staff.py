@@ -2,18 +2,25 @@
 
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from microwork.core.errors import ApplicationError
-
 from .. import forms, selectors, services
-from .common import act_then_redirect, claim_for, mission_for, more_url, page_of, report_rows, staff_user
+from .common import (
+    act_then_redirect,
+    claim_for,
+    form_then_redirect,
+    mission_for,
+    more_url,
+    page_of,
+    report_rows,
+    staff_user,
+    with_override,
+)
 
 
 def _queue_page(request: HttpRequest, *, row_override: dict[str, Any] | None = None, status: int = 200) -> HttpResponse:
@@ -21,10 +28,8 @@ def _queue_page(request: HttpRequest, *, row_override: dict[str, Any] | None = N
     page = page_of(missions, request.GET.get("cursor", ""), ascending=True)
     rows = []
     for mission in page["items"]:
-        row: dict[str, Any] = {"mission": mission, "form": forms.ReasonForm(prefix=f"m{mission.pk}")}
-        if row_override and row_override["mission"].pk == mission.pk:
-            row.update({k: v for k, v in row_override.items() if k != "mission"})
-        rows.append(row)
+        row = {"mission": mission, "form": forms.ReasonForm(prefix=f"m{mission.pk}")}
+        rows.append(with_override(row, "mission", row_override))
     context = {"rows": rows, "more_url": more_url(request, page["next_cursor"])}
     return render(request, "missions/review_queue.html", context, status=status)
 
@@ -54,15 +59,14 @@ def mission_request_changes(request: HttpRequest, mission_id: int) -> HttpRespon
     user = staff_user(request)
     mission = mission_for(user, mission_id)
     form = forms.ReasonForm(request.POST, prefix=f"m{mission.pk}")
-    if form.is_valid():
-        try:
-            services.mission_request_changes(mission=mission, by=user, reason=form.cleaned_data["reason"])
-        except ApplicationError as exc:
-            form.add_service_error(exc)
-        else:
-            messages.success(request, _("“%(title)s” is sent back to the company.") % {"title": mission.title})
-            return redirect("missions:review_queue")
-    return _queue_page(request, row_override={"mission": mission, "form": form, "open": True}, status=400)
+    done = form_then_redirect(
+        request,
+        form,
+        lambda data: services.mission_request_changes(mission=mission, by=user, reason=data["reason"]),
+        done=_("“%(title)s” is sent back to the company.") % {"title": mission.title},
+        to=reverse("missions:review_queue"),
+    )
+    return done or _queue_page(request, row_override={"mission": mission, "form": form, "open": True}, status=400)
 
 
 def _disputes_page(
@@ -74,14 +78,12 @@ def _disputes_page(
     page = page_of(claims, request.GET.get("cursor", ""), ascending=True)
     rows = []
     for claim in page["items"]:
-        row: dict[str, Any] = {
+        row = {
             "claim": claim,
             "answers": report_rows(claim, claim.mission),
             "form": forms.SettleForm(prefix=f"s{claim.pk}"),
         }
-        if row_override and row_override["claim"].pk == claim.pk:
-            row.update({k: v for k, v in row_override.items() if k != "claim"})
-        rows.append(row)
+        rows.append(with_override(row, "claim", row_override))
     context = {"rows": rows, "more_url": more_url(request, page["next_cursor"])}
     return render(request, "missions/disputes.html", context, status=status)
 
@@ -98,12 +100,12 @@ def claim_settle(request: HttpRequest, claim_id: int) -> HttpResponse:
     user = staff_user(request)
     claim = claim_for(user, claim_id)
     form = forms.SettleForm(request.POST, prefix=f"s{claim.pk}")
-    if form.is_valid():
-        try:
-            services.claim_settle(claim=claim, by=user, tasker_paid_cents=forms.cents(form.cleaned_data["amount"]))
-        except ApplicationError as exc:
-            form.add_service_error(exc, aliases={"tasker_paid_cents": "amount"})
-        else:
-            messages.success(request, _("Dispute settled."))
-            return redirect("missions:disputes")
-    return _disputes_page(request, row_override={"claim": claim, "form": form}, status=400)
+    done = form_then_redirect(
+        request,
+        form,
+        lambda data: services.claim_settle(claim=claim, by=user, tasker_paid_cents=forms.cents(data["amount"])),
+        done=_("Dispute settled."),
+        to=reverse("missions:disputes"),
+        aliases={"tasker_paid_cents": "amount"},
+    )
+    return done or _disputes_page(request, row_override={"claim": claim, "form": form}, status=400)

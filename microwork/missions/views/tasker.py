@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -17,7 +18,17 @@ from microwork.core.errors import ApplicationError, InvalidInput
 
 from .. import forms, selectors, services
 from ..models import Claim, ClaimState, Mission
-from .common import any_user, claim_for, mission_for, more_url, page_of, posted, report_rows, tasker_user
+from .common import (
+    any_user,
+    claim_for,
+    form_then_redirect,
+    mission_for,
+    more_url,
+    page_of,
+    posted,
+    report_rows,
+    tasker_user,
+)
 
 
 @login_required
@@ -173,14 +184,16 @@ def claim_release(request: HttpRequest, claim_id: int) -> HttpResponse:
 def claim_dispute(request: HttpRequest, claim_id: int) -> HttpResponse:
     user, claim = _own_claim(request, claim_id)
     form = forms.ReasonForm(posted(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.claim_dispute(claim=claim, by=user, reason=form.cleaned_data["reason"])
-        except ApplicationError as exc:
-            form.add_service_error(exc)
-        else:
-            messages.success(request, _("Your dispute is sent; our team will decide."))
-            return redirect("missions:my_claims")
+    if request.method == "POST":
+        done = form_then_redirect(
+            request,
+            form,
+            lambda data: services.claim_dispute(claim=claim, by=user, reason=data["reason"]),
+            done=_("Your dispute is sent; our team will decide."),
+            to=reverse("missions:my_claims"),
+        )
+        if done:
+            return done
     status = 400 if request.method == "POST" else 200
     return render(request, "missions/dispute.html", {"claim": claim, "form": form}, status=status)
 
