@@ -57,26 +57,9 @@ class ClaimLapsed(Conflict):
     code = "claim_lapsed"
 
 
-def _claim_move(
-    claim: Claim,
-    to: str,
-    *,
-    by: User | None,
-    reason: str = "",
-    fields: tuple[str, ...] = (),
-    message: str | None = None,
-) -> None:
-    state_move(
-        claim,
-        to,
-        allowed=CLAIM_MOVES,
-        history=ClaimTransition,
-        by=by,
-        reason=reason,
-        update_fields=fields,
-        message=message,
-        claim=claim,
-    )
+def _claim_move(claim: Claim, to: str, **how: Any) -> None:
+    """`state_move` on the claim table; `how` is passed on (by, reason, update_fields, message)."""
+    state_move(claim, to, allowed=CLAIM_MOVES, history=ClaimTransition, claim=claim, **how)
 
 
 def _return_place(claim: Claim, mission: Mission, *, by: User | None) -> None:
@@ -213,7 +196,7 @@ def claim_report(
         claim.submitted_at = timezone.now()
         # The move comes first so that a claim already reported or closed is
         # refused as such; a report refused below undoes it with the transaction.
-        _claim_move(claim, ClaimState.SUBMITTED, by=by, fields=("submitted_at",), message=_reported_or_closed())
+        _claim_move(claim, ClaimState.SUBMITTED, by=by, update_fields=("submitted_at",), message=_reported_or_closed())
         claim.answers = clean_answers(mission, claim, answers or {})
         check_not_empty(mission, claim, claim.answers, text)
         claim.text = text.strip()

@@ -33,26 +33,9 @@ class MissionNotAvailable(Conflict):
     code = "mission_not_available"
 
 
-def mission_move(
-    mission: Mission,
-    to: str,
-    *,
-    by: User | None,
-    reason: str = "",
-    fields: tuple[str, ...] = (),
-    message: str | None = None,
-) -> None:
-    state_move(
-        mission,
-        to,
-        allowed=MISSION_MOVES,
-        history=MissionTransition,
-        by=by,
-        reason=reason,
-        update_fields=fields,
-        message=message,
-        mission=mission,
-    )
+def mission_move(mission: Mission, to: str, **how: Any) -> None:
+    """`state_move` on the mission table; `how` is passed on (by, reason, update_fields, message)."""
+    state_move(mission, to, allowed=MISSION_MOVES, history=MissionTransition, mission=mission, **how)
 
 
 def escrow_refund(mission: Mission, *, kind: str, key: str, amount_cents: int, by: User | None) -> None:
@@ -172,7 +155,7 @@ def mission_submit(*, mission: Mission, by: User) -> Mission:
             mission,
             MissionState.PENDING_REVIEW,
             by=by,
-            fields=("submissions", "submitted_at", "smic_hourly_cents", "places_free"),
+            update_fields=("submissions", "submitted_at", "smic_hourly_cents", "places_free"),
             message=_("Only a draft can be submitted."),
         )
         # Checked against the minimum wage in force on the day it is submitted.
@@ -208,7 +191,7 @@ def mission_publish(*, mission: Mission, by: User) -> Mission:
             mission,
             MissionState.PUBLISHED,
             by=by,
-            fields=("published_at",),
+            update_fields=("published_at",),
         )
         notify(
             user=mission.company,
@@ -244,7 +227,7 @@ def mission_request_changes(*, mission: Mission, by: User, reason: str) -> Missi
             MissionState.CHANGES_REQUESTED,
             by=by,
             reason=reason,
-            fields=("change_reason",),
+            update_fields=("change_reason",),
             message=_("Only a mission pending review can be sent back."),
         )
         _unreserve(mission, by=by)
@@ -317,7 +300,7 @@ def mission_withdraw(*, mission: Mission, by: User) -> Mission:
             mission,
             MissionState.CLOSED,
             by=by,
-            fields=("places_free",),
+            update_fields=("places_free",),
         )
     return mission
 
@@ -337,7 +320,7 @@ def mission_expire(*, mission: Mission) -> Mission:
             mission,
             MissionState.EXPIRED,
             by=None,
-            fields=("places_free",),
+            update_fields=("places_free",),
         )
     return mission
 

@@ -61,7 +61,7 @@ def _approve_locked(claim: Claim, mission: Mission, *, by: User | None, rating: 
         claim,
         ClaimState.APPROVED,
         by=by,
-        fields=("rating", "comment", "reviewed_at", "auto_approved"),
+        update_fields=("rating", "comment", "reviewed_at", "auto_approved"),
         message=_("Only a submitted report can be approved."),
     )
     _pay_place(claim, mission, by=by)
@@ -122,7 +122,7 @@ def claim_reject(*, claim: Claim, by: User, reason: str, rating: int | None = No
             ClaimState.REJECTED,
             by=by,
             reason=reason,
-            fields=("rejection_reason", "rating", "reviewed_at"),
+            update_fields=("rejection_reason", "rating", "reviewed_at"),
             message=_("Only a submitted report can be rejected."),
         )
         _return_place(claim, mission, by=by)
@@ -176,7 +176,7 @@ def claim_dispute(*, claim: Claim, by: User, reason: str) -> Claim:
             ClaimState.DISPUTED,
             by=by,
             reason=reason,
-            fields=("dispute_reason", "disputed_at"),
+            update_fields=("dispute_reason", "disputed_at"),
             message=_("Only a rejected report can be contested."),
         )
         if not dispute_window_open(claim):
@@ -192,7 +192,11 @@ def claim_settle(*, claim: Claim, by: User, tasker_paid_cents: int) -> Claim:
         claim, mission = _claim_and_mission_locked(claim)
         claim.settled_at = timezone.now()
         _claim_move(
-            claim, ClaimState.SETTLED, by=by, fields=("settled_at",), message=_("Only a disputed claim can be settled.")
+            claim,
+            ClaimState.SETTLED,
+            by=by,
+            update_fields=("settled_at",),
+            message=_("Only a disputed claim can be settled."),
         )
         if not isinstance(tasker_paid_cents, int) or not 0 <= tasker_paid_cents <= mission.reward_cents:
             raise InvalidInput(

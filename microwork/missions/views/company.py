@@ -82,23 +82,43 @@ def _mission_form_page(
     return render(request, "missions/mission_form.html", context, status=status)
 
 
+def _mission_form(
+    request: HttpRequest,
+    form: Any,
+    formset: Any,
+    save: Callable[[dict[str, Any]], Mission],
+    *,
+    mission: Mission | None,
+    done: str,
+) -> HttpResponse:
+    """The mission form, new or edited: saved by `save`, or shown again with what was refused."""
+    if request.method != "POST":
+        return _mission_form_page(request, form, formset, mission=mission)
+    if form.is_valid() and formset.is_valid():
+        questions, origin = _question_payload(formset)
+        try:
+            saved = save({**form.service_fields(), "questions": questions})
+        except ApplicationError as exc:
+            _show_mission_error(form, formset, origin, exc)
+        else:
+            messages.success(request, done)
+            return redirect("missions:company_mission", saved.pk)
+    return _mission_form_page(request, form, formset, mission=mission, status=400)
+
+
 @login_required
 def mission_create(request: HttpRequest) -> HttpResponse:
     user = company_user(request)
     form = forms.MissionForm(posted(request))
     formset = forms.QuestionFormSet(posted(request), prefix="questions")
-    if request.method == "POST":
-        if form.is_valid() and formset.is_valid():
-            questions, origin = _question_payload(formset)
-            try:
-                mission = services.mission_create(company=user, **form.service_fields(), questions=questions)
-            except ApplicationError as exc:
-                _show_mission_error(form, formset, origin, exc)
-            else:
-                messages.success(request, _("Draft saved. Check it, then send it for review."))
-                return redirect("missions:company_mission", mission.pk)
-        return _mission_form_page(request, form, formset, mission=None, status=400)
-    return _mission_form_page(request, form, formset, mission=None)
+    return _mission_form(
+        request,
+        form,
+        formset,
+        lambda fields: services.mission_create(company=user, **fields),
+        mission=None,
+        done=_("Draft saved. Check it, then send it for review."),
+    )
 
 
 @login_required
@@ -124,18 +144,14 @@ def mission_edit(request: HttpRequest, mission_id: int) -> HttpResponse:
     formset = forms.QuestionFormSet(
         posted(request), prefix="questions", initial=forms.question_initial(mission.questions)
     )
-    if request.method == "POST":
-        if form.is_valid() and formset.is_valid():
-            questions, origin = _question_payload(formset)
-            try:
-                services.mission_update(mission=mission, by=user, **form.service_fields(), questions=questions)
-            except ApplicationError as exc:
-                _show_mission_error(form, formset, origin, exc)
-            else:
-                messages.success(request, _("Mission saved."))
-                return redirect("missions:company_mission", mission.pk)
-        return _mission_form_page(request, form, formset, mission=mission, status=400)
-    return _mission_form_page(request, form, formset, mission=mission)
+    return _mission_form(
+        request,
+        form,
+        formset,
+        lambda fields: services.mission_update(mission=mission, by=user, **fields),
+        mission=mission,
+        done=_("Mission saved."),
+    )
 
 
 @login_required
