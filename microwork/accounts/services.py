@@ -13,11 +13,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
 from stdnum.fr import siret as siret_number
 
 from microwork.core.errors import Conflict, Forbidden, InvalidInput, TooManyRequests
 from microwork.core.states import state_move
+from microwork.core.uploads import JPEG, PDF, PNG, upload_content_type
 from microwork.notifications.sms import send_sms
 
 from .models import (
@@ -244,29 +244,6 @@ def phone_change(*, user: User, phone: str) -> User:
 
 # --- Expert verification documents (AM13) --------------------------------
 
-_PDF_MAGIC = b"%PDF-"
-_IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png"}
-
-
-def _sniff_content_type(upload: UploadedFile) -> str:
-    """The real type of an upload from its content, not its name."""
-    upload.seek(0)
-    head = upload.read(8)
-    upload.seek(0)
-    if head.startswith(_PDF_MAGIC):
-        return "application/pdf"
-    try:
-        with Image.open(upload) as image:
-            image.verify()
-            content_type = _IMAGE_FORMATS.get(image.format or "")
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        content_type = None
-    finally:
-        upload.seek(0)
-    if content_type is None:
-        raise InvalidInput(_("Upload a PDF, JPEG or PNG file."), field="file")
-    return content_type
-
 
 def document_upload(
     *, user: User, kind: str, upload: UploadedFile, valid_until: date | None = None
@@ -279,7 +256,7 @@ def document_upload(
         raise InvalidInput(_("The file is empty."), field="file")
     if upload.size > settings.DOCUMENT_MAX_BYTES:
         raise InvalidInput(_("The file is larger than 10 MB."), field="file")
-    content_type = _sniff_content_type(upload)
+    content_type = upload_content_type(upload, accept=(PDF, JPEG, PNG), refusal=_("Upload a PDF, JPEG or PNG file."))
     if valid_until is not None and valid_until < timezone.localdate():
         raise InvalidInput(_("This document has already expired."), field="valid_until")
     with transaction.atomic():

@@ -35,15 +35,17 @@ def state_move(
     by: Any = None,
     reason: str = "",
     update_fields: tuple[str, ...] = (),
+    message: str | None = None,
     **history_fields: Any,
 ) -> None:
     """Move `obj` to `to` if the table allows it, save, and record the move.
 
     The caller holds the row lock (it read `obj` with select_for_update inside
-    its transaction)."""
+    its transaction). `message` replaces the generic refusal where the user
+    is better told what the action needs."""
     source = obj.state
     if to not in allowed.get(source, set()):
-        raise WrongState(_("Cannot go from %(source)s to %(target)s.") % {"source": source, "target": to})
+        raise WrongState(message or _("Cannot go from %(source)s to %(target)s.") % {"source": source, "target": to})
     obj.state = to
     obj.save(update_fields=["state", *update_fields])
     history.objects.create(  # type: ignore[attr-defined]

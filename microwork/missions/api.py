@@ -1,283 +1,42 @@
-import csv
-import io
-from datetime import datetime
-from typing import Any, Literal
+"""The missions and claims API (SPEC HM, MW01, MW04): each handler finds the
+object through its access helper, calls one service and answers its schema."""
+
+from typing import Any
 
 from django.http import HttpRequest
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
-from pydantic import StrictInt
 
 from microwork.api.auth import current_user, require_role
 from microwork.api.pagination import PageParams, keyset_page, keyset_page_ascending
-from microwork.api.schemas import Text, TextIn
 from microwork.core.errors import InvalidInput
+from microwork.core.ids import parse_id
 
 from . import selectors, services
-from .models import Claim, Mission
+from .batch import BATCH_MAX_BYTES, parse_batch_csv
+from .models import Claim
+from .schemas import (
+    ApproveIn,
+    BatchOut,
+    ClaimFilters,
+    ClaimOut,
+    ClaimPage,
+    LocationIn,
+    MissionFilters,
+    MissionIn,
+    MissionOut,
+    MissionPage,
+    ReasonIn,
+    RejectIn,
+    ReportFileOut,
+    ReportIn,
+    SettleIn,
+    claim_out,
+    mission_out,
+)
 
 router = Router(tags=["missions"])
-
-CategorySlug = Literal[
-    "photo",
-    "product_test",
-    "website_test",
-    "document_categorisation",
-    "web_research",
-    "social_share",
-    "survey",
-    "transcription",
-    "translation",
-    "data_entry",
-    "image_labelling",
-    "review",
-    "other",
-]
-MissionStateName = Literal["draft", "pending_review", "changes_requested", "published", "closed", "expired"]
-ClaimStateName = Literal["active", "submitted", "approved", "rejected", "released", "lapsed", "disputed", "settled"]
-
-
-class LocationIn(Schema):
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
-    radius_km: float = Field(gt=0, le=services.MAX_RADIUS_KM)
-
-
-class QuestionIn(Schema):
-    key: str | None = Field(None, max_length=64)
-    label: str = Field(max_length=300)
-    kind: Literal["short_text", "long_text", "choice", "url", "photo", "file"]
-    required: bool = True
-    choices: list[str] | None = Field(None, max_length=50)
-
-
-class MissionIn(TextIn):
-    title: str = Field(max_length=200)
-    category: CategorySlug
-    instructions: str = Field(max_length=20_000)
-    estimated_minutes: int = Field(ge=1, le=services.MAX_MINUTES)
-    reward_cents: StrictInt = Field(ge=1, le=10**9)
-    places: int = Field(ge=1, le=services.MAX_PLACES)
-    location: LocationIn | None = None
-    ends_at: datetime | None = None
-    questions: list[QuestionIn] | None = Field(None, max_length=services.MAX_QUESTIONS)
-
-
-class LocationOut(Schema):
-    lat: float
-    lon: float
-    radius_km: float
-
-
-class MissionOut(Schema):
-    id: str
-    company_id: str
-    title: str
-    category: str
-    instructions: str
-    estimated_minutes: int
-    reward_cents: int
-    fee_cents: int
-    vat_cents: int
-    place_cost_cents: int
-    cost_cents: int
-    places: int
-    places_left: int
-    places_approved: int
-    location: LocationOut | None
-    ends_at: datetime | None
-    questions: list[dict[str, Any]]
-    state: str
-    change_reason: str
-    created_at: datetime
-    submitted_at: datetime | None
-    published_at: datetime | None
-
-
-class MissionPage(Schema):
-    items: list[MissionOut]
-    next_cursor: str | None
-
-
-class BatchOut(Schema):
-    ids: list[str]
-    items: list[MissionOut]
-
-
-class ReasonIn(TextIn):
-    reason: str = Field(min_length=1, max_length=2000)
-
-
-class MissionFilters(Schema):
-    category: CategorySlug | None = None
-    near: str | None = Field(None, max_length=64)
-    min_reward_cents: int | None = Field(None, ge=0, le=10**9)
-    q: Text | None = Field(None, max_length=200)
-    state: MissionStateName | None = None
-
-
-class TransitionOut(Schema):
-    from_state: str
-    to_state: str
-    at: datetime
-    reason: str
-
-
-class ReportFileOut(Schema):
-    id: str
-    question_key: str
-    content_type: str
-    size: int
-    url: str
-
-
-class ReportOut(Schema):
-    answers: dict[str, Any]
-    text: str
-    links: list[str]
-    files: list[ReportFileOut]
-    submitted_at: datetime | None
-
-
-class ClaimOut(Schema):
-    id: str
-    mission_id: str
-    mission_title: str
-    tasker_id: str
-    tasker_name: str
-    state: str
-    reward_cents: int
-    claimed_at: datetime
-    deadline_at: datetime
-    report: ReportOut | None
-    rating: int | None
-    comment: str
-    rejection_reason: str
-    reviewed_at: datetime | None
-    auto_approved: bool
-    dispute_reason: str
-    disputed_at: datetime | None
-    settled_cents: int | None
-    history: list[TransitionOut] | None = None
-
-
-class ClaimPage(Schema):
-    items: list[ClaimOut]
-    next_cursor: str | None
-
-
-class ClaimFilters(Schema):
-    state: ClaimStateName | None = None
-    mission_id: str | None = Field(None, max_length=20)
-
-
-# One value per question: the service keeps each as text. A list or an object
-# nested without end would only exhaust the stack while being checked.
-AnswerValue = str | int | float | bool | None
-
-
-class ReportIn(TextIn):
-    answers: dict[str, AnswerValue] = Field(default_factory=dict)
-    text: str | None = Field(None, max_length=10_000)
-    links: list[str] | None = Field(None, max_length=20)
-
-
-class ApproveIn(TextIn):
-    rating: int = Field(ge=1, le=5)
-    comment: str | None = Field(None, max_length=2000)
-
-
-class RejectIn(TextIn):
-    reason: str = Field(min_length=1, max_length=2000)
-    rating: int | None = Field(None, ge=1, le=5)
-
-
-class SettleIn(Schema):
-    tasker_paid_cents: StrictInt = Field(ge=0, le=10**9)
-
-
-def mission_out(mission: Mission) -> dict[str, Any]:
-    return {
-        "id": str(mission.pk),
-        "company_id": str(mission.company_id),
-        "title": mission.title,
-        "category": mission.category,
-        "instructions": mission.instructions,
-        "estimated_minutes": mission.estimated_minutes,
-        "reward_cents": mission.reward_cents,
-        "fee_cents": mission.fee_cents,
-        "vat_cents": mission.vat_cents,
-        "place_cost_cents": mission.place_cost_cents,
-        "cost_cents": mission.cost_cents,
-        "places": mission.places,
-        "places_left": mission.places_left,
-        "places_approved": mission.places_approved,
-        "location": (
-            {"lat": mission.latitude, "lon": mission.longitude, "radius_km": mission.radius_km}
-            if mission.has_location
-            else None
-        ),
-        "ends_at": mission.ends_at,
-        "questions": mission.questions,
-        "state": mission.state,
-        "change_reason": mission.change_reason,
-        "created_at": mission.created_at,
-        "submitted_at": mission.submitted_at,
-        "published_at": mission.published_at,
-    }
-
-
-def claim_out(claim: Claim, *, history: bool = False) -> dict[str, Any]:
-    reported = claim.submitted_at is not None
-    return {
-        "id": str(claim.pk),
-        "mission_id": str(claim.mission_id),
-        "mission_title": claim.mission.title,
-        "tasker_id": str(claim.tasker_id),
-        "tasker_name": claim.tasker.display_name,
-        "state": claim.state,
-        "reward_cents": claim.mission.reward_cents,
-        "claimed_at": claim.claimed_at,
-        "deadline_at": claim.deadline_at,
-        "report": (
-            {
-                "answers": claim.answers,
-                "text": claim.text,
-                "links": claim.links,
-                "files": [
-                    {
-                        "id": str(f.pk),
-                        "question_key": f.question_key,
-                        "content_type": f.content_type,
-                        "size": f.size,
-                        "url": f"/missions/claims/{claim.pk}/files/{f.pk}/",
-                    }
-                    for f in claim.files.all()
-                ],
-                "submitted_at": claim.submitted_at,
-            }
-            if reported
-            else None
-        ),
-        "rating": claim.rating,
-        "comment": claim.comment,
-        "rejection_reason": claim.rejection_reason,
-        "reviewed_at": claim.reviewed_at,
-        "auto_approved": claim.auto_approved,
-        "dispute_reason": claim.dispute_reason,
-        "disputed_at": claim.disputed_at,
-        "settled_cents": claim.settled_cents,
-        "history": (
-            [
-                {"from_state": t.from_state, "to_state": t.to_state, "at": t.at, "reason": t.reason}
-                for t in claim.transitions.order_by("pk")
-            ]
-            if history
-            else None
-        ),
-    }
 
 
 def _location(data: LocationIn | None) -> services.Location | None:
@@ -295,9 +54,6 @@ def _near(raw: str | None) -> tuple[float, float] | None:
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise InvalidInput("near is 'lat,lon' within the globe.", field="near")
     return lat, lon
-
-
-# --- Missions -------------------------------------------------------------
 
 
 @router.post("/missions", response={201: MissionOut})
@@ -319,75 +75,11 @@ def mission_create(request: HttpRequest, data: MissionIn) -> Status[dict[str, An
     return Status(201, mission_out(mission))
 
 
-BATCH_COLUMNS = ("title", "category", "instructions", "estimated_minutes", "reward_cents", "places")
-BATCH_OPTIONAL = ("lat", "lon", "radius_km", "ends_at")
-BATCH_MAX_ROWS = 500
-
-
-def parse_batch_csv(content: bytes) -> list[dict[str, Any]]:
-    """The rows of a mission CSV (MW04), each ready for `mission_create`; every bad row is named."""
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput(_("The file must be UTF-8 CSV."), field="file") from None
-    if "\x00" in text:
-        raise InvalidInput(_("The file may not contain NUL characters."), field="file")
-    sample = text[:2048]
-    try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    missing = [c for c in BATCH_COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise InvalidInput(_("Missing column(s): %(columns)s.") % {"columns": ", ".join(missing)}, field="file")
-    rows: list[dict[str, Any]] = []
-    errors: list[dict[str, str]] = []
-    for number, raw in enumerate(reader, start=1):
-        if number > BATCH_MAX_ROWS:
-            raise InvalidInput(_("At most %(count)s rows per file.") % {"count": BATCH_MAX_ROWS}, field="file")
-        row: dict[str, Any] = {k: (raw.get(k) or "").strip() for k in BATCH_COLUMNS}
-        try:
-            for name in ("estimated_minutes", "reward_cents", "places"):
-                try:
-                    row[name] = int(row[name])
-                except ValueError:
-                    raise InvalidInput(_("A whole number is required."), field=name) from None
-            lat, lon, radius = ((raw.get(k) or "").strip() for k in ("lat", "lon", "radius_km"))
-            row["location"] = None
-            if lat or lon or radius:
-                try:
-                    row["location"] = services.Location(lat=float(lat), lon=float(lon), radius_km=float(radius))
-                except ValueError:
-                    raise InvalidInput(
-                        _("lat, lon and radius_km are numbers, all three or none."), field="lat"
-                    ) from None
-            ends_at = (raw.get("ends_at") or "").strip()
-            row["ends_at"] = None
-            if ends_at:
-                try:
-                    # A well-formed but impossible date (30 February) raises instead of returning None.
-                    row["ends_at"] = parse_datetime(ends_at)
-                except ValueError:
-                    row["ends_at"] = None
-                if row["ends_at"] is None or row["ends_at"].tzinfo is None:
-                    raise InvalidInput(_("ends_at is an ISO 8601 date and time with offset."), field="ends_at")
-        except InvalidInput as exc:
-            errors.append({"field": f"row {number}: {exc.field}", "message": exc.detail})
-            continue
-        rows.append(row)
-    if errors:
-        raise services.BatchInvalid(errors)
-    if not rows:
-        raise InvalidInput(_("The file has no mission rows."), field="file")
-    return rows
-
-
 @router.post("/missions/batch", response={201: BatchOut})
 def mission_batch(request: HttpRequest, file: File[UploadedFile]) -> Status[dict[str, Any]]:
     user = current_user(request)
     require_role(user, "company")
-    if file.size and file.size > 2 * 1024 * 1024:
+    if file.size and file.size > BATCH_MAX_BYTES:
         raise InvalidInput(_("The CSV file is larger than 2 MB."), field="file")
     missions = services.mission_batch_create(company=user, rows=parse_batch_csv(file.read()))
     return Status(201, {"ids": [str(m.pk) for m in missions], "items": [mission_out(m) for m in missions]})
@@ -445,9 +137,6 @@ def mission_withdraw(request: HttpRequest, mission_id: str) -> dict[str, Any]:
     return mission_out(services.mission_withdraw(mission=selectors.mission_for(user, mission_id), by=user))
 
 
-# --- Claims ---------------------------------------------------------------
-
-
 @router.post("/missions/{mission_id}/claims", response={201: ClaimOut})
 def claim_create(request: HttpRequest, mission_id: str) -> Status[dict[str, Any]]:
     user = current_user(request)
@@ -463,11 +152,10 @@ def claim_list(request: HttpRequest, filters: Query[ClaimFilters], page: Query[P
     if filters.state:
         claims = claims.filter(state=filters.state)
     if filters.mission_id:
-        # Beyond 18 digits an id would overflow the database's integer.
-        mission_id = filters.mission_id
-        if not (mission_id.isascii() and mission_id.isdigit()) or len(mission_id) > 18:
+        mission_id = parse_id(filters.mission_id)
+        if mission_id is None:
             raise InvalidInput("mission_id is an id.", field="mission_id")
-        claims = claims.filter(mission_id=int(mission_id))
+        claims = claims.filter(mission_id=mission_id)
     claims = claims.prefetch_related("files")
     return keyset_page(claims, limit=page.limit, cursor=page.cursor, serialize=claim_out)
 
@@ -550,5 +238,5 @@ staff_router = Router(tags=["staff"])
 def review_queue(request: HttpRequest, page: Query[PageParams]) -> dict[str, Any]:
     """Missions waiting for review, oldest first (HM11)."""
     require_role(current_user(request), "staff")
-    missions = Mission.objects.filter(state="pending_review")
+    missions = selectors.missions_pending_review()
     return keyset_page_ascending(missions, limit=page.limit, cursor=page.cursor, serialize=mission_out)

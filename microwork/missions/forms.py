@@ -9,16 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from microwork.web.forms import ServiceErrorMixin
 
 from . import services
-from .models import Category
-
-QUESTION_KIND_CHOICES = [
-    ("short_text", _("Short text")),
-    ("long_text", _("Long text")),
-    ("choice", _("Choice (one of a list)")),
-    ("url", _("Web address")),
-    ("photo", _("Photo")),
-    ("file", _("File")),
-]
+from .models import UPLOAD_KINDS, Category, Question, QuestionKind
 
 
 def cents(amount: Decimal) -> int:
@@ -146,7 +137,7 @@ class QuestionForm(forms.Form):
 
     key = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     label = forms.CharField(label=_("Question"), required=False, max_length=300)
-    kind = forms.ChoiceField(label=_("Answer type"), choices=QUESTION_KIND_CHOICES, initial="short_text")
+    kind = forms.ChoiceField(label=_("Answer type"), choices=QuestionKind.choices, initial=QuestionKind.SHORT_TEXT)
     choices = forms.CharField(
         label=_("Choices, one per line"),
         required=False,
@@ -171,7 +162,7 @@ class QuestionForm(forms.Form):
 QuestionFormSet = forms.formset_factory(QuestionForm, extra=2, max_num=services.MAX_QUESTIONS, absolute_max=40)
 
 
-def question_initial(questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def question_initial(questions: list[Question]) -> list[dict[str, Any]]:
     return [
         {
             "key": q["key"],
@@ -232,32 +223,32 @@ def field_name(key: str) -> str:
 class ReportForm(ServiceErrorMixin, forms.Form):
     """The end-of-mission report: one field per question of the mission (HM13)."""
 
-    def __init__(self, *args: Any, questions: list[dict[str, Any]], uploaded: set[str], **kwargs: Any):
+    def __init__(self, *args: Any, questions: list[Question], uploaded: set[str], **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.questions = questions
         for question in questions:
             kind, label, required = question["kind"], question["label"], bool(question.get("required"))
             field: forms.Field
-            if kind == "long_text":
+            if kind == QuestionKind.LONG_TEXT:
                 field = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
-            elif kind == "choice":
+            elif kind == QuestionKind.CHOICE:
                 field = forms.ChoiceField(choices=[(c, c) for c in question["choices"]], widget=forms.RadioSelect)
-            elif kind == "url":
+            elif kind == QuestionKind.URL:
                 field = forms.CharField(
                     max_length=2000, widget=forms.URLInput(attrs={"inputmode": "url", "placeholder": "https://"})
                 )
-            elif kind == "photo":
+            elif kind == QuestionKind.PHOTO:
                 field = forms.FileField(
                     widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"})
                 )
-            elif kind == "file":
+            elif kind == QuestionKind.FILE:
                 field = forms.FileField(widget=forms.ClearableFileInput(attrs={"accept": "image/*,application/pdf"}))
             else:
                 field = forms.CharField(max_length=300)
             field.label = label
             # A file sent with an earlier try stays attached: no need to send it again.
-            field.required = required and not (kind in services.UPLOAD_KINDS and question["key"] in uploaded)
-            if kind in services.UPLOAD_KINDS and question["key"] in uploaded:
+            field.required = required and not (kind in UPLOAD_KINDS and question["key"] in uploaded)
+            if kind in UPLOAD_KINDS and question["key"] in uploaded:
                 field.help_text = _("Already received; choose a new one to replace it.")
             self.fields[field_name(question["key"])] = field
         minimum = {"min": services.ACCOUNT_MIN_CHARS}
@@ -292,14 +283,14 @@ class ReportForm(ServiceErrorMixin, forms.Form):
         return [
             (q["key"], self.cleaned_data.get(field_name(q["key"])))
             for q in self.questions
-            if q["kind"] in services.UPLOAD_KINDS and self.cleaned_data.get(field_name(q["key"]))
+            if q["kind"] in UPLOAD_KINDS and self.cleaned_data.get(field_name(q["key"]))
         ]
 
     def answers(self) -> dict[str, Any]:
         return {
             q["key"]: self.cleaned_data.get(field_name(q["key"])) or ""
             for q in self.questions
-            if q["kind"] not in services.UPLOAD_KINDS
+            if q["kind"] not in UPLOAD_KINDS
         }
 
     def links(self) -> list[str]:

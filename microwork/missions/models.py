@@ -1,11 +1,14 @@
 """Micro-missions and the claims taskers make on them (SPEC HM)."""
 
+from typing import TypedDict
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from microwork.core.models import Transition
+from microwork.core.uploads import server_file_name
 
 
 class Category(models.TextChoices):
@@ -24,6 +27,29 @@ class Category(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class QuestionKind(models.TextChoices):
+    SHORT_TEXT = "short_text", _("Short text")
+    LONG_TEXT = "long_text", _("Long text")
+    CHOICE = "choice", _("Choice (one of a list)")
+    URL = "url", _("Web address")
+    PHOTO = "photo", _("Photo")
+    FILE = "file", _("File")
+
+
+# Questions answered by an upload rather than by text.
+UPLOAD_KINDS = (QuestionKind.PHOTO, QuestionKind.FILE)
+
+
+class Question(TypedDict):
+    """One question of a mission's report, as stored in `Mission.questions` (HM13)."""
+
+    key: str
+    label: str
+    kind: str
+    required: bool
+    choices: list[str]
+
+
 class MissionState(models.TextChoices):
     DRAFT = "draft", _("Draft")
     PENDING_REVIEW = "pending_review", _("Pending review")
@@ -34,6 +60,7 @@ class MissionState(models.TextChoices):
 
 
 MISSION_MOVES: dict[str, set[str]] = {
+    "": {MissionState.DRAFT},
     MissionState.DRAFT: {MissionState.PENDING_REVIEW, MissionState.CLOSED},
     MissionState.CHANGES_REQUESTED: {MissionState.PENDING_REVIEW, MissionState.CLOSED},
     MissionState.PENDING_REVIEW: {
@@ -65,7 +92,7 @@ class Mission(models.Model):
     longitude = models.FloatField(null=True, blank=True)
     radius_km = models.FloatField(null=True, blank=True)
     ends_at = models.DateTimeField(null=True, blank=True)
-    # What the report must answer: [{"key", "label", "kind", "required", "choices"}].
+    # What the report must answer: a list of `Question`.
     questions = models.JSONField(default=list, blank=True)
     state = models.CharField(max_length=20, choices=MissionState.choices, default=MissionState.DRAFT)
     submissions = models.PositiveIntegerField(default=0)
@@ -134,6 +161,7 @@ class ClaimState(models.TextChoices):
 
 
 CLAIM_MOVES: dict[str, set[str]] = {
+    "": {ClaimState.ACTIVE},
     ClaimState.ACTIVE: {ClaimState.SUBMITTED, ClaimState.RELEASED, ClaimState.LAPSED},
     ClaimState.SUBMITTED: {ClaimState.APPROVED, ClaimState.REJECTED},
     ClaimState.REJECTED: {ClaimState.DISPUTED},
@@ -190,7 +218,8 @@ class ClaimTransition(Transition):
 
 
 def report_file_path(instance: "ReportFile", filename: str) -> str:
-    return f"reports/{instance.claim_id}/{instance.question_key}-{filename}"
+    # The name is the server's: the one the tasker's device gave is neither trusted nor kept.
+    return f"reports/{instance.claim_id}/{instance.question_key}-{server_file_name(instance.content_type)}"
 
 
 class ReportFile(models.Model):

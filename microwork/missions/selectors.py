@@ -1,6 +1,7 @@
 """Reads on missions and claims, and the one access check for each."""
 
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from django.db.models import Count, Exists, F, FloatField, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Cos, Power, Radians, Sqrt
@@ -10,9 +11,45 @@ from microwork.accounts.models import User
 from microwork.core.errors import NotFound
 from microwork.core.ids import object_id
 
-from .models import Claim, ClaimState, Mission, MissionState
+from .models import CLAIM_MOVES, MISSION_MOVES, Claim, ClaimState, Mission, MissionState
 
 KM_PER_DEGREE = 111.32
+DISPUTE_DAYS = 7  # HM15
+
+
+# --- What may happen now: answered from the transition tables --------------
+
+
+def mission_is_editable(mission: Mission) -> bool:
+    """A mission can be edited while it can still be sent to review: a draft or one sent back."""
+    return MissionState.PENDING_REVIEW in MISSION_MOVES.get(mission.state, set())
+
+
+def mission_can_withdraw(mission: Mission) -> bool:
+    return MissionState.CLOSED in MISSION_MOVES.get(mission.state, set())
+
+
+def claim_is_overdue(claim: Claim, now: datetime | None = None) -> bool:
+    """Still active past its 48 hours: it lapses at the next tick or the next touch (HM04)."""
+    return claim.state == ClaimState.ACTIVE and claim.deadline_at <= (now or timezone.now())
+
+
+def claim_has_lapsed(claim: Claim, now: datetime | None = None) -> bool:
+    return claim.state == ClaimState.LAPSED or claim_is_overdue(claim, now)
+
+
+def claim_takes_report(claim: Claim) -> bool:
+    """The report, and its files, can still be sent."""
+    return ClaimState.SUBMITTED in CLAIM_MOVES.get(claim.state, set())
+
+
+def dispute_window_open(claim: Claim, now: datetime | None = None) -> bool:
+    """A rejection can be contested for 7 days after the review (HM15)."""
+    return claim.reviewed_at is not None and (now or timezone.now()) <= claim.reviewed_at + timedelta(days=DISPUTE_DAYS)
+
+
+def claim_can_dispute(claim: Claim, now: datetime | None = None) -> bool:
+    return ClaimState.DISPUTED in CLAIM_MOVES.get(claim.state, set()) and dispute_window_open(claim, now)
 
 
 def with_places_left(missions: QuerySet[Mission]) -> QuerySet[Mission]:
@@ -98,6 +135,29 @@ def missions_open(
             distance_km=Sqrt(Power(dx, 2) + Power(dy, 2), output_field=FloatField()) * KM_PER_DEGREE
         ).filter(Q(latitude__isnull=True) | Q(distance_km__lte=F("radius_km")))
     return missions
+
+
+def missions_taken_by(tasker: User, missions: Iterable[Mission]) -> set[int]:
+    """Which of these missions the tasker has already claimed (HM12)."""
+    return set(
+        Claim.objects.filter(tasker=tasker, mission_id__in=[m.pk for m in missions]).values_list(
+            "mission_id", flat=True
+        )
+    )
+
+
+def missions_of_company(company: User) -> QuerySet[Mission]:
+    """The company's missions, each with the number of its claims still running."""
+    running = Q(claims__state__in=[ClaimState.ACTIVE, ClaimState.SUBMITTED])
+    return missions_visible_to(company).annotate(taken=Count("claims", filter=running))
+
+
+def missions_pending_review() -> QuerySet[Mission]:
+    return Mission.objects.filter(state=MissionState.PENDING_REVIEW)
+
+
+def claims_disputed() -> QuerySet[Claim]:
+    return Claim.objects.filter(state=ClaimState.DISPUTED)
 
 
 def claims_of_tasker(tasker: User) -> QuerySet[Claim]:

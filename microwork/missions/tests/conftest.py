@@ -1,9 +1,12 @@
 """Shared helpers for the missions tests: a standard mission, and the books check."""
 
+import io
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
 from microwork.accounts.models import User
 from microwork.ledger.selectors import ledger_audit, wallet_balance
@@ -41,6 +44,14 @@ def make_published(company: User, staff: User, **overrides: Any) -> Mission:
     services.mission_publish(mission=mission, by=staff)
     mission.refresh_from_db()
     return mission
+
+
+def photo_upload(image_format: str = "PNG", size: tuple[int, int] = (8, 8)) -> SimpleUploadedFile:
+    """A small real image, sent as a phone would send a report photo."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "orange").save(buffer, format=image_format)
+    extension, content_type = {"PNG": ("png", "image/png"), "JPEG": ("jpg", "image/jpeg")}[image_format]
+    return SimpleUploadedFile(f"shelf.{extension}", buffer.getvalue(), content_type=content_type)
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,7 @@
 from typing import get_args
 
-from microwork.missions.api import CategorySlug, ClaimStateName
 from microwork.missions.models import Category, ClaimState
+from microwork.missions.schemas import CategorySlug, ClaimStateName
 
 
 def test_hm17_api_category_slugs_match_the_model():

@@ -1,6 +1,5 @@
 """Claiming, reporting, reviewing, disputing and withdrawing, through the API (HM04-HM05, HM12-HM15b)."""
 
-import io
 import json
 from datetime import timedelta
 
@@ -9,7 +8,6 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.utils import timezone
-from PIL import Image
 
 from microwork.api.tests.helpers import assert_problem, error_fields
 from microwork.core.testing import api_as, make_company, make_tasker
@@ -18,7 +16,7 @@ from microwork.ledger.services import escrow_of, system_account
 from microwork.missions.models import Claim, ClaimState, Mission, MissionState
 from microwork.notifications.models import Notice
 
-from .conftest import ACCOUNT, assert_books_right, balance, make_mission
+from .conftest import ACCOUNT, assert_books_right, balance, make_mission, photo_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -47,12 +45,6 @@ def _escrow(mission) -> int:
 
 def _places_left(mission) -> int:
     return Mission.objects.get(pk=mission.pk).places_free
-
-
-def _png() -> SimpleUploadedFile:
-    buffer = io.BytesIO()
-    Image.new("RGB", (8, 8), "orange").save(buffer, format="PNG")
-    return SimpleUploadedFile("shelf.png", buffer.getvalue(), content_type="image/png")
 
 
 def claim(tasker, mission, **kwargs):
@@ -307,7 +299,7 @@ def test_hm13_report_with_answers_links_and_a_photo(published, alice):
     client = api_as(alice)
     claim_id = claim(alice, mission).json()["id"]
     # when alice uploads the photo then reports
-    uploaded = client.upload(f"/claims/{claim_id}/report/files", {"question": "shelf", "file": _png()})
+    uploaded = client.upload(f"/claims/{claim_id}/report/files", {"question": "shelf", "file": photo_upload()})
     response = client.post(
         f"/claims/{claim_id}/report",
         {"answers": GOOD_ANSWERS, "text": "All good.", "links": ["https://example.fr/photo"]},
@@ -336,7 +328,7 @@ def test_hm13_bad_answers_are_refused(published, alice, answers, field):
     mission = published(questions=QUESTIONS)
     client = api_as(alice)
     claim_id = claim(alice, mission).json()["id"]
-    client.upload(f"/claims/{claim_id}/report/files", {"question": "shelf", "file": _png()})
+    client.upload(f"/claims/{claim_id}/report/files", {"question": "shelf", "file": photo_upload()})
     response = client.post(f"/claims/{claim_id}/report", {"answers": answers})
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == field
@@ -364,7 +356,7 @@ def test_hm13_a_non_image_disguised_as_jpg_is_refused(published, alice):
 def test_hm13_a_file_for_a_text_question_is_refused(published, alice):
     mission = published(questions=QUESTIONS)
     claim_id = claim(alice, mission).json()["id"]
-    response = api_as(alice).upload(f"/claims/{claim_id}/report/files", {"question": "shop", "file": _png()})
+    response = api_as(alice).upload(f"/claims/{claim_id}/report/files", {"question": "shop", "file": photo_upload()})
     assert response.status_code == 422
 
 

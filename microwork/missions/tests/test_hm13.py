@@ -2,17 +2,14 @@
 mission without questions gets at least a written account; so nothing is
 approved, by hand or after 3 days, for a report that says nothing."""
 
-import io
 import re
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
-from PIL import Image
 
 from microwork.api.tests.helpers import assert_problem, error_fields
 from microwork.core.testing import api_as
@@ -21,7 +18,7 @@ from microwork.missions import services
 from microwork.missions.models import Claim, ClaimState, ClaimTransition, Mission
 from microwork.notifications.models import Notice
 
-from .conftest import ACCOUNT, balance
+from .conftest import ACCOUNT, balance, photo_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -36,12 +33,6 @@ OPTIONAL_ONLY = [
 ]
 
 
-def _png() -> SimpleUploadedFile:
-    buffer = io.BytesIO()
-    Image.new("RGB", (8, 8), "orange").save(buffer, format="PNG")
-    return SimpleUploadedFile("shelf.png", buffer.getvalue(), content_type="image/png")
-
-
 def _claimed(tasker: Any, mission: Mission) -> str:
     response = api_as(tasker).post(f"/missions/{mission.pk}/claims")
     assert response.status_code == 201, response.json()
@@ -49,7 +40,7 @@ def _claimed(tasker: Any, mission: Mission) -> str:
 
 
 def _attach(tasker: Any, claim_id: str, question: str) -> None:
-    response = api_as(tasker).upload(f"/claims/{claim_id}/report/files", {"question": question, "file": _png()})
+    response = api_as(tasker).upload(f"/claims/{claim_id}/report/files", {"question": question, "file": photo_upload()})
     assert response.status_code == 201, response.json()
 
 
@@ -249,7 +240,7 @@ def test_hm13_an_empty_report_on_the_page_shows_the_error_on_the_account(client,
 
 def test_hm13_a_blank_required_answer_on_the_page_shows_the_error_on_its_question(client, published, acme, alice):
     claim = services.claim_create(mission=published(questions=QUESTIONS), tasker=alice)
-    services.report_file_add(claim=claim, by=alice, question_key="shelf", upload=_png())
+    services.report_file_add(claim=claim, by=alice, question_key="shelf", upload=photo_upload())
     response = _page(client, alice).post(
         reverse("missions:report", args=[claim.pk]), {"q_shop": "   ", "text": ACCOUNT}
     )

@@ -2,7 +2,6 @@
 # ruff: noqa: RUF001
 """The micro-mission pages, driven as each persona would through Django's test client."""
 
-import io
 from datetime import timedelta
 from typing import Any
 
@@ -12,25 +11,18 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from PIL import Image
 
 from microwork.core import testing
 from microwork.ledger.selectors import ledger_audit, wallet_balance
 from microwork.missions import services
-from microwork.missions.api import parse_batch_csv
+from microwork.missions.batch import parse_batch_csv
 from microwork.missions.models import Claim, ClaimState, Mission, MissionState, ReportFile
 from microwork.notifications.models import Notice
 
-from .conftest import ACCOUNT
+from .conftest import ACCOUNT, MISSION, photo_upload
+from .conftest import make_mission as draft
+from .conftest import make_published as published
 
-MISSION: dict[str, Any] = {
-    "title": "Photo of the biscuit shelf",
-    "category": "photo",
-    "instructions": "Take one clear photo of the biscuit shelf at the shop entrance, in daylight.",
-    "estimated_minutes": 10,
-    "reward_cents": 300,
-    "places": 1,
-}
 QUESTIONS = [
     {"key": "shelf", "label": "Photo of the shelf", "kind": "photo"},
     {"key": "full", "label": "Was the shelf full?", "kind": "choice", "choices": ["Yes", "No"]},
@@ -53,28 +45,10 @@ def english(client: Any) -> Any:
     return client
 
 
-def draft(company: Any, **overrides: Any) -> Mission:
-    return services.mission_create(company=company, **{**MISSION, **overrides})
-
-
-def published(company: Any, staff: Any, **overrides: Any) -> Mission:
-    mission = draft(company, **overrides)
-    services.mission_submit(mission=mission, by=company)
-    services.mission_publish(mission=mission, by=staff)
-    mission.refresh_from_db()
-    return mission
-
-
-def jpeg() -> SimpleUploadedFile:
-    buffer = io.BytesIO()
-    Image.new("RGB", (40, 30), (200, 120, 40)).save(buffer, "JPEG")
-    return SimpleUploadedFile("shelf.jpg", buffer.getvalue(), content_type="image/jpeg")
-
-
 def reported(company: Any, staff: Any, tasker: Any) -> Claim:
     mission = published(company, staff, questions=QUESTIONS)
     claim = services.claim_create(mission=mission, tasker=tasker)
-    services.report_file_add(claim=claim, by=tasker, question_key="shelf", upload=jpeg())
+    services.report_file_add(claim=claim, by=tasker, question_key="shelf", upload=photo_upload("JPEG", size=(40, 30)))
     return services.claim_report(claim=claim, by=tasker, answers={"full": "Yes"})
 
 
@@ -321,7 +295,13 @@ def test_hm13_hm14_report_with_a_photo_reaches_the_company(client, acme, staff, 
     claim = services.claim_create(mission=mission, tasker=alice)
     response = as_user(client, alice).post(
         reverse("missions:report", args=[claim.pk]),
-        {"q_shelf": jpeg(), "q_full": "No", "q_note": "Half empty", "text": "Done", "links": "https://example.fr/a"},
+        {
+            "q_shelf": photo_upload("JPEG", size=(40, 30)),
+            "q_full": "No",
+            "q_note": "Half empty",
+            "text": "Done",
+            "links": "https://example.fr/a",
+        },
     )
     assert response.status_code == 302, html(response)
     claim.refresh_from_db()

@@ -1,0 +1,65 @@
+"""One check for every uploaded file: its type is read from its content, never
+from its name or the type the browser declares, and it is stored under a name
+the server chooses."""
+
+import secrets
+import warnings
+from collections.abc import Collection
+
+from django.core.files.uploadedfile import UploadedFile
+from PIL import Image, UnidentifiedImageError
+
+from .errors import InvalidInput
+
+PDF = "application/pdf"
+JPEG = "image/jpeg"
+PNG = "image/png"
+WEBP = "image/webp"
+_PDF_MAGIC = b"%PDF-"
+_IMAGE_FORMATS = {"JPEG": JPEG, "PNG": PNG, "WEBP": WEBP}
+_EXTENSIONS = {PDF: ".pdf", JPEG: ".jpg", PNG: ".png", WEBP: ".webp"}
+# A 48-megapixel phone photo fits; a small file that unpacks to gigabytes of
+# pixels (a decompression bomb) does not, and is refused before it is decoded.
+MAX_PIXELS = 50_000_000
+
+
+def _image_type(upload: UploadedFile) -> str | None:
+    try:
+        with warnings.catch_warnings():
+            # Pillow only warns up to twice its own limit; here a warning is a refusal.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(upload) as image:
+                if image.width * image.height > MAX_PIXELS:
+                    return None
+                image.verify()
+                return _IMAGE_FORMATS.get(image.format or "")
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ):
+        return None
+    finally:
+        upload.seek(0)
+
+
+def upload_content_type(upload: UploadedFile, *, accept: Collection[str], refusal: str) -> str:
+    """The type of `upload` among `accept` (PDF, JPEG, PNG, WebP), read from
+    its content; anything else is refused with `refusal` on the field "file"."""
+    upload.seek(0)
+    head = upload.read(8)
+    upload.seek(0)
+    if PDF in accept and head.startswith(_PDF_MAGIC):
+        return PDF
+    content_type = _image_type(upload)
+    if content_type is None or content_type not in accept:
+        raise InvalidInput(refusal, field="file")
+    return content_type
+
+
+def server_file_name(content_type: str) -> str:
+    """A name nobody can guess or choose, with the extension of the checked type."""
+    return f"{secrets.token_hex(16)}{_EXTENSIONS.get(content_type, '')}"

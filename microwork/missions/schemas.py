@@ -1,0 +1,259 @@
+"""The JSON shapes of missions and claims: what the API reads, checked at
+the edge, and what it answers."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from ninja import Field, Schema
+from pydantic import StrictInt
+
+from microwork.api.schemas import Text, TextIn
+
+from . import services
+from .models import Category, Claim, ClaimState, Mission, MissionState, QuestionKind
+
+# The slugs as types, for a reader of the API's types; the fields below use the
+# model's TextChoices themselves, so neither list is ever typed twice.
+CategorySlug: Any = Literal[tuple(Category.values)]
+ClaimStateName: Any = Literal[tuple(ClaimState.values)]
+
+
+class LocationIn(Schema):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    radius_km: float = Field(gt=0, le=services.MAX_RADIUS_KM)
+
+
+class QuestionIn(Schema):
+    key: str | None = Field(None, max_length=64)
+    label: str = Field(max_length=300)
+    kind: QuestionKind
+    required: bool = True
+    choices: list[str] | None = Field(None, max_length=50)
+
+
+class MissionIn(TextIn):
+    title: str = Field(max_length=200)
+    category: Category
+    instructions: str = Field(max_length=20_000)
+    estimated_minutes: int = Field(ge=1, le=services.MAX_MINUTES)
+    reward_cents: StrictInt = Field(ge=1, le=10**9)
+    places: int = Field(ge=1, le=services.MAX_PLACES)
+    location: LocationIn | None = None
+    ends_at: datetime | None = None
+    questions: list[QuestionIn] | None = Field(None, max_length=services.MAX_QUESTIONS)
+
+
+class LocationOut(Schema):
+    lat: float
+    lon: float
+    radius_km: float
+
+
+class MissionOut(Schema):
+    id: str
+    company_id: str
+    title: str
+    category: str
+    instructions: str
+    estimated_minutes: int
+    reward_cents: int
+    fee_cents: int
+    vat_cents: int
+    place_cost_cents: int
+    cost_cents: int
+    places: int
+    places_left: int
+    places_approved: int
+    location: LocationOut | None
+    ends_at: datetime | None
+    questions: list[dict[str, Any]]
+    state: str
+    change_reason: str
+    created_at: datetime
+    submitted_at: datetime | None
+    published_at: datetime | None
+
+
+class MissionPage(Schema):
+    items: list[MissionOut]
+    next_cursor: str | None
+
+
+class BatchOut(Schema):
+    ids: list[str]
+    items: list[MissionOut]
+
+
+class ReasonIn(TextIn):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class MissionFilters(Schema):
+    category: Category | None = None
+    near: str | None = Field(None, max_length=64)
+    min_reward_cents: int | None = Field(None, ge=0, le=10**9)
+    q: Text | None = Field(None, max_length=200)
+    state: MissionState | None = None
+
+
+class TransitionOut(Schema):
+    from_state: str
+    to_state: str
+    at: datetime
+    reason: str
+
+
+class ReportFileOut(Schema):
+    id: str
+    question_key: str
+    content_type: str
+    size: int
+    url: str
+
+
+class ReportOut(Schema):
+    answers: dict[str, Any]
+    text: str
+    links: list[str]
+    files: list[ReportFileOut]
+    submitted_at: datetime | None
+
+
+class ClaimOut(Schema):
+    id: str
+    mission_id: str
+    mission_title: str
+    tasker_id: str
+    tasker_name: str
+    state: str
+    reward_cents: int
+    claimed_at: datetime
+    deadline_at: datetime
+    report: ReportOut | None
+    rating: int | None
+    comment: str
+    rejection_reason: str
+    reviewed_at: datetime | None
+    auto_approved: bool
+    dispute_reason: str
+    disputed_at: datetime | None
+    settled_cents: int | None
+    history: list[TransitionOut] | None = None
+
+
+class ClaimPage(Schema):
+    items: list[ClaimOut]
+    next_cursor: str | None
+
+
+class ClaimFilters(Schema):
+    state: ClaimState | None = None
+    mission_id: str | None = Field(None, max_length=20)
+
+
+# One value per question: the service keeps each as text. A list or an object
+# nested without end would only exhaust the stack while being checked.
+AnswerValue = str | int | float | bool | None
+
+
+class ReportIn(TextIn):
+    answers: dict[str, AnswerValue] = Field(default_factory=dict)
+    text: str | None = Field(None, max_length=10_000)
+    links: list[str] | None = Field(None, max_length=20)
+
+
+class ApproveIn(TextIn):
+    rating: int = Field(ge=1, le=5)
+    comment: str | None = Field(None, max_length=2000)
+
+
+class RejectIn(TextIn):
+    reason: str = Field(min_length=1, max_length=2000)
+    rating: int | None = Field(None, ge=1, le=5)
+
+
+class SettleIn(Schema):
+    tasker_paid_cents: StrictInt = Field(ge=0, le=10**9)
+
+
+def mission_out(mission: Mission) -> dict[str, Any]:
+    return {
+        "id": str(mission.pk),
+        "company_id": str(mission.company_id),
+        "title": mission.title,
+        "category": mission.category,
+        "instructions": mission.instructions,
+        "estimated_minutes": mission.estimated_minutes,
+        "reward_cents": mission.reward_cents,
+        "fee_cents": mission.fee_cents,
+        "vat_cents": mission.vat_cents,
+        "place_cost_cents": mission.place_cost_cents,
+        "cost_cents": mission.cost_cents,
+        "places": mission.places,
+        "places_left": mission.places_left,
+        "places_approved": mission.places_approved,
+        "location": (
+            {"lat": mission.latitude, "lon": mission.longitude, "radius_km": mission.radius_km}
+            if mission.has_location
+            else None
+        ),
+        "ends_at": mission.ends_at,
+        "questions": mission.questions,
+        "state": mission.state,
+        "change_reason": mission.change_reason,
+        "created_at": mission.created_at,
+        "submitted_at": mission.submitted_at,
+        "published_at": mission.published_at,
+    }
+
+
+def claim_out(claim: Claim, *, history: bool = False) -> dict[str, Any]:
+    reported = claim.submitted_at is not None
+    return {
+        "id": str(claim.pk),
+        "mission_id": str(claim.mission_id),
+        "mission_title": claim.mission.title,
+        "tasker_id": str(claim.tasker_id),
+        "tasker_name": claim.tasker.display_name,
+        "state": claim.state,
+        "reward_cents": claim.mission.reward_cents,
+        "claimed_at": claim.claimed_at,
+        "deadline_at": claim.deadline_at,
+        "report": (
+            {
+                "answers": claim.answers,
+                "text": claim.text,
+                "links": claim.links,
+                "files": [
+                    {
+                        "id": str(f.pk),
+                        "question_key": f.question_key,
+                        "content_type": f.content_type,
+                        "size": f.size,
+                        "url": f"/missions/claims/{claim.pk}/files/{f.pk}/",
+                    }
+                    for f in claim.files.all()
+                ],
+                "submitted_at": claim.submitted_at,
+            }
+            if reported
+            else None
+        ),
+        "rating": claim.rating,
+        "comment": claim.comment,
+        "rejection_reason": claim.rejection_reason,
+        "reviewed_at": claim.reviewed_at,
+        "auto_approved": claim.auto_approved,
+        "dispute_reason": claim.dispute_reason,
+        "disputed_at": claim.disputed_at,
+        "settled_cents": claim.settled_cents,
+        "history": (
+            [
+                {"from_state": t.from_state, "to_state": t.to_state, "at": t.at, "reason": t.reason}
+                for t in claim.transitions.order_by("pk")
+            ]
+            if history
+            else None
+        ),
+    }

@@ -1,0 +1,237 @@
+"""The claim lifecycle: a place taken, reported, reviewed, disputed and
+settled (HM04, HM05, HM12-HM16, MW01).
+
+Locks are always taken in the same order: the tasker's user row, then
+missions by primary key, then claims. An approval pays one place out of the
+mission's escrow; a place given back returns to the pool, or to the company
+once the mission no longer takes claims.
+"""
+
+from datetime import timedelta
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from microwork.accounts.models import User
+from microwork.accounts.services import PhoneNotVerified
+from microwork.core.errors import Conflict, Forbidden, InvalidInput
+from microwork.core.states import WrongState, state_move, state_start
+from microwork.notifications.services import notify
+
+from ..models import (
+    CLAIM_MOVES,
+    Claim,
+    ClaimState,
+    ClaimTransition,
+    Mission,
+    MissionState,
+    ReportFile,
+)
+from ..selectors import claim_has_lapsed, claim_takes_report
+from .inputs import REPORT_FILE_MAX_BYTES, UPLOAD_KINDS, check_not_empty, clean_answers, clean_links, report_upload_type
+from .missions import MissionNotAvailable, escrow_refund, mission_is_open
+
+CLAIM_HOURS = 48  # HM04
+MAX_ACTIVE_CLAIMS = 2  # HM05
+AUTO_APPROVE_DAYS = 3  # HM14
+
+
+class MissionFull(Conflict):
+    code = "mission_full"
+
+
+class AlreadyClaimed(Conflict):
+    code = "already_claimed"
+
+
+class ClaimLimitReached(Conflict):
+    code = "claim_limit_reached"
+
+
+class ClaimLapsed(Conflict):
+    code = "claim_lapsed"
+
+
+def _claim_move(claim: Claim, to: str, **how: Any) -> None:
+    """`state_move` on the claim table; `how` is passed on (by, reason, update_fields, message)."""
+    state_move(claim, to, allowed=CLAIM_MOVES, history=ClaimTransition, claim=claim, **how)
+
+
+def _return_place(claim: Claim, mission: Mission, *, by: User | None) -> None:
+    """The claim's place goes back to the pool, or back to the company once
+    the mission no longer takes claims. The caller holds the mission's lock."""
+    if mission.state == MissionState.PUBLISHED:
+        Mission.objects.filter(pk=mission.pk).update(places_free=F("places_free") + 1)
+        mission.places_free += 1
+    else:
+        escrow_refund(
+            mission,
+            kind="mission_refund",
+            key=f"claim-return:{claim.pk}:{claim.state}",
+            amount_cents=mission.place_cost_cents,
+            by=by,
+        )
+
+
+def _lapse_locked(claim: Claim, mission: Mission) -> bool:
+    """Lapse an active claim past its deadline (HM04). Mission locked by the caller."""
+    claim = Claim.objects.select_for_update().get(pk=claim.pk)
+    if claim.state != ClaimState.ACTIVE or claim.deadline_at > timezone.now():
+        return False
+    _claim_move(claim, ClaimState.LAPSED, by=None, reason="deadline passed")
+    _return_place(claim, mission, by=None)
+    return True
+
+
+def claim_create(*, mission: Mission, tasker: User) -> Claim:
+    """Take a place, first come, first served (MW01, HM04, HM05, HM12)."""
+    if not tasker.is_tasker:
+        raise Forbidden(_("Only taskers take missions."))
+    if not tasker.phone_verified:
+        raise PhoneNotVerified(_("Verify your phone number before taking a mission."))
+    now = timezone.now()
+    with transaction.atomic():
+        # One tasker's claims queue here, so HM05 holds under double clicks.
+        User.objects.select_for_update().only("pk").get(pk=tasker.pk)
+        own_due = list(
+            Claim.objects.filter(tasker=tasker, state=ClaimState.ACTIVE, deadline_at__lte=now).values_list(
+                "pk", "mission_id"
+            )
+        )
+        mission_ids = sorted({mission.pk} | {mission_id for _pk, mission_id in own_due})
+        missions = {m.pk: m for m in Mission.objects.select_for_update().filter(pk__in=mission_ids).order_by("pk")}
+        for claim_pk, mission_id in own_due:
+            _lapse_locked(Claim(pk=claim_pk), missions[mission_id])
+        target = missions.get(mission.pk)
+        if target is None or not mission_is_open(target):
+            raise MissionNotAvailable(_("This mission is not open for claims."))
+        if Claim.objects.filter(mission=target, tasker=tasker).exists():
+            raise AlreadyClaimed(_("You have already taken this mission."))
+        if Claim.objects.filter(tasker=tasker, state=ClaimState.ACTIVE).count() >= MAX_ACTIVE_CLAIMS:
+            raise ClaimLimitReached(
+                _("You already have %(count)s missions in progress; report one first.") % {"count": MAX_ACTIVE_CLAIMS}
+            )
+        if target.places_free <= 0:
+            # A place held past its deadline goes back to the pool now, not at the next tick.
+            for stale in Claim.objects.filter(mission=target, state=ClaimState.ACTIVE, deadline_at__lte=now):
+                _lapse_locked(stale, target)
+            if target.places_free <= 0:
+                raise MissionFull(_("All places are taken."))
+        Mission.objects.filter(pk=target.pk).update(places_free=F("places_free") - 1)
+        try:
+            with transaction.atomic():
+                claim = Claim.objects.create(
+                    mission=target,
+                    tasker=tasker,
+                    claimed_at=now,
+                    deadline_at=now + timedelta(hours=CLAIM_HOURS),
+                )
+        except IntegrityError:
+            raise AlreadyClaimed(_("You have already taken this mission.")) from None
+        state_start(claim, allowed=CLAIM_MOVES, history=ClaimTransition, by=tasker, claim=claim)
+    return claim
+
+
+def _claim_and_mission_locked(claim: Claim) -> tuple[Claim, Mission]:
+    mission = Mission.objects.select_for_update().get(pk=claim.mission_id)
+    return Claim.objects.select_for_update().get(pk=claim.pk), mission
+
+
+def claim_release(*, claim: Claim, by: User) -> Claim:
+    """The tasker gives the place back (HM04)."""
+    if claim.tasker_id != by.pk:
+        raise Forbidden()
+    with transaction.atomic():
+        claim, mission = _claim_and_mission_locked(claim)
+        if claim.state == ClaimState.ACTIVE and claim.deadline_at <= timezone.now():
+            _lapse_locked(claim, mission)
+            claim.refresh_from_db()
+            return claim
+        _claim_move(claim, ClaimState.RELEASED, by=by)
+        _return_place(claim, mission, by=by)
+    return claim
+
+
+def claim_lapse_if_due(*, claim: Claim) -> bool:
+    with transaction.atomic():
+        claim, mission = _claim_and_mission_locked(claim)
+        return _lapse_locked(claim, mission)
+
+
+def claims_lapse_due() -> int:
+    due = Claim.objects.filter(state=ClaimState.ACTIVE, deadline_at__lte=timezone.now()).values_list("pk", "mission_id")
+    return sum(claim_lapse_if_due(claim=Claim(pk=pk, mission_id=mission_id)) for pk, mission_id in list(due))
+
+
+def _reported_or_closed() -> str:
+    return _("This claim has already been reported or closed.")
+
+
+def _refuse_if_lapsed(claim: Claim) -> None:
+    """A report after the deadline is refused at once, whether or not tick has run (HM04)."""
+    if claim_has_lapsed(claim):
+        if claim.state == ClaimState.ACTIVE:
+            claim_lapse_if_due(claim=claim)
+        raise ClaimLapsed(_("The 48 hours to finish this mission have passed."))
+
+
+def claim_report(
+    *, claim: Claim, by: User, answers: dict[str, Any] | None = None, text: str = "", links: list[str] | None = None
+) -> Claim:
+    """The end-of-mission report (HM13); the company is alerted at once (HM14)."""
+    if claim.tasker_id != by.pk:
+        raise Forbidden()
+    _refuse_if_lapsed(claim)
+    links_cleaned = clean_links(links)
+    if len(links_cleaned) > 20 or len(text) > 10_000:
+        raise InvalidInput(_("The report is too long."), field="text")
+    with transaction.atomic():
+        claim, mission = _claim_and_mission_locked(claim)
+        _refuse_if_lapsed(claim)
+        claim.submitted_at = timezone.now()
+        # The move comes first so that a claim already reported or closed is
+        # refused as such; a report refused below undoes it with the transaction.
+        _claim_move(claim, ClaimState.SUBMITTED, by=by, update_fields=("submitted_at",), message=_reported_or_closed())
+        claim.answers = clean_answers(mission, claim, answers or {})
+        check_not_empty(mission, claim, claim.answers, text)
+        claim.text = text.strip()
+        claim.links = links_cleaned
+        claim.save(update_fields=["answers", "text", "links"])
+        notify(
+            user=mission.company,
+            kind="report_submitted",
+            title=_("New report on “%(title)s”") % {"title": mission.title},
+            body=_("%(tasker)s has finished the mission. Review the report within %(days)s days.")
+            % {"tasker": by.display_name, "days": AUTO_APPROVE_DAYS},
+            url=reverse("missions:company_mission", args=[mission.pk]),
+            email=True,
+        )
+    return claim
+
+
+def report_file_add(*, claim: Claim, by: User, question_key: str, upload: UploadedFile) -> ReportFile:
+    """Attach a photo or file to an active claim's report (HM13)."""
+    if claim.tasker_id != by.pk:
+        raise Forbidden()
+    _refuse_if_lapsed(claim)
+    question = next((q for q in claim.mission.questions if q["key"] == question_key), None)
+    if question is None or question["kind"] not in UPLOAD_KINDS:
+        raise InvalidInput(_("This question does not take a file."), field="question")
+    if not upload.size:
+        raise InvalidInput(_("The file is empty."), field="file")
+    if upload.size > REPORT_FILE_MAX_BYTES:
+        raise InvalidInput(_("The file is larger than 10 MB."), field="file")
+    content_type = report_upload_type(upload, photo=question["kind"] == "photo")
+    with transaction.atomic():
+        claim, _mission = _claim_and_mission_locked(claim)
+        if not claim_takes_report(claim):
+            raise WrongState(_reported_or_closed())
+        claim.files.filter(question_key=question_key).delete()
+        return ReportFile.objects.create(
+            claim=claim, question_key=question_key, file=upload, content_type=content_type, size=upload.size
+        )

@@ -1,0 +1,209 @@
+"""Cleaning what a company and a tasker type: a mission's fields and
+questions (HM06-HM12) and a report's answers and files (HM13)."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import URLValidator
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from microwork.core.errors import InvalidInput
+from microwork.core.uploads import JPEG, PDF, PNG, WEBP, upload_content_type
+
+from ..models import UPLOAD_KINDS, Category, Claim, Mission, Question, QuestionKind
+from .pricing import reward_check
+
+MAX_PLACES = 1000
+MAX_MINUTES = 8 * 60
+MAX_RADIUS_KM = 500
+MAX_QUESTIONS = 20
+QUESTION_KINDS = tuple(QuestionKind.values)
+REPORT_FILE_MAX_BYTES = 10 * 1024 * 1024
+# HM13: a few words stand for a written account; a single "ok" or "done" does not.
+ACCOUNT_MIN_CHARS = 10
+PHOTO_TYPES = (JPEG, PNG, WEBP)
+FILE_TYPES = (PDF, *PHOTO_TYPES)
+
+
+@dataclass(frozen=True)
+class Location:
+    lat: float
+    lon: float
+    radius_km: float
+
+
+def clean_location(location: Location | None) -> Location | None:
+    if location is None:
+        return None
+    if not (-90 <= location.lat <= 90 and -180 <= location.lon <= 180):
+        raise InvalidInput(_("Latitude is between -90 and 90, longitude between -180 and 180."), field="location")
+    if not (0 < location.radius_km <= MAX_RADIUS_KM):
+        raise InvalidInput(
+            _("The radius is between 0 and %(max)s km.") % {"max": MAX_RADIUS_KM}, field="location.radius_km"
+        )
+    return location
+
+
+def clean_questions(questions: Iterable[dict[str, Any]] | None) -> list[Question]:
+    cleaned: list[Question] = []
+    seen: set[str] = set()
+    questions = list(questions or [])
+    # A question without a key gets the first free "qN", never one another question names.
+    named = {str(q.get("key")).strip() for q in questions if isinstance(q, dict) and q.get("key")}
+    free_keys = (f"q{n}" for n in range(1, 10_000) if f"q{n}" not in named)
+    for index, question in enumerate(questions, start=1):
+        if not isinstance(question, dict):
+            raise InvalidInput(_("Each question is an object."), field=f"questions.{index}")
+        label = str(question.get("label") or "").strip()
+        kind = question.get("kind")
+        key = str(question.get("key") or "").strip() or next(free_keys)
+        if not label or len(label) > 300:
+            raise InvalidInput(
+                _("A question needs a label (at most 300 characters)."), field=f"questions.{index}.label"
+            )
+        if kind not in QUESTION_KINDS:
+            raise InvalidInput(
+                _("A question's kind is one of: %(kinds)s.") % {"kinds": ", ".join(QUESTION_KINDS)},
+                field=f"questions.{index}.kind",
+            )
+        if not key.replace("_", "").replace("-", "").isalnum() or len(key) > 64 or key in seen:
+            raise InvalidInput(_("Question keys are unique short words."), field=f"questions.{index}.key")
+        seen.add(key)
+        choices: list[str] = []
+        if kind == QuestionKind.CHOICE:
+            raw_choices = question.get("choices")
+            if not isinstance(raw_choices, list):
+                raise InvalidInput(_("A choice question lists its choices."), field=f"questions.{index}.choices")
+            choices = [str(choice).strip()[:200] for choice in raw_choices if str(choice).strip()]
+            if len(choices) < 2:
+                raise InvalidInput(
+                    _("A choice question needs at least two choices."), field=f"questions.{index}.choices"
+                )
+        cleaned.append(
+            {
+                "key": key,
+                "label": label,
+                "kind": kind,
+                "required": bool(question.get("required", True)),
+                "choices": choices,
+            }
+        )
+    if len(cleaned) > MAX_QUESTIONS:
+        raise InvalidInput(_("At most %(max)s questions.") % {"max": MAX_QUESTIONS}, field="questions")
+    return cleaned
+
+
+# A date past the year 9999 in UTC cannot be stored (SQLite) or read back (PostgreSQL).
+ENDS_AT_LIMIT = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def clean_mission_fields(
+    *,
+    title: str,
+    category: str,
+    instructions: str,
+    estimated_minutes: int,
+    reward_cents: int,
+    places: int,
+    ends_at: datetime | None,
+) -> None:
+    if not title.strip() or len(title) > 200:
+        raise InvalidInput(_("A title is required (at most 200 characters)."), field="title")
+    if category not in Category.values:
+        raise InvalidInput(_("Unknown category."), field="category")
+    if len(instructions.strip()) < 20:
+        raise InvalidInput(_("Give precise instructions (at least 20 characters)."), field="instructions")
+    if not 1 <= estimated_minutes <= MAX_MINUTES:
+        raise InvalidInput(
+            _("A mission takes between 1 and %(max)s minutes.") % {"max": MAX_MINUTES}, field="estimated_minutes"
+        )
+    if not 1 <= places <= MAX_PLACES:
+        raise InvalidInput(_("Between 1 and %(max)s places.") % {"max": MAX_PLACES}, field="places")
+    if ends_at is not None and timezone.is_naive(ends_at):
+        raise InvalidInput(_("Give the end date with its time zone offset."), field="ends_at")
+    if ends_at is not None and ends_at <= timezone.now():
+        raise InvalidInput(_("The end date must be in the future."), field="ends_at")
+    if ends_at is not None and ends_at >= ENDS_AT_LIMIT:
+        raise InvalidInput(_("The end date is too far ahead."), field="ends_at")
+    reward_check(reward_cents=reward_cents, estimated_minutes=estimated_minutes, on=timezone.localdate())
+
+
+def clean_answers(mission: Mission, claim: Claim, answers: dict[str, Any]) -> dict[str, Any]:
+    cleaned: dict[str, Any] = {}
+    uploaded = set(claim.files.values_list("question_key", flat=True))
+    url_check = URLValidator(schemes=["http", "https"])
+    questions: list[Question] = mission.questions
+    for question in questions:
+        key, kind = question["key"], question["kind"]
+        if kind in UPLOAD_KINDS:
+            if question["required"] and key not in uploaded:
+                raise InvalidInput(_("Attach the requested photo or file."), field=f"answers.{key}")
+            continue
+        value = answers.get(key)
+        text = "" if value is None else str(value).strip()
+        if not text:
+            if question["required"]:
+                raise InvalidInput(_("This question needs an answer."), field=f"answers.{key}")
+            continue
+        if len(text) > 5000:
+            raise InvalidInput(_("At most 5000 characters."), field=f"answers.{key}")
+        if kind == QuestionKind.SHORT_TEXT and len(text) > 300:
+            raise InvalidInput(_("A short answer is at most 300 characters."), field=f"answers.{key}")
+        if kind == QuestionKind.CHOICE and text not in question["choices"]:
+            raise InvalidInput(_("Pick one of the choices."), field=f"answers.{key}")
+        if kind == QuestionKind.URL:
+            try:
+                url_check(text)
+            except ValidationError:
+                raise InvalidInput(_("Enter a valid web address."), field=f"answers.{key}") from None
+        cleaned[key] = text
+    unknown = set(answers) - {q["key"] for q in questions}
+    if unknown:
+        raise InvalidInput(_("Unknown question: %(keys)s.") % {"keys": ", ".join(sorted(unknown))}, field="answers")
+    return cleaned
+
+
+def _account_length(text: str) -> int:
+    """The length of a written account, runs of spaces and line breaks counting as one."""
+    return len(" ".join(text.split()))
+
+
+def check_not_empty(mission: Mission, claim: Claim, answers: dict[str, Any], text: str) -> None:
+    """A report is never empty (HM13). Required questions are enforced by
+    `clean_answers`; a report that answers none, because the mission asks none
+    or only optional ones, must carry a written account instead."""
+    if answers or claim.files.exists():
+        return
+    if _account_length(text) >= ACCOUNT_MIN_CHARS:
+        return
+    if mission.questions:
+        message = _(
+            "Answer at least one question, or describe what you did in the comments (at least %(min)s characters)."
+        )
+    else:
+        message = _("Describe what you did (at least %(min)s characters): this account is your report.")
+    raise InvalidInput(message % {"min": ACCOUNT_MIN_CHARS}, field="text")
+
+
+def clean_links(links: list[str] | None) -> list[str]:
+    url_check = URLValidator(schemes=["http", "https"])
+    cleaned = []
+    for link in links or []:
+        try:
+            url_check(str(link))
+        except ValidationError:
+            raise InvalidInput(_("Enter valid web addresses."), field="links") from None
+        cleaned.append(str(link))
+    return cleaned
+
+
+def report_upload_type(upload: UploadedFile, *, photo: bool) -> str:
+    """A photo question takes an image; a file question a PDF as well (HM13)."""
+    if photo:
+        return upload_content_type(upload, accept=PHOTO_TYPES, refusal=_("Upload a JPEG, PNG or WebP photo."))
+    return upload_content_type(upload, accept=FILE_TYPES, refusal=_("Upload a PDF or an image."))

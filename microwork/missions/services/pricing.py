@@ -1,0 +1,63 @@
+"""What a mission costs and the least it may pay (HM08-HM10)."""
+
+import math
+from datetime import date
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from microwork.core.errors import InvalidInput
+from microwork.core.money import format_eur, percent_of
+
+FEE_BASIS_POINTS = 2000  # 20% of the reward (HM10)
+VAT_BASIS_POINTS = 2000  # French standard rate, on the fee
+REWARD_CAP_CENTS = 100_00  # HM09
+
+
+class RewardBelowMinimumWage(InvalidInput):
+    code = "reward_below_minimum_wage"
+
+
+class RewardAboveCap(InvalidInput):
+    code = "reward_above_cap"
+
+
+def place_price(reward_cents: int) -> tuple[int, int]:
+    """(fee, VAT on the fee) for one place: each rounded half-up once, then stored."""
+    fee = percent_of(reward_cents, FEE_BASIS_POINTS)
+    return fee, percent_of(fee, VAT_BASIS_POINTS)
+
+
+def price_summary(reward_cents: int, places: int) -> dict[str, int]:
+    """What a mission costs, place by place and in all (HM10), as its pages show it."""
+    fee, vat = place_price(reward_cents)
+    place = reward_cents + fee + vat
+    return {"reward": reward_cents, "fee": fee, "vat": vat, "place": place, "places": places, "total": place * places}
+
+
+def smic_hourly_cents(on: date) -> int:
+    """The gross hourly minimum wage in force on that day (HM08)."""
+    rate = settings.SMIC_HOURLY_CENTS[0][1]
+    for since, cents in settings.SMIC_HOURLY_CENTS:
+        if on >= since:
+            rate = cents
+    return int(rate)
+
+
+def minimum_reward_cents(estimated_minutes: int, on: date) -> int:
+    """The SMIC prorated to the duration, rounded up to the cent (HM08)."""
+    return math.ceil(smic_hourly_cents(on) * estimated_minutes / 60)
+
+
+def reward_check(*, reward_cents: int, estimated_minutes: int, on: date) -> None:
+    if reward_cents > REWARD_CAP_CENTS:
+        raise RewardAboveCap(
+            _("A place pays at most %(cap)s.") % {"cap": format_eur(REWARD_CAP_CENTS)}, field="reward_cents"
+        )
+    minimum = minimum_reward_cents(estimated_minutes, on)
+    if reward_cents < minimum:
+        raise RewardBelowMinimumWage(
+            _("For %(minutes)s minutes the reward must be at least %(minimum)s (minimum wage).")
+            % {"minutes": estimated_minutes, "minimum": format_eur(minimum)},
+            field="reward_cents",
+        )

@@ -1,0 +1,111 @@
+"""Staff pages: the review queue and disputes (HM11, HM15)."""
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from .. import forms, selectors, services
+from .common import (
+    act_then_redirect,
+    claim_for,
+    form_then_redirect,
+    mission_for,
+    more_url,
+    page_of,
+    report_rows,
+    staff_user,
+    with_override,
+)
+
+
+def _queue_page(request: HttpRequest, *, row_override: dict[str, Any] | None = None, status: int = 200) -> HttpResponse:
+    missions = selectors.missions_pending_review().select_related("company")
+    page = page_of(missions, request.GET.get("cursor", ""), ascending=True)
+    rows = []
+    for mission in page["items"]:
+        row = {"mission": mission, "form": forms.ReasonForm(prefix=f"m{mission.pk}")}
+        rows.append(with_override(row, "mission", row_override))
+    context = {"rows": rows, "more_url": more_url(request, page["next_cursor"])}
+    return render(request, "missions/review_queue.html", context, status=status)
+
+
+@login_required
+def review_queue(request: HttpRequest) -> HttpResponse:
+    staff_user(request)
+    return _queue_page(request)
+
+
+@login_required
+@require_POST
+def mission_publish(request: HttpRequest, mission_id: int) -> HttpResponse:
+    user = staff_user(request)
+    mission = mission_for(user, mission_id)
+    return act_then_redirect(
+        request,
+        lambda: services.mission_publish(mission=mission, by=user),
+        done=_("“%(title)s” is published.") % {"title": mission.title},
+        to=reverse("missions:review_queue"),
+    )
+
+
+@login_required
+@require_POST
+def mission_request_changes(request: HttpRequest, mission_id: int) -> HttpResponse:
+    user = staff_user(request)
+    mission = mission_for(user, mission_id)
+    form = forms.ReasonForm(request.POST, prefix=f"m{mission.pk}")
+    done = form_then_redirect(
+        request,
+        form,
+        lambda data: services.mission_request_changes(mission=mission, by=user, reason=data["reason"]),
+        done=_("“%(title)s” is sent back to the company.") % {"title": mission.title},
+        to=reverse("missions:review_queue"),
+    )
+    return done or _queue_page(request, row_override={"mission": mission, "form": form, "open": True}, status=400)
+
+
+def _disputes_page(
+    request: HttpRequest, *, row_override: dict[str, Any] | None = None, status: int = 200
+) -> HttpResponse:
+    claims = (
+        selectors.claims_disputed().select_related("mission", "mission__company", "tasker").prefetch_related("files")
+    )
+    page = page_of(claims, request.GET.get("cursor", ""), ascending=True)
+    rows = []
+    for claim in page["items"]:
+        row = {
+            "claim": claim,
+            "answers": report_rows(claim, claim.mission),
+            "form": forms.SettleForm(prefix=f"s{claim.pk}"),
+        }
+        rows.append(with_override(row, "claim", row_override))
+    context = {"rows": rows, "more_url": more_url(request, page["next_cursor"])}
+    return render(request, "missions/disputes.html", context, status=status)
+
+
+@login_required
+def disputes(request: HttpRequest) -> HttpResponse:
+    staff_user(request)
+    return _disputes_page(request)
+
+
+@login_required
+@require_POST
+def claim_settle(request: HttpRequest, claim_id: int) -> HttpResponse:
+    user = staff_user(request)
+    claim = claim_for(user, claim_id)
+    form = forms.SettleForm(request.POST, prefix=f"s{claim.pk}")
+    done = form_then_redirect(
+        request,
+        form,
+        lambda data: services.claim_settle(claim=claim, by=user, tasker_paid_cents=forms.cents(data["amount"])),
+        done=_("Dispute settled."),
+        to=reverse("missions:disputes"),
+        aliases={"tasker_paid_cents": "amount"},
+    )
+    return done or _disputes_page(request, row_override={"claim": claim, "form": form}, status=400)

@@ -1,0 +1,213 @@
+"""The tasker's pages: browse and claim, my missions, report, dispute
+(HM04-HM06, HM12, HM13, HM15, MW01)."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from microwork.accounts.models import User
+from microwork.core.errors import ApplicationError, InvalidInput
+
+from .. import forms, selectors, services
+from ..models import Claim, ClaimState, Mission
+from .common import (
+    any_user,
+    claim_for,
+    form_then_redirect,
+    mission_for,
+    more_url,
+    page_of,
+    posted,
+    report_rows,
+    tasker_user,
+)
+
+
+@login_required
+def mission_list(request: HttpRequest) -> HttpResponse:
+    user = tasker_user(request)
+    form = forms.MissionFilterForm(request.GET or None)
+    near = None
+    missions: QuerySet[Mission] = Mission.objects.none()
+    if form.is_bound and not form.is_valid():
+        missions = selectors.missions_open()
+    else:
+        filters: dict[str, Any] = {}
+        if form.is_bound:
+            near = form.near()
+            filters = {
+                "category": form.cleaned_data.get("category") or None,
+                "min_reward_cents": form.min_reward_cents(),
+                "q": form.cleaned_data.get("q") or None,
+                "near": near,
+            }
+        missions = selectors.missions_open(**filters)
+    page = page_of(missions, request.GET.get("cursor", ""))
+    taken = selectors.missions_taken_by(user, page["items"])
+    context = {
+        "form": form,
+        "missions": page["items"],
+        "more_url": more_url(request, page["next_cursor"]),
+        "near": near,
+        "taken": taken,
+        "filtered": form.is_bound and any(request.GET.get(k) for k in ("q", "category", "min_reward", "lat")),
+    }
+    return render(request, "missions/list.html", context)
+
+
+def _detail(request: HttpRequest, mission: Mission, *, error: ApplicationError | None = None) -> HttpResponse:
+    user = any_user(request)
+    claim = Claim.objects.filter(mission=mission, tasker=user).first() if user.is_tasker else None
+    context = {
+        "mission": mission,
+        "claim": claim,
+        "open": services.mission_is_open(mission) and mission.places_left > 0,
+        "error": error,
+    }
+    return render(request, "missions/detail.html", context, status=400 if error else 200)
+
+
+@login_required
+def mission_detail(request: HttpRequest, mission_id: int) -> HttpResponse:
+    user = any_user(request)
+    mission = mission_for(user, mission_id)
+    if user.is_company:
+        return redirect("missions:company_mission", mission.pk)
+    return _detail(request, mission)
+
+
+@login_required
+@require_POST
+def mission_claim(request: HttpRequest, mission_id: int) -> HttpResponse:
+    user = tasker_user(request)
+    mission = mission_for(user, mission_id)
+    try:
+        claim = services.claim_create(mission=mission, tasker=user)
+    except ApplicationError as exc:
+        return _detail(request, mission, error=exc)
+    messages.success(request, _("The mission is yours: you have 48 hours to finish it and send your report."))
+    return redirect("missions:report", claim.pk)
+
+
+@login_required
+def my_claims(request: HttpRequest) -> HttpResponse:
+    user = tasker_user(request)
+    claims = selectors.claims_of_tasker(user).select_related("mission")
+    page = page_of(claims, request.GET.get("cursor", ""))
+    now = timezone.now()
+    rows = [
+        {
+            "claim": claim,
+            "overdue": selectors.claim_is_overdue(claim, now),
+            "can_dispute": selectors.claim_can_dispute(claim, now),
+        }
+        for claim in page["items"]
+    ]
+    context = {"rows": rows, "more_url": more_url(request, page["next_cursor"])}
+    return render(request, "missions/my_claims.html", context)
+
+
+def _own_claim(request: HttpRequest, claim_id: int) -> tuple[User, Claim]:
+    user = tasker_user(request)
+    claim = claim_for(user, claim_id)
+    return user, claim
+
+
+@login_required
+def claim_report(request: HttpRequest, claim_id: int) -> HttpResponse:
+    user, claim = _own_claim(request, claim_id)
+    mission = claim.mission
+    uploaded = set(claim.files.values_list("question_key", flat=True))
+    form = forms.ReportForm(posted(request), request.FILES or None, questions=mission.questions, uploaded=uploaded)
+    lapsed = selectors.claim_has_lapsed(claim)
+    # Past the deadline the service is asked anyway: it lapses the claim and says so (HM04).
+    if request.method == "POST" and claim.state == ClaimState.ACTIVE and (form.is_valid() or lapsed):
+        aliases = {f"answers.{q['key']}": forms.field_name(q["key"]) for q in mission.questions}
+        try:
+            for key, upload in form.uploads():
+                try:
+                    services.report_file_add(claim=claim, by=user, question_key=key, upload=upload)
+                except InvalidInput as exc:
+                    form.add_error(forms.field_name(key), exc.detail)
+                    raise
+            services.claim_report(
+                claim=claim, by=user, answers=form.answers(), text=form.cleaned_data.get("text", ""), links=form.links()
+            )
+        except services.ClaimLapsed as exc:
+            form.add_error(None, exc.detail)
+            lapsed = True
+        except InvalidInput as exc:
+            if not form.errors:
+                form.add_service_error(exc, aliases=aliases)
+        except ApplicationError as exc:
+            form.add_error(None, exc.detail)
+        else:
+            messages.success(request, _("Report sent. The company has 3 days to review it."))
+            return redirect("missions:my_claims")
+    claim.refresh_from_db()
+    context = {
+        "claim": claim,
+        "mission": mission,
+        "form": form,
+        "lapsed": lapsed,
+        "answers": report_rows(claim, mission) if claim.submitted_at else [],
+    }
+    status = 400 if request.method == "POST" else 200
+    return render(request, "missions/report.html", context, status=status)
+
+
+@login_required
+@require_POST
+def claim_release(request: HttpRequest, claim_id: int) -> HttpResponse:
+    user, claim = _own_claim(request, claim_id)
+    try:
+        claim = services.claim_release(claim=claim, by=user)
+    except ApplicationError as exc:
+        messages.error(request, exc.detail)
+    else:
+        if claim.state == ClaimState.LAPSED:
+            messages.warning(request, _("The 48 hours had already passed: the place went back to the pool."))
+        else:
+            messages.success(request, _("You released the mission; the place is free for someone else."))
+    return redirect("missions:my_claims")
+
+
+@login_required
+def claim_dispute(request: HttpRequest, claim_id: int) -> HttpResponse:
+    user, claim = _own_claim(request, claim_id)
+    form = forms.ReasonForm(posted(request))
+    if request.method == "POST":
+        done = form_then_redirect(
+            request,
+            form,
+            lambda data: services.claim_dispute(claim=claim, by=user, reason=data["reason"]),
+            done=_("Your dispute is sent; our team will decide."),
+            to=reverse("missions:my_claims"),
+        )
+        if done:
+            return done
+    status = 400 if request.method == "POST" else 200
+    return render(request, "missions/dispute.html", {"claim": claim, "form": form}, status=status)
+
+
+@login_required
+def report_file(request: HttpRequest, claim_id: int, file_id: int) -> FileResponse:
+    """A report's photo or file: for its tasker, the company once reported, and staff."""
+    user = any_user(request)
+    claim = claim_for(user, claim_id)
+    if user.is_company and claim.submitted_at is None:
+        raise Http404
+    upload = claim.files.filter(pk=file_id).first()
+    if upload is None:
+        raise Http404
+    response = FileResponse(upload.file.open("rb"), content_type=upload.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
