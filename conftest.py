@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from django.db import connections
 
-from microwork.core import testing
+from microwork import testing
 from microwork.notifications import sms
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls

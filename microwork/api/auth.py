@@ -27,6 +27,12 @@ def bearer_user(request: HttpRequest) -> User | None:
     return cast(User, user)
 
 
+def idempotency_scope(request: HttpRequest) -> str:
+    """Whose idempotency keys a request's key is compared with (IDEMPOTENCY_SCOPE)."""
+    user = bearer_user(request)
+    return f"user:{user.pk}" if user is not None else "anonymous"
+
+
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         return bearer_user(request)

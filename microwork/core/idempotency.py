@@ -13,10 +13,12 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from .models import IdempotencyRecord
 from .problems import (
@@ -36,10 +38,10 @@ NOT_STORED = ("/api/v1/tokens",)
 
 
 def _scope(request: HttpRequest) -> str:
-    from microwork.api.auth import bearer_user
-
-    user = bearer_user(request)
-    return f"user:{user.pk}" if user is not None else "anonymous"
+    # Who is asking is the API's business (its bearer tokens); core only
+    # receives the answer, through the function named in the settings.
+    scope_of: Callable[[HttpRequest], str] = import_string(settings.IDEMPOTENCY_SCOPE)
+    return scope_of(request)
 
 
 def _fingerprint(request: HttpRequest, body: bytes) -> str:

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from microwork.core import testing
+from microwork import testing
 from microwork.ledger.selectors import ledger_audit, wallet_balance
 from microwork.missions import services
 from microwork.missions.api import parse_batch_csv

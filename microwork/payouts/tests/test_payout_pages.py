@@ -11,12 +11,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from microwork.core.testing import make_tasker
 from microwork.ledger.models import AccountKind
 from microwork.ledger.services import entry_post, escrow_of, system_account, wallet_of
 from microwork.payouts import selectors, services
 from microwork.payouts.models import Payout, PayoutAccount, PayoutState
 from microwork.payouts.views import earnings_chart
+from microwork.testing import make_tasker
 
 from .conftest import approved_claim, available, fund, published_mission, stock_vouchers
 

@@ -1,0 +1,61 @@
+"""Keyset (cursor) pagination on the primary key, newest first."""
+
+import base64
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.db.models import Model, QuerySet
+from ninja import Schema
+
+from microwork.core.errors import InvalidInput
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+# Primary keys are 64-bit: a larger cursor would overflow the database's integer.
+MAX_PK = 2**63 - 1
+
+M = TypeVar("M", bound=Model)
+
+
+class PageParams(Schema):
+    limit: int = DEFAULT_LIMIT
+    cursor: str | None = None
+
+
+def _decode(cursor: str) -> int:
+    try:
+        value = int(base64.urlsafe_b64decode(cursor.encode() + b"==").decode())
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("This cursor is not valid.", field="cursor") from None
+    if not 0 < value <= MAX_PK:
+        raise InvalidInput("This cursor is not valid.", field="cursor")
+    return value
+
+
+def _encode(pk: int) -> str:
+    return base64.urlsafe_b64encode(str(pk).encode()).decode().rstrip("=")
+
+
+def keyset_page_ascending(
+    queryset: QuerySet[M], *, limit: int, cursor: str | None, serialize: Callable[[M], Any]
+) -> dict[str, Any]:
+    """As `keyset_page`, oldest first (queues)."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit is between 1 and {MAX_LIMIT}.", field="limit")
+    if cursor:
+        queryset = queryset.filter(pk__gt=_decode(cursor))
+    rows = list(queryset.order_by("pk")[: limit + 1])
+    next_cursor = _encode(rows[limit - 1].pk) if len(rows) > limit else None
+    return {"items": [serialize(row) for row in rows[:limit]], "next_cursor": next_cursor}
+
+
+def keyset_page(
+    queryset: QuerySet[M], *, limit: int, cursor: str | None, serialize: Callable[[M], Any]
+) -> dict[str, Any]:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit is between 1 and {MAX_LIMIT}.", field="limit")
+    if cursor:
+        queryset = queryset.filter(pk__lt=_decode(cursor))
+    rows = list(queryset.order_by("-pk")[: limit + 1])
+    next_cursor = _encode(rows[limit - 1].pk) if len(rows) > limit else None
+    return {"items": [serialize(row) for row in rows[:limit]], "next_cursor": next_cursor}

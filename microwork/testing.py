@@ -1,0 +1,127 @@
+"""Named personas and an API client for the tests.
+
+acme: a company with a balance; alice and bob: verified taskers; charlie: an
+outsider tasker whose phone is not verified; emma: an expert; staff.
+It sits above every app so that it may build anything a test needs.
+"""
+
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from microwork.accounts.models import Organisation, Role, User
+from microwork.accounts.services import token_create
+from microwork.ledger.payments import topup_create
+
+PASSWORD = "correct-horse-battery-staple"
+ACME_SIRET = "73282932000074"
+EXPERT_SIRET = "55208131766522"
+
+
+def make_user(
+    email: str,
+    *,
+    role: str = Role.TASKER,
+    display_name: str = "",
+    phone: str = "",
+    phone_verified: bool = False,
+    siret: str = "",
+    **extra: Any,
+) -> User:
+    now = timezone.now()
+    user = User.objects.create_user(
+        email,
+        PASSWORD,
+        role=role,
+        display_name=display_name or email.split("@")[0].capitalize(),
+        phone=phone,
+        phone_verified_at=now if phone_verified else None,
+        terms_version="test",
+        terms_accepted_at=now,
+        **extra,
+    )
+    if siret:
+        Organisation.objects.create(user=user, siret=siret, legal_name=user.display_name)
+    return user
+
+
+def make_staff(email: str = "staff@microwork.fr") -> User:
+    return make_user(email, role=Role.STAFF, display_name="Staff", is_staff=True, is_superuser=True)
+
+
+def make_company(email: str = "acme@example.fr", *, balance_cents: int = 0) -> User:
+    company = make_user(email, role=Role.COMPANY, display_name="Acme", siret=ACME_SIRET)
+    if balance_cents:
+        topup_create(user=company, amount_cents=balance_cents)
+    return company
+
+
+def make_tasker(email: str, phone: str, *, verified: bool = True) -> User:
+    return make_user(email, role=Role.TASKER, phone=phone, phone_verified=verified)
+
+
+def make_expert(email: str = "emma@example.fr") -> User:
+    return make_user(email, role=Role.EXPERT, display_name="Emma", siret=EXPERT_SIRET)
+
+
+@dataclass
+class ApiClient:
+    """Speaks to /api/v1 as one user (or anonymously), JSON in and out."""
+
+    client: Client
+    token: str | None = None
+
+    def _headers(self, idempotency_key: str | None) -> dict[str, Any]:
+        headers: dict[str, Any] = {}
+        if self.token:
+            headers["HTTP_AUTHORIZATION"] = f"Bearer {self.token}"
+        if idempotency_key:
+            headers["HTTP_IDEMPOTENCY_KEY"] = idempotency_key
+        return headers
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.client.get(f"/api/v1{path}", params, **self._headers(None))
+
+    def post(self, path: str, body: Any = None, *, key: str | None = None, raw: str | None = None) -> Any:
+        data = raw if raw is not None else json.dumps(body if body is not None else {})
+        return self.client.post(f"/api/v1{path}", data, content_type="application/json", **self._headers(key))
+
+    def upload(self, path: str, data: dict[str, Any], *, key: str | None = None) -> Any:
+        return self.client.post(f"/api/v1{path}", data, **self._headers(key))
+
+    def delete(self, path: str) -> Any:
+        return self.client.delete(f"/api/v1{path}", **self._headers(None))
+
+
+def api_as(user: User | None) -> ApiClient:
+    return ApiClient(client=Client(), token=token_create(user=user) if user else None)
+
+
+def run_together(calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run every call in its own thread and database connection, all released
+    at once by a barrier; returns each call's result, or the exception it raised."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results[index] = calls[index]()
+        except BaseException as exc:
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    return results
