@@ -47,6 +47,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy microwork
+	$(BIN)/lint-imports
 	env -u DATABASE_URL $(BIN)/python manage.py makemigrations --check --dry-run
 
 format: install

@@ -17,8 +17,8 @@ from PIL import Image, UnidentifiedImageError
 from stdnum.fr import siret as siret_number
 
 from microwork.core.errors import Conflict, Forbidden, InvalidInput, TooManyRequests
+from microwork.core.sms import send_sms
 from microwork.core.states import state_move
-from microwork.notifications.sms import send_sms
 
 from .models import (
     DOCUMENT_MOVES,

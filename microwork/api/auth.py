@@ -6,8 +6,11 @@ from django.http import HttpRequest
 from ninja.security import HttpBearer
 
 from microwork.accounts.models import User
+from microwork.accounts.roles import current_user, require_role
 from microwork.accounts.services import user_by_token
-from microwork.core.errors import Forbidden
+
+# Kept here for the missions app until it imports `microwork.accounts.roles`.
+__all__ = ["TokenAuth", "bearer_user", "current_user", "idempotency_scope", "require_role"]
 
 _CACHE_ATTR = "_microwork_bearer"
 
@@ -36,15 +39,3 @@ def idempotency_scope(request: HttpRequest) -> str:
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         return bearer_user(request)
-
-
-def current_user(request: HttpRequest) -> User:
-    return cast(User, request.auth)  # type: ignore[attr-defined]
-
-
-def require_role(user: User, *roles: str) -> None:
-    """Refuse with 403 unless the user holds one of the roles (staff: any staff account)."""
-    if "staff" in roles and user.is_staff_member:
-        return
-    if user.role not in roles:
-        raise Forbidden(f"This action is for: {', '.join(roles)}.")

@@ -1,39 +1,5 @@
-"""Input types shared by the apps' API schemas."""
+"""Kept for the missions app until it imports `microwork.core.schemas`."""
 
-from typing import Annotated, Any
+from microwork.core.schemas import Text, TextIn
 
-from ninja import Schema
-from pydantic import AfterValidator, model_validator
-
-NUL_MESSAGE = "Text may not contain NUL characters."
-
-
-def has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(has_nul(k) or has_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(has_nul(v) for v in value)
-    return False
-
-
-def _refuse_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError(NUL_MESSAGE)
-    return value
-
-
-# Text that may be stored or looked up: PostgreSQL refuses NUL characters, so
-# they are refused here with a 422 naming the field, not a 500 from the database.
-Text = Annotated[str, AfterValidator(_refuse_nul)]
-
-
-class TextIn(Schema):
-    """A body whose text, nested in lists and objects too, may be stored: NUL characters are refused."""
-
-    @model_validator(mode="after")
-    def _refuse_nul(self) -> "TextIn":
-        if has_nul(self.model_dump()):
-            raise ValueError(NUL_MESSAGE)
-        return self
+__all__ = ["Text", "TextIn"]

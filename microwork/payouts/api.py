@@ -6,9 +6,9 @@ from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import StrictInt
 
-from microwork.api.auth import current_user, require_role
-from microwork.api.pagination import PageParams, keyset_page
-from microwork.api.schemas import Text
+from microwork.accounts.roles import current_user, require_role
+from microwork.core.pagination import PageParams, keyset_page
+from microwork.core.schemas import Text
 
 from . import selectors, services
 from .models import Payout, PayoutAccount, PayoutBatch

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from microwork.web.forms import ServiceErrorMixin
+from microwork.core.forms import ServiceErrorMixin
 
 from .models import PayoutAccount
 

@@ -16,15 +16,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from microwork.accounts.models import User
+from microwork.accounts.roles import page_user
 from microwork.core.errors import ApplicationError
 from microwork.core.ids import parse_id
 from microwork.core.models import IdempotencyRecord
 from microwork.core.money import format_eur
 from microwork.ledger import selectors as ledger_selectors
-from microwork.ledger import views as ledger_views
-from microwork.ledger.forms import TopupForm
 from microwork.ledger.models import Topup
-from microwork.web.roles import page_user
+from microwork.ledger.pages import TopupForm, topup_submit
 
 from . import forms, selectors, services
 from .models import Method, Payout, PayoutState, PayoutTransition
@@ -301,7 +300,7 @@ def company_topup(request: HttpRequest) -> HttpResponse:
     user = _company(request)
     form = TopupForm(request.POST)
     if form.is_valid():
-        done = ledger_views.topup_submit(request, form, done_url="payouts:company_balance")
+        done = topup_submit(request, form, done_url="payouts:company_balance")
         if done is not None:
             return done
     return _company_page(request, user, status=400, topup_form=form)

@@ -23,10 +23,10 @@ from django.views.decorators.http import require_POST
 from microwork.accounts import selectors as account_selectors
 from microwork.accounts import services as account_services
 from microwork.accounts.models import REQUIRED_DOCUMENTS, DocumentKind, DocumentState, Role, User, VerificationDocument
+from microwork.accounts.roles import page_user
 from microwork.core.errors import ApplicationError, Forbidden
 from microwork.ledger import selectors as ledger_selectors
-from microwork.ledger import views as ledger_views
-from microwork.web.roles import page_user
+from microwork.ledger.pages import TopupForm, topup_submit
 
 from . import forms
 
@@ -208,7 +208,7 @@ def _dashboard(request: HttpRequest, **forms_in_use: Any) -> HttpResponse:
         "postings": list(ledger_selectors.wallet_postings(user)[:RECENT_MOVEMENTS]),
     }
     if user.is_company:
-        context["topup_form"] = forms_in_use.get("topup_form") or forms.TopupForm()
+        context["topup_form"] = forms_in_use.get("topup_form") or TopupForm()
     if user.is_expert:
         documents = _documents_overview(user)
         context["documents"] = documents
@@ -227,9 +227,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def topup(request: HttpRequest) -> HttpResponse:
-    form = forms.TopupForm(request.POST)
+    form = TopupForm(request.POST)
     if form.is_valid():
-        done = ledger_views.topup_submit(request, form, done_url="web:dashboard")
+        done = topup_submit(request, form, done_url="web:dashboard")
         if done is not None:
             return done
     return _dashboard(request, topup_form=form)
