@@ -1,8 +1,10 @@
+from typing import Any
+
 from django.utils import timezone
 
 from microwork.core.errors import NotFound
 
-from .models import REQUIRED_DOCUMENTS, DocumentState, User, VerificationDocument
+from .models import REQUIRED_DOCUMENTS, DocumentKind, DocumentState, User, VerificationDocument
 
 
 def expert_is_verified(user: User) -> bool:
@@ -26,6 +28,29 @@ def document_state(document: VerificationDocument) -> str:
     ):
         return DocumentState.EXPIRED
     return document.state
+
+
+# Which of an expert's documents of one kind counts: the best state wins.
+_STATE_RANK = {DocumentState.APPROVED: 0, DocumentState.PENDING: 1, DocumentState.EXPIRED: 2, DocumentState.REFUSED: 3}
+
+
+def documents_overview(user: User) -> list[dict[str, Any]]:
+    """The user's documents, newest first, each with its state as of today."""
+    return [
+        {"document": document, "state": document_state(document)}
+        for document in user.documents.order_by("-created_at", "-pk")
+    ]
+
+
+def required_documents_status(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """For each required kind, the best state among the expert's documents
+    (None when the expert sent none of that kind)."""
+    status = []
+    for kind in REQUIRED_DOCUMENTS:
+        states = [item["state"] for item in documents if item["document"].kind == kind]
+        best = min(states, key=lambda state: _STATE_RANK[state]) if states else None
+        status.append({"kind": DocumentKind(kind).label, "state": best})
+    return status
 
 
 def document_for(user: User, document_id: int, *, lock: bool = False) -> VerificationDocument:

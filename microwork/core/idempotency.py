@@ -64,6 +64,21 @@ def _fingerprint(request: HttpRequest, body: bytes) -> str:
     return digest.hexdigest()
 
 
+def key_first_use(*, scope: str, key: str) -> bool:
+    """Record `key` as used within `scope`; False when it already was.
+
+    For a page form's one-time token: called inside the caller's transaction,
+    the record stays only if the caller's work commits, so a refused request
+    may be sent again with the same token.
+    """
+    try:
+        with transaction.atomic():
+            IdempotencyRecord.objects.create(scope=scope, key=key, fingerprint="", created_at=timezone.now())
+    except IntegrityError:
+        return False
+    return True
+
+
 class IdempotencyMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response

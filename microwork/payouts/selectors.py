@@ -8,12 +8,14 @@ from django.utils import timezone
 from microwork.accounts.models import User
 from microwork.core.errors import NotFound
 from microwork.core.ids import object_id, parse_id
+from microwork.core.pagination import keyset_rows
 from microwork.ledger import selectors as ledger_selectors
 from microwork.ledger.models import Account, AccountKind, Posting
 from microwork.missions.models import Claim, ClaimState, Mission
 from microwork.missions.services import place_price
 
 from .models import Method, Payout, PayoutAccount, PayoutBatch, PayoutState, VoucherCode, VoucherState
+from .services import TASKER_STEP_CENTS
 
 
 def payout_account_for(user: User, account_id: object) -> PayoutAccount:
@@ -27,17 +29,11 @@ def payouts_of(user: User) -> QuerySet[Payout]:
     return Payout.objects.filter(user=user).select_related("account")
 
 
-def own_payout(user: User, payout_id: object) -> Payout:
-    try:
-        return payouts_of(user).get(pk=object_id(payout_id))
-    except Payout.DoesNotExist:
-        raise NotFound() from None
-
-
-def payout_for(user: User, payout_id: object) -> Payout:
-    """Any payout for staff; the user's own otherwise."""
+def payout_for(user: User, payout_id: object, *, as_staff: bool = False) -> Payout:
+    """The user's own payout; with `as_staff`, any payout for a staff member
+    (the staff pages and endpoints). Anything else is not found."""
     payouts = Payout.objects.select_related("account", "user")
-    if not user.is_staff_member:
+    if not (as_staff and user.is_staff_member):
         payouts = payouts.filter(user=user)
     try:
         return payouts.get(pk=object_id(payout_id))
@@ -66,6 +62,12 @@ IN_FLIGHT = (PayoutState.REQUESTED, PayoutState.PROCESSING)
 
 def payout_accounts_of(user: User) -> QuerySet[PayoutAccount]:
     return PayoutAccount.objects.filter(user=user).order_by("-is_default", "pk")
+
+
+def withdrawable_cents(available_cents: int) -> int:
+    """The most a payout may ask for out of this available balance: whole steps only."""
+    step = TASKER_STEP_CENTS
+    return max(available_cents, 0) // step * step
 
 
 def in_flight_cents(user: User) -> int:
@@ -196,10 +198,7 @@ def company_charges(company: User, *, before: int | None = None, limit: int = CH
     missions_qs = Mission.objects.filter(company=company).only(
         "pk", "title", "state", "reward_cents", "fee_cents", "vat_cents", "places", "places_approved", "created_at"
     )
-    if before is not None:
-        missions_qs = missions_qs.filter(pk__lt=before)
-    missions = list(missions_qs.order_by("-pk")[: limit + 1])
-    page, more = missions[:limit], len(missions) > limit
+    page, next_pk = keyset_rows(missions_qs, before=before, limit=limit)
     rows = {
         mission.pk: MissionCharges(
             mission=mission,
@@ -239,7 +238,7 @@ def company_charges(company: User, *, before: int | None = None, limit: int = CH
             row.fees_cents += fee
             row.vat_cents += vat
             row.settled_from_wallet_cents += paid + fee + vat
-    return ChargesPage(rows=list(rows.values()), next_cursor=page[-1].pk if more else None)
+    return ChargesPage(rows=list(rows.values()), next_cursor=next_pk)
 
 
 def payout_queue() -> list[dict[str, Any]]:
@@ -283,16 +282,13 @@ class BatchesPage:
 def batches_page(*, before: int | None = None, limit: int = BATCHES_PAGE) -> BatchesPage:
     """The batches, newest first, with their lines: two queries a page."""
     batches_qs = PayoutBatch.objects.select_related("created_by").defer("export")
-    if before is not None:
-        batches_qs = batches_qs.filter(pk__lt=before)
-    batches = list(batches_qs.order_by("-pk")[: limit + 1])
-    page, more = batches[:limit], len(batches) > limit
+    page, next_pk = keyset_rows(batches_qs, before=before, limit=limit)
     rows = {batch.pk: BatchRow(batch=batch) for batch in page}
     if rows:
         lines = Payout.objects.filter(batch_id__in=list(rows)).select_related("user", "account").order_by("pk")
         for payout in lines:
             rows[payout.batch_id].lines.append(payout)  # type: ignore[index]
-    return BatchesPage(rows=list(rows.values()), next_cursor=page[-1].pk if more else None)
+    return BatchesPage(rows=list(rows.values()), next_cursor=next_pk)
 
 
 # --- The gift-voucher stock ---------------------------------------------------

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from microwork.accounts import selectors as account_selectors
 from microwork.accounts import services as account_services
-from microwork.accounts.models import REQUIRED_DOCUMENTS, DocumentKind, DocumentState, Role, User, VerificationDocument
+from microwork.accounts.models import DocumentState, Role, User, VerificationDocument
 from microwork.accounts.roles import page_user
 from microwork.core.errors import ApplicationError, Forbidden
 from microwork.ledger import selectors as ledger_selectors
@@ -182,25 +182,6 @@ def phone_change(request: HttpRequest) -> HttpResponse:
 # --- Dashboard ------------------------------------------------------------
 
 
-def _documents_overview(user: User) -> list[dict[str, Any]]:
-    documents = [
-        {"document": document, "state": account_selectors.document_state(document)}
-        for document in user.documents.order_by("-created_at", "-pk")
-    ]
-    return documents
-
-
-def _required_status(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """For each required kind, the best state among the expert's documents."""
-    rank = {DocumentState.APPROVED: 0, DocumentState.PENDING: 1, DocumentState.EXPIRED: 2, DocumentState.REFUSED: 3}
-    status = []
-    for kind in REQUIRED_DOCUMENTS:
-        states = [item["state"] for item in documents if item["document"].kind == kind]
-        best = min(states, key=lambda state: rank[state]) if states else None
-        status.append({"kind": DocumentKind(kind).label, "state": best})
-    return status
-
-
 def _dashboard(request: HttpRequest, **forms_in_use: Any) -> HttpResponse:
     user = _user(request)
     context: dict[str, Any] = {
@@ -210,9 +191,9 @@ def _dashboard(request: HttpRequest, **forms_in_use: Any) -> HttpResponse:
     if user.is_company:
         context["topup_form"] = forms_in_use.get("topup_form") or TopupForm()
     if user.is_expert:
-        documents = _documents_overview(user)
+        documents = account_selectors.documents_overview(user)
         context["documents"] = documents
-        context["required_documents"] = _required_status(documents)
+        context["required_documents"] = account_selectors.required_documents_status(documents)
         context["expert_verified"] = account_selectors.expert_is_verified(user)
         context["document_form"] = forms_in_use.get("document_form") or forms.DocumentUploadForm()
     status = 400 if forms_in_use else 200
