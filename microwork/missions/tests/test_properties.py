@@ -238,7 +238,6 @@ def test_hm04_to_hm15b_random_mission_operations_keep_books_and_places_right(db,
     run_state_machine_as_test(
         machine_for(time_machine),
         settings=settings(
-            max_examples=50,
             stateful_step_count=15,
             deadline=None,
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
