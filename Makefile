@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 CHROMIUM := /usr/bin/chromium
 # The test run: both cores, unless PYTEST_WORKERS says otherwise.
 PYTEST_WORKERS ?= 2
+RUN_ADDRESS ?= 127.0.0.1:8000
 PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 .PHONY: install run serve test test-sqlite test-postgres lint format browser messages
@@ -19,10 +20,18 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
+# The web server and the background worker (tasks, and the periodic tick that
+# lapses claims, approves reports and ends missions on time) run side by side:
+# Ctrl-C, or either of them stopping, stops both.
+run: SHELL := /bin/bash
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py demo_data
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	@set -m; \
+	trap 'kill -- -$$worker -$$server 2>/dev/null; wait' EXIT INT TERM; \
+	$(BIN)/python manage.py db_worker & worker=$$!; \
+	$(BIN)/python manage.py runserver $(RUN_ADDRESS) & server=$$!; \
+	wait -n $$worker $$server
 
 # Chromium for the browser tests, from Debian's packages when missing.
 browser:
@@ -47,6 +56,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy microwork
+	$(BIN)/lint-imports
 	env -u DATABASE_URL $(BIN)/python manage.py makemigrations --check --dry-run
 
 format: install

@@ -5,8 +5,9 @@ from typing import Any
 
 import pytest
 from django.db import connections
+from hypothesis import settings as hypothesis_settings
 
-from microwork.core import testing
+from microwork import testing
 from microwork.notifications import sms
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls
@@ -14,6 +15,15 @@ from microwork.notifications import sms
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = Path("/usr/bin/chromium")
+
+# Property tests search briefly on a developer's run (`make test`) and deeply
+# where CI asks for it (`HYPOTHESIS_PROFILE=ci`, set by `.ci/run`).
+hypothesis_settings.register_profile("quick", max_examples=10)
+hypothesis_settings.register_profile("ci", max_examples=200)
+HYPOTHESIS_PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "quick")
+hypothesis_settings.load_profile(HYPOTHESIS_PROFILE)
+# The ledger's property test takes its depth from HYPOTHESIS_EXAMPLES.
+os.environ.setdefault("HYPOTHESIS_EXAMPLES", str(hypothesis_settings.get_profile(HYPOTHESIS_PROFILE).max_examples))
 
 
 @pytest.fixture(autouse=True)

@@ -41,7 +41,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 call_command("migrate", verbosity=0)
 
-from microwork.core import testing  # noqa: E402
+from microwork import testing  # noqa: E402
 from microwork.missions import services as missions  # noqa: E402
 
 settings.ALLOWED_HOSTS = ["*"]

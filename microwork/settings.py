@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "microwork.payouts",
     "microwork.api",
     "microwork.web",
+    "microwork.ops",
     "django_tasks",
     "django_tasks_db",
 ]
@@ -80,6 +81,8 @@ MIDDLEWARE = [
     "microwork.core.idempotency.IdempotencyMiddleware",
     "microwork.core.problems.MethodNotAllowedMiddleware",
 ]
+# Whose Idempotency-Key a request's key is: the API knows its bearer tokens.
+IDEMPOTENCY_SCOPE = "microwork.api.auth.idempotency_scope"
 
 ROOT_URLCONF = "microwork.urls"
 WSGI_APPLICATION = "microwork.wsgi.application"

@@ -6,15 +6,15 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from microwork.api.auth import current_user, require_role
-from microwork.api.pagination import PageParams, keyset_page
-from microwork.api.schemas import Text
 from microwork.core.errors import Unauthenticated
 from microwork.core.ids import object_id
+from microwork.core.pagination import PageParams, keyset_page
 from microwork.core.problems import problem_response
+from microwork.core.schemas import Text
 
 from . import selectors, services
 from .models import User, VerificationDocument
+from .roles import current_user, require_role
 
 router = Router(tags=["accounts"])
 tokens_router = Router(tags=["accounts"])
@@ -210,11 +210,6 @@ def closure(request: HttpRequest) -> HttpResponse:
     return problem_response(
         status=501, code="not_implemented", title="Account closure arrives with the account-lifecycle work."
     )
-
-
-@router.get("/me/export")
-def export(request: HttpRequest) -> dict[str, Any]:
-    return selectors.user_export(current_user(request))
 
 
 # --- Staff ----------------------------------------------------------------

@@ -1,11 +1,10 @@
-from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
 
 from microwork.core.errors import NotFound
 
-from .models import REQUIRED_DOCUMENTS, DocumentState, User, VerificationDocument
+from .models import REQUIRED_DOCUMENTS, DocumentKind, DocumentState, User, VerificationDocument
 
 
 def expert_is_verified(user: User) -> bool:
@@ -31,6 +30,29 @@ def document_state(document: VerificationDocument) -> str:
     return document.state
 
 
+# Which of an expert's documents of one kind counts: the best state wins.
+_STATE_RANK = {DocumentState.APPROVED: 0, DocumentState.PENDING: 1, DocumentState.EXPIRED: 2, DocumentState.REFUSED: 3}
+
+
+def documents_overview(user: User) -> list[dict[str, Any]]:
+    """The user's documents, newest first, each with its state as of today."""
+    return [
+        {"document": document, "state": document_state(document)}
+        for document in user.documents.order_by("-created_at", "-pk")
+    ]
+
+
+def required_documents_status(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """For each required kind, the best state among the expert's documents
+    (None when the expert sent none of that kind)."""
+    status = []
+    for kind in REQUIRED_DOCUMENTS:
+        states = [item["state"] for item in documents if item["document"].kind == kind]
+        best = min(states, key=lambda state: _STATE_RANK[state]) if states else None
+        status.append({"kind": DocumentKind(kind).label, "state": best})
+    return status
+
+
 def document_for(user: User, document_id: int, *, lock: bool = False) -> VerificationDocument:
     """The document if `user` may see it (its owner, or staff); not-found otherwise."""
     documents = VerificationDocument.objects.all()
@@ -42,55 +64,3 @@ def document_for(user: User, document_id: int, *, lock: bool = False) -> Verific
         return documents.get(pk=document_id)
     except VerificationDocument.DoesNotExist:
         raise NotFound() from None
-
-
-def user_export(user: User) -> dict[str, Any]:
-    """Everything the platform holds about the user, as JSON (AC03)."""
-    from microwork.ledger.selectors import wallet_balance, wallet_postings
-
-    organisation = getattr(user, "organisation", None)
-    balance = wallet_balance(user)
-    return {
-        "account": {
-            "id": str(user.pk),
-            "role": user.role,
-            "email": user.email,
-            "display_name": user.display_name,
-            "phone": user.phone or None,
-            "phone_verified_at": _iso(user.phone_verified_at),
-            "terms_version": user.terms_version,
-            "terms_accepted_at": _iso(user.terms_accepted_at),
-            "created_at": _iso(user.date_joined),
-            "last_login": _iso(user.last_login),
-        },
-        "organisation": {"siret": organisation.siret, "legal_name": organisation.legal_name} if organisation else None,
-        "documents": [
-            {
-                "id": str(d.pk),
-                "kind": d.kind,
-                "state": document_state(d),
-                "valid_until": d.valid_until.isoformat() if d.valid_until else None,
-                "created_at": _iso(d.created_at),
-            }
-            for d in user.documents.order_by("pk")
-        ],
-        "wallet": {"available_cents": balance.available_cents, "pending_cents": balance.pending_cents},
-        "ledger": [
-            {
-                "entry_id": str(p.entry_id),
-                "kind": p.entry.kind,
-                "amount_cents": p.amount_cents,
-                "memo": p.entry.memo,
-                "created_at": _iso(p.entry.created_at),
-            }
-            for p in wallet_postings(user)
-        ],
-        "api_tokens": [
-            {"prefix": t.prefix, "created_at": _iso(t.created_at), "revoked_at": _iso(t.revoked_at)}
-            for t in user.api_tokens.order_by("pk")
-        ],
-    }
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None

@@ -16,9 +16,9 @@ from django.utils.translation import gettext as _
 from stdnum.fr import siret as siret_number
 
 from microwork.core.errors import Conflict, Forbidden, InvalidInput, TooManyRequests
+from microwork.core.sms import send_sms
 from microwork.core.states import state_move
 from microwork.core.uploads import JPEG, PDF, PNG, upload_content_type
-from microwork.notifications.sms import send_sms
 
 from .models import (
     DOCUMENT_MOVES,

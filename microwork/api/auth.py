@@ -7,7 +7,8 @@ from ninja.security import HttpBearer
 
 from microwork.accounts.models import User
 from microwork.accounts.services import user_by_token
-from microwork.core.errors import Forbidden
+
+# Kept here for the missions app until it imports `microwork.accounts.roles`.
 
 _CACHE_ATTR = "_microwork_bearer"
 
@@ -27,18 +28,12 @@ def bearer_user(request: HttpRequest) -> User | None:
     return cast(User, user)
 
 
+def idempotency_scope(request: HttpRequest) -> str:
+    """Whose idempotency keys a request's key is compared with (IDEMPOTENCY_SCOPE)."""
+    user = bearer_user(request)
+    return f"user:{user.pk}" if user is not None else "anonymous"
+
+
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         return bearer_user(request)
-
-
-def current_user(request: HttpRequest) -> User:
-    return cast(User, request.auth)  # type: ignore[attr-defined]
-
-
-def require_role(user: User, *roles: str) -> None:
-    """Refuse with 403 unless the user holds one of the roles (staff: any staff account)."""
-    if "staff" in roles and user.is_staff_member:
-        return
-    if user.role not in roles:
-        raise Forbidden(f"This action is for: {', '.join(roles)}.")

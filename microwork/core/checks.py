@@ -22,8 +22,10 @@ TOY_SMS_BACKENDS = {
     "locmem",
     "microwork.notifications.sms.ConsoleBackend",
     "microwork.notifications.sms.LocmemBackend",
+    "microwork.core.sms.ConsoleBackend",
+    "microwork.core.sms.LocmemBackend",
 }
-FILE_SMS_BACKENDS = {"file", "microwork.notifications.sms.FileBackend"}
+FILE_SMS_BACKENDS = {"file", "microwork.notifications.sms.FileBackend", "microwork.core.sms.FileBackend"}
 TOY_EMAIL_BACKENDS = {
     "django.core.mail.backends.console.EmailBackend",
     "django.core.mail.backends.locmem.EmailBackend",

@@ -1,6 +1,9 @@
 """What every page form shares."""
 
+from decimal import Decimal
 from typing import Any
+
+from django import forms
 
 from .errors import ApplicationError
 
@@ -12,3 +15,28 @@ class ServiceErrorMixin:
         field = (aliases or {}).get(exc.field or "", exc.field)
         form: Any = self
         form.add_error(field if field in form.fields else None, exc.detail)
+
+
+class EurosField(forms.DecimalField):
+    """An amount typed in euros, cleaned to integer cents.
+
+    Text, not number: a French keyboard writes "12,50", which a number input
+    refuses. Exponents ("1e9") are refused: nobody types an amount that way,
+    and Python's Decimal would read it as a billion.
+    """
+
+    def __init__(self, *, placeholder: str = "", min_value: Decimal = Decimal(0), **kwargs: Any) -> None:
+        attrs = {"inputmode": "decimal", "autocomplete": "off"}
+        if placeholder:
+            attrs["placeholder"] = placeholder
+        kwargs.setdefault("widget", forms.TextInput(attrs=attrs))
+        super().__init__(max_digits=12, decimal_places=2, min_value=min_value, localize=True, **kwargs)
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str) and "e" in value.lower():
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+    def clean(self, value: Any) -> int | None:
+        amount = super().clean(value)
+        return None if amount is None else int((amount * 100).to_integral_value())

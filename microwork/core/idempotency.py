@@ -13,10 +13,12 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from .models import IdempotencyRecord
 from .problems import (
@@ -36,10 +38,10 @@ NOT_STORED = ("/api/v1/tokens",)
 
 
 def _scope(request: HttpRequest) -> str:
-    from microwork.api.auth import bearer_user
-
-    user = bearer_user(request)
-    return f"user:{user.pk}" if user is not None else "anonymous"
+    # Who is asking is the API's business (its bearer tokens); core only
+    # receives the answer, through the function named in the settings.
+    scope_of: Callable[[HttpRequest], str] = import_string(settings.IDEMPOTENCY_SCOPE)
+    return scope_of(request)
 
 
 def _fingerprint(request: HttpRequest, body: bytes) -> str:
@@ -60,6 +62,21 @@ def _fingerprint(request: HttpRequest, body: bytes) -> str:
     else:
         digest.update(body)
     return digest.hexdigest()
+
+
+def key_first_use(*, scope: str, key: str) -> bool:
+    """Record `key` as used within `scope`; False when it already was.
+
+    For a page form's one-time token: called inside the caller's transaction,
+    the record stays only if the caller's work commits, so a refused request
+    may be sent again with the same token.
+    """
+    try:
+        with transaction.atomic():
+            IdempotencyRecord.objects.create(scope=scope, key=key, fingerprint="", created_at=timezone.now())
+    except IntegrityError:
+        return False
+    return True
 
 
 class IdempotencyMiddleware:

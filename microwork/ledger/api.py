@@ -6,10 +6,10 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import StrictInt
 
-from microwork.api.auth import current_user
-from microwork.api.pagination import PageParams, keyset_page
+from microwork.accounts.roles import current_user
 from microwork.core.errors import NotFound
 from microwork.core.ids import object_id
+from microwork.core.pagination import PageParams, keyset_page
 
 from . import payments, selectors, webhooks
 from .models import Posting, Refund, Topup

@@ -6,22 +6,14 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from microwork.core.forms import ServiceErrorMixin
+from microwork.core.forms import EurosField, ServiceErrorMixin
 
 
 class EurosForm(ServiceErrorMixin, forms.Form):
-    amount = forms.DecimalField(
-        label=_("Amount in euros"),
-        max_digits=12,
-        decimal_places=2,
-        min_value=0,
-        # Text, not number: a French keyboard writes "12,50", which a number input refuses.
-        localize=True,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": "50,00"}),
-    )
+    amount = EurosField(label=_("Amount in euros"), placeholder="50,00")
 
     def amount_cents(self) -> int:
-        return int(self.cleaned_data["amount"] * 100)
+        return int(self.cleaned_data["amount"])
 
 
 class TopupForm(EurosForm):

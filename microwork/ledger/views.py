@@ -10,27 +10,19 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from microwork.accounts.models import User
-from microwork.core.errors import ApplicationError, Forbidden
+from microwork.core.errors import ApplicationError
 
 from . import payments, selectors
 from .forms import RefundForm, TopupForm
 from .gateways import get_gateway
 from .models import TopupState
+from .pages import payer, topup_submit
 
 SHOWN = 10
 
 
-def _payer(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    if user.is_staff_member:
-        raise Forbidden(_("Staff accounts do not hold a balance."))
-    return user
-
-
 def _wallet_page(request: HttpRequest, *, status: int = 200, **forms_in_use: Any) -> HttpResponse:
-    user = _payer(request)
+    user = payer(request)
     context = {
         "balance": selectors.wallet_balance(user),
         "topups": list(selectors.topups_of(user).order_by("-pk")[:SHOWN]),
@@ -44,27 +36,6 @@ def _wallet_page(request: HttpRequest, *, status: int = 200, **forms_in_use: Any
 @login_required
 def wallet(request: HttpRequest) -> HttpResponse:
     return _wallet_page(request)
-
-
-def topup_submit(request: HttpRequest, form: TopupForm, *, done_url: str) -> HttpResponse | None:
-    """Start the top-up a valid form asks for: off to the provider's checkout,
-    or back to `done_url` with the outcome. None when the form gained errors."""
-    try:
-        topup = payments.topup_create(
-            user=_payer(request), amount_cents=form.amount_cents(), request_key=form.cleaned_data["request_key"] or ""
-        )
-    except ApplicationError as exc:
-        form.add_service_error(exc, aliases={"amount_cents": "amount"})
-        return None
-    if topup.state == TopupState.PENDING and topup.checkout_url:
-        return redirect(topup.checkout_url)
-    if topup.state == TopupState.SUCCEEDED:
-        messages.success(request, _("Your balance has been credited."))
-    elif topup.state == TopupState.FAILED:
-        messages.error(request, _("The payment did not go through; nothing was charged."))
-    else:
-        return redirect("ledger:topup", topup.pk)
-    return redirect(done_url)
 
 
 @login_required
@@ -84,7 +55,7 @@ def topup(request: HttpRequest) -> HttpResponse:
 @login_required
 def topup_detail(request: HttpRequest, topup_id: int) -> HttpResponse:
     """Where the provider sends the payer back: the top-up's state, live."""
-    found = selectors.topup_for(_payer(request), topup_id)
+    found = selectors.topup_for(payer(request), topup_id)
     response = render(request, "ledger/topup.html", {"topup": found})
     if found.state == TopupState.PENDING:
         # The webhook may land a moment after the payer comes back.
@@ -98,7 +69,7 @@ def refund(request: HttpRequest) -> HttpResponse:
     form = RefundForm(request.POST)
     if form.is_valid():
         try:
-            done = payments.refund_request(user=_payer(request), amount_cents=form.amount_cents())
+            done = payments.refund_request(user=payer(request), amount_cents=form.amount_cents())
         except ApplicationError as exc:
             form.add_service_error(exc, aliases={"amount_cents": "amount"})
         else:

@@ -8,10 +8,10 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
-from microwork.api.auth import current_user, require_role
-from microwork.api.pagination import PageParams, keyset_page, keyset_page_ascending
+from microwork.accounts.roles import current_user, require_role
 from microwork.core.errors import InvalidInput
 from microwork.core.ids import parse_id
+from microwork.core.pagination import PageParams, keyset_page, keyset_page_ascending
 
 from . import selectors, services
 from .batch import BATCH_MAX_BYTES, parse_batch_csv

@@ -6,7 +6,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from microwork.web.forms import ServiceErrorMixin
+from microwork.core.forms import ServiceErrorMixin
 
 from . import services
 from .models import UPLOAD_KINDS, Category, Question, QuestionKind

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from ninja import Field, Schema
 from pydantic import StrictInt
 
-from microwork.api.schemas import Text, TextIn
+from microwork.core.schemas import Text, TextIn
 
 from . import services
 from .models import Category, Claim, ClaimState, Mission, MissionState, QuestionKind

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from microwork.web.forms import ServiceErrorMixin
+from microwork.core.forms import ServiceErrorMixin
 
 
 class ContactForm(ServiceErrorMixin, forms.Form):

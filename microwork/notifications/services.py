@@ -3,7 +3,6 @@
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
@@ -12,7 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from microwork.core.errors import InvalidInput, TooManyRequests
+from microwork.core.errors import InvalidInput
+from microwork.core.ratelimit import rate_limit
 
 from .models import Notice
 
@@ -52,10 +52,12 @@ def contact_staff(*, email: str, name: str, subject: str, message: str, client_k
         raise InvalidInput(_("Give a subject (at most 200 characters)."), field="subject")
     if not 10 <= len(message) <= 5000:
         raise InvalidInput(_("Write your message (10 to 5000 characters)."), field="message")
-    key = f"contact:{client_key}"
-    cache.add(key, 0, timeout=3600)
-    if cache.incr(key) > CONTACT_PER_HOUR:
-        raise TooManyRequests(_("Too many messages; try again in an hour."))
+    rate_limit(
+        f"contact:{client_key}",
+        limit=CONTACT_PER_HOUR,
+        window_seconds=3600,
+        message=_("Too many messages; try again in an hour."),
+    )
     staff = User.objects.filter(Q(role=Role.STAFF) | Q(is_staff=True), is_active=True)
     body = f"{name} <{email}>\n\n{message}"
     with transaction.atomic():

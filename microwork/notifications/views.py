@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from microwork.accounts.models import User
+from microwork.accounts.roles import page_user
 from microwork.core.errors import ApplicationError
-from microwork.web.roles import page_user
 
 from . import forms, selectors, services
 

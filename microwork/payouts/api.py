@@ -6,9 +6,9 @@ from ninja import Field, File, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import StrictInt
 
-from microwork.api.auth import current_user, require_role
-from microwork.api.pagination import PageParams, keyset_page
-from microwork.api.schemas import Text
+from microwork.accounts.roles import current_user, require_role
+from microwork.core.pagination import PageParams, keyset_page
+from microwork.core.schemas import Text
 
 from . import selectors, services
 from .models import Payout, PayoutAccount, PayoutBatch
@@ -216,13 +216,13 @@ def payout_list(request: HttpRequest, page: Query[PageParams]) -> dict[str, Any]
 
 @router.get("/me/payouts/{payout_id}", response=PayoutOut)
 def payout_detail(request: HttpRequest, payout_id: str) -> dict[str, Any]:
-    return payout_out(selectors.own_payout(current_user(request), payout_id), history=True)
+    return payout_out(selectors.payout_for(current_user(request), payout_id), history=True)
 
 
 @router.post("/me/payouts/{payout_id}/voucher-code", response=VoucherCodeOut)
 def voucher_code(request: HttpRequest, payout_id: str) -> dict[str, str]:
     user = current_user(request)
-    payout = selectors.own_payout(user, payout_id)
+    payout = selectors.payout_for(user, payout_id)
     return {"code": services.voucher_code_reveal(payout=payout, user=user)}
 
 
@@ -258,7 +258,7 @@ def batch_paid(request: HttpRequest, batch_id: str) -> dict[str, Any]:
 def payout_fail(request: HttpRequest, payout_id: str, data: FailIn) -> dict[str, Any]:
     user = current_user(request)
     require_role(user, "staff")
-    payout = selectors.payout_for(user, payout_id)
+    payout = selectors.payout_for(user, payout_id, as_staff=True)
     return payout_out(services.payout_fail(payout=payout, by=user, reason=data.reason), history=True)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from microwork.web.forms import ServiceErrorMixin
+from microwork.core.forms import EurosField, ServiceErrorMixin
 
 from .models import PayoutAccount
 
@@ -65,15 +65,7 @@ class _OnceForm(forms.Form):
 
 
 class PayoutRequestForm(ServiceErrorMixin, _OnceForm):
-    amount = forms.DecimalField(
-        label=_("Amount in euros"),
-        max_digits=12,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
-        # Text, not number: a French keyboard writes "12,50", which a number input refuses.
-        localize=True,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
-    )
+    amount = EurosField(label=_("Amount in euros"), min_value=Decimal("0.01"))
     account = forms.ModelChoiceField(
         label=_("Paid to"), queryset=PayoutAccount.objects.none(), empty_label=None, to_field_name="pk"
     )
@@ -90,7 +82,7 @@ class PayoutRequestForm(ServiceErrorMixin, _OnceForm):
                 self.initial["account"] = default.pk
 
     def amount_cents(self) -> int:
-        return int(self.cleaned_data["amount"] * 100)
+        return int(self.cleaned_data["amount"])
 
 
 class VoucherImportForm(ServiceErrorMixin, forms.Form):

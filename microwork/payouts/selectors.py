@@ -8,12 +8,13 @@ from django.utils import timezone
 from microwork.accounts.models import User
 from microwork.core.errors import NotFound
 from microwork.core.ids import object_id, parse_id
+from microwork.core.pagination import keyset_rows
 from microwork.ledger import selectors as ledger_selectors
 from microwork.ledger.models import Account, AccountKind, Posting
-from microwork.missions.models import Claim, ClaimState, Mission
-from microwork.missions.services import place_price
+from microwork.missions import selectors as mission_selectors
 
 from .models import Method, Payout, PayoutAccount, PayoutBatch, PayoutState, VoucherCode, VoucherState
+from .services import TASKER_STEP_CENTS
 
 
 def payout_account_for(user: User, account_id: object) -> PayoutAccount:
@@ -27,17 +28,11 @@ def payouts_of(user: User) -> QuerySet[Payout]:
     return Payout.objects.filter(user=user).select_related("account")
 
 
-def own_payout(user: User, payout_id: object) -> Payout:
-    try:
-        return payouts_of(user).get(pk=object_id(payout_id))
-    except Payout.DoesNotExist:
-        raise NotFound() from None
-
-
-def payout_for(user: User, payout_id: object) -> Payout:
-    """Any payout for staff; the user's own otherwise."""
+def payout_for(user: User, payout_id: object, *, as_staff: bool = False) -> Payout:
+    """The user's own payout; with `as_staff`, any payout for a staff member
+    (the staff pages and endpoints). Anything else is not found."""
     payouts = Payout.objects.select_related("account", "user")
-    if not user.is_staff_member:
+    if not (as_staff and user.is_staff_member):
         payouts = payouts.filter(user=user)
     try:
         return payouts.get(pk=object_id(payout_id))
@@ -57,7 +52,6 @@ def batch_for(user: User, batch_id: object) -> PayoutBatch:
 # --- Reads for the pages ----------------------------------------------------
 
 HISTORY_PAGE = 20
-CHARGES_PAGE = 20
 BATCHES_PAGE = 20
 CHART_WEEKS = 12
 EARNING_KINDS = ("claim_approve", "claim_settle")
@@ -66,6 +60,13 @@ IN_FLIGHT = (PayoutState.REQUESTED, PayoutState.PROCESSING)
 
 def payout_accounts_of(user: User) -> QuerySet[PayoutAccount]:
     return PayoutAccount.objects.filter(user=user).order_by("-is_default", "pk")
+
+
+def withdrawable_cents(earnings_cents: int) -> int:
+    """The most a tasker's payout may ask for out of these earnings: whole steps only.
+    Only earnings are ever paid out (SPEC PL01)."""
+    step = TASKER_STEP_CENTS
+    return max(earnings_cents, 0) // step * step
 
 
 def in_flight_cents(user: User) -> int:
@@ -115,12 +116,8 @@ def wallet_history(user: User, *, cursor: str | None = None, limit: int = HISTOR
         kind, _sep, ref_id = posting.entry.ref.partition(":")
         if ref_id.isdigit():
             {"claim": claim_ids, "mission": mission_ids, "payout": payout_ids}.get(kind, set()).add(int(ref_id))
-    claim_titles: dict[int, str] = {}
-    if claim_ids:
-        claim_titles = dict(Claim.objects.filter(pk__in=claim_ids).values_list("pk", "mission__title"))
-    mission_titles: dict[int, str] = {}
-    if mission_ids:
-        mission_titles = dict(Mission.objects.filter(pk__in=mission_ids).values_list("pk", "title"))
+    claim_titles = mission_selectors.claim_titles(claim_ids)
+    mission_titles = mission_selectors.mission_titles(mission_ids)
     payouts = Payout.objects.filter(pk__in=payout_ids, user=user).in_bulk() if payout_ids else {}
     lines = []
     for posting in page:
@@ -157,89 +154,6 @@ def weekly_earnings(user: User, *, weeks: int = CHART_WEEKS, today: date | None 
         if monday in totals:
             totals[monday] += cents
     return [WeekBar(monday=monday, cents=cents) for monday, cents in sorted(totals.items())]
-
-
-@dataclass
-class MissionCharges:
-    """What one mission cost the company: reserved, given back, and paid out
-    split into rewards, fees and VAT (HM10, HM15, HM15b)."""
-
-    mission: Any
-    reserved_cents: int = 0
-    refunded_cents: int = 0
-    approved: int = 0
-    settled: int = 0
-    rewards_cents: int = 0
-    fees_cents: int = 0
-    vat_cents: int = 0
-    settled_from_wallet_cents: int = 0
-
-    @property
-    def charged_cents(self) -> int:
-        return self.rewards_cents + self.fees_cents + self.vat_cents
-
-    @property
-    def held_cents(self) -> int:
-        """Still in escrow for places not yet paid or given back."""
-        return self.reserved_cents - self.refunded_cents - (self.charged_cents - self.settled_from_wallet_cents)
-
-
-@dataclass
-class ChargesPage:
-    rows: list[MissionCharges]
-    next_cursor: int | None
-
-
-def company_charges(company: User, *, before: int | None = None, limit: int = CHARGES_PAGE) -> ChargesPage:
-    """The company's missions, newest first, with their charges: one query for
-    the page's missions, one aggregate over the ledger, one over settled claims."""
-    missions_qs = Mission.objects.filter(company=company).only(
-        "pk", "title", "state", "reward_cents", "fee_cents", "vat_cents", "places", "places_approved", "created_at"
-    )
-    if before is not None:
-        missions_qs = missions_qs.filter(pk__lt=before)
-    missions = list(missions_qs.order_by("-pk")[: limit + 1])
-    page, more = missions[:limit], len(missions) > limit
-    rows = {
-        mission.pk: MissionCharges(
-            mission=mission,
-            approved=mission.places_approved,
-            rewards_cents=mission.places_approved * mission.reward_cents,
-            fees_cents=mission.places_approved * mission.fee_cents,
-            vat_cents=mission.places_approved * mission.vat_cents,
-        )
-        for mission in page
-    }
-    if rows:
-        refs = {f"mission:{pk}": pk for pk in rows}
-        sums = (
-            # A mission is paid from the company's funds first, then its earnings.
-            Posting.objects.filter(
-                account__owner=company,
-                account__kind__in=[AccountKind.FUNDS, AccountKind.WALLET],
-                entry__ref__in=list(refs),
-            )
-            .values_list("entry__ref", "entry__kind")
-            .annotate(total=Sum("amount_cents"))
-        )
-        for ref, kind, total in sums:
-            row = rows[refs[ref]]
-            if kind in ("mission_reserve", "mission_unreserve"):
-                # A reservation sent back for changes is given back whole: the net is what stays reserved.
-                row.reserved_cents -= int(total)
-            elif kind == "mission_refund":
-                row.refunded_cents += int(total)
-        settled = Claim.objects.filter(mission_id__in=list(rows), state=ClaimState.SETTLED, settled_cents__gt=0)
-        for mission_id, settled_cents in settled.values_list("mission_id", "settled_cents"):
-            paid = int(settled_cents or 0)
-            fee, vat = place_price(paid)
-            row = rows[mission_id]
-            row.settled += 1
-            row.rewards_cents += paid
-            row.fees_cents += fee
-            row.vat_cents += vat
-            row.settled_from_wallet_cents += paid + fee + vat
-    return ChargesPage(rows=list(rows.values()), next_cursor=page[-1].pk if more else None)
 
 
 def payout_queue() -> list[dict[str, Any]]:
@@ -283,16 +197,13 @@ class BatchesPage:
 def batches_page(*, before: int | None = None, limit: int = BATCHES_PAGE) -> BatchesPage:
     """The batches, newest first, with their lines: two queries a page."""
     batches_qs = PayoutBatch.objects.select_related("created_by").defer("export")
-    if before is not None:
-        batches_qs = batches_qs.filter(pk__lt=before)
-    batches = list(batches_qs.order_by("-pk")[: limit + 1])
-    page, more = batches[:limit], len(batches) > limit
+    page, next_pk = keyset_rows(batches_qs, before=before, limit=limit)
     rows = {batch.pk: BatchRow(batch=batch) for batch in page}
     if rows:
         lines = Payout.objects.filter(batch_id__in=list(rows)).select_related("user", "account").order_by("pk")
         for payout in lines:
             rows[payout.batch_id].lines.append(payout)  # type: ignore[index]
-    return BatchesPage(rows=list(rows.values()), next_cursor=page[-1].pk if more else None)
+    return BatchesPage(rows=list(rows.values()), next_cursor=next_pk)
 
 
 # --- The gift-voucher stock ---------------------------------------------------

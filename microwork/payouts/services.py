@@ -26,6 +26,7 @@ from sepaxml import SepaTransfer
 
 from microwork.accounts.models import User
 from microwork.core.errors import Conflict, Forbidden, InvalidInput
+from microwork.core.idempotency import key_first_use
 from microwork.core.money import format_eur
 from microwork.core.states import state_move
 from microwork.ledger.models import AccountKind
@@ -60,6 +61,10 @@ class PayoutNotMultiple(InvalidInput):
 
 class IbanNotSepa(InvalidInput):
     code = "iban_not_sepa"
+
+
+class PayoutAlreadyRequested(Conflict):
+    code = "payout_already_requested"
 
 
 class VoucherOutOfStock(Conflict):
@@ -163,8 +168,19 @@ def _move(payout: Payout, to: str, *, by: User | None, reason: str = "", fields:
     )
 
 
-def payout_request(*, user: User, amount_cents: int, account: PayoutAccount) -> Payout:
-    """Ask for money out; it leaves the available balance at once (HM16, AM15)."""
+def payout_request(*, user: User, amount_cents: int, account: PayoutAccount, request_key: str = "") -> Payout:
+    """Ask for money out; it leaves the available balance at once (HM16, AM15).
+
+    `request_key` is a page form's one-time token: the same form sent twice
+    asks once, and the second is refused with `PayoutAlreadyRequested`.
+    """
+    with transaction.atomic():
+        if request_key and not key_first_use(scope=f"page:user:{user.pk}", key=f"payout:{request_key}"):
+            raise PayoutAlreadyRequested(_("This request was already sent."))
+        return _payout_request(user=user, amount_cents=amount_cents, account=account)
+
+
+def _payout_request(*, user: User, amount_cents: int, account: PayoutAccount) -> Payout:
     _require_payee(user)
     if account.user_id != user.pk:
         raise Forbidden()

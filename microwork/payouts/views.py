@@ -6,25 +6,22 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from microwork.accounts.models import User
+from microwork.accounts.roles import page_user
 from microwork.core.errors import ApplicationError
 from microwork.core.ids import parse_id
-from microwork.core.models import IdempotencyRecord
 from microwork.core.money import format_eur
+from microwork.core.pagination import keyset_rows
 from microwork.ledger import selectors as ledger_selectors
-from microwork.ledger import views as ledger_views
-from microwork.ledger.forms import TopupForm
-from microwork.ledger.models import Topup
-from microwork.web.roles import page_user
+from microwork.ledger.pages import TopupForm, topup_submit
+from microwork.missions import selectors as mission_selectors
 
 from . import forms, selectors, services
 from .models import Method, Payout, PayoutState, PayoutTransition
@@ -129,10 +126,7 @@ def _credits(request: HttpRequest, user: User, *, status: int = 200, **overrides
     payouts_qs = selectors.payouts_of(user).prefetch_related(
         Prefetch("transitions", queryset=PayoutTransition.objects.order_by("pk"))
     )
-    before = _int_param(request, "retraits_avant")
-    if before is not None:
-        payouts_qs = payouts_qs.filter(pk__lt=before)
-    payouts = list(payouts_qs.order_by("-pk")[: PAYOUTS_SHOWN + 1])
+    payouts, payouts_next = keyset_rows(payouts_qs, before=_int_param(request, "retraits_avant"), limit=PAYOUTS_SHOWN)
     accounts = list(selectors.payout_accounts_of(user))
     context: dict[str, Any] = {
         "balance": ledger_selectors.wallet_balance(user),
@@ -140,8 +134,8 @@ def _credits(request: HttpRequest, user: User, *, status: int = 200, **overrides
         "history": history,
         "chart": earnings_chart(selectors.weekly_earnings(user)),
         "accounts": accounts,
-        "payouts": payouts[:PAYOUTS_SHOWN],
-        "payouts_next": payouts[PAYOUTS_SHOWN - 1].pk if len(payouts) > PAYOUTS_SHOWN else None,
+        "payouts": payouts,
+        "payouts_next": payouts_next,
         "minimum_cents": services.TASKER_MINIMUM_CENTS,
         "step_cents": services.TASKER_STEP_CENTS,
         "paypal_form": forms.PaypalAccountForm(),
@@ -157,8 +151,7 @@ def _credits(request: HttpRequest, user: User, *, status: int = 200, **overrides
         context["voucher_values"] = selectors.voucher_values_in_stock()
     context.update(overrides)
     # Payouts draw on earnings only (SPEC PL01).
-    earnings = context["balance"].withdrawable_cents
-    context["withdrawable_cents"] = earnings // services.TASKER_STEP_CENTS * services.TASKER_STEP_CENTS
+    context["withdrawable_cents"] = selectors.withdrawable_cents(context["balance"].withdrawable_cents)
     labels = dict(PayoutState.choices)
     for payout in context["payouts"]:
         for step in payout.transitions.all():
@@ -216,24 +209,6 @@ def account_make_default(request: HttpRequest, account_id: int) -> HttpResponse:
     return redirect("payouts:credits")
 
 
-class _Repeat(Exception):
-    """The same form was posted twice."""
-
-
-def _first_time(user: User, key: str) -> None:
-    """Raise `_Repeat` if this form token was already used; the caller's
-    transaction keeps the token only if its work commits."""
-    if not key:
-        return
-    try:
-        with transaction.atomic():
-            IdempotencyRecord.objects.create(
-                scope=f"page:user:{user.pk}", key=f"payout:{key}", fingerprint="", created_at=timezone.now()
-            )
-    except IntegrityError:
-        raise _Repeat from None
-
-
 @login_required
 @require_POST
 def payout_request(request: HttpRequest) -> HttpResponse:
@@ -241,13 +216,14 @@ def payout_request(request: HttpRequest) -> HttpResponse:
     form = forms.PayoutRequestForm(request.POST, user=user)
     if form.is_valid():
         try:
-            with transaction.atomic():
-                _first_time(user, form.cleaned_data["request_key"])
-                payout = services.payout_request(
-                    user=user, amount_cents=form.amount_cents(), account=form.cleaned_data["account"]
-                )
-        except _Repeat:
-            messages.info(request, _("This request was already sent."))
+            payout = services.payout_request(
+                user=user,
+                amount_cents=form.amount_cents(),
+                account=form.cleaned_data["account"],
+                request_key=form.cleaned_data["request_key"],
+            )
+        except services.PayoutAlreadyRequested as exc:
+            messages.info(request, exc.detail)
             return redirect("payouts:credits")
         except ApplicationError as exc:
             form.add_service_error(exc, aliases={"amount_cents": "amount", "payout_account_id": "account"})
@@ -265,7 +241,7 @@ def payout_request(request: HttpRequest) -> HttpResponse:
 @require_POST
 def voucher_reveal(request: HttpRequest, payout_id: int) -> HttpResponse:
     user = _payee(request)
-    payout = selectors.own_payout(user, payout_id)
+    payout = selectors.payout_for(user, payout_id)
     try:
         code = services.voucher_code_reveal(payout=payout, user=user)
     except ApplicationError as exc:
@@ -281,11 +257,11 @@ def voucher_reveal(request: HttpRequest, payout_id: int) -> HttpResponse:
 
 
 def _company_page(request: HttpRequest, user: User, *, status: int = 200, topup_form: Any = None) -> HttpResponse:
-    charges = selectors.company_charges(user, before=_int_param(request, "avant"))
+    charges = mission_selectors.company_charges(user, before=_int_param(request, "avant"))
     context = {
         "balance": ledger_selectors.wallet_balance(user),
         "topup_form": topup_form or TopupForm(),
-        "topups": list(Topup.objects.filter(user=user).order_by("-pk")[:TOPUPS_SHOWN]),
+        "topups": list(ledger_selectors.topups_of(user).order_by("-pk")[:TOPUPS_SHOWN]),
         "charges": charges,
     }
     return render(request, "payouts/company_balance.html", context, status=status)
@@ -302,7 +278,7 @@ def company_topup(request: HttpRequest) -> HttpResponse:
     user = _company(request)
     form = TopupForm(request.POST)
     if form.is_valid():
-        done = ledger_views.topup_submit(request, form, done_url="payouts:company_balance")
+        done = topup_submit(request, form, done_url="payouts:company_balance")
         if done is not None:
             return done
     return _company_page(request, user, status=400, topup_form=form)
@@ -380,7 +356,7 @@ def staff_batch_paid(request: HttpRequest, batch_id: int) -> HttpResponse:
 @require_POST
 def staff_payout_fail(request: HttpRequest, payout_id: int) -> HttpResponse:
     user = _staff(request)
-    payout: Payout = selectors.payout_for(user, payout_id)
+    payout: Payout = selectors.payout_for(user, payout_id, as_staff=True)
     form = forms.FailForm(request.POST)
     error = ""
     if form.is_valid():

@@ -22,11 +22,11 @@ from django.views.decorators.http import require_POST
 
 from microwork.accounts import selectors as account_selectors
 from microwork.accounts import services as account_services
-from microwork.accounts.models import REQUIRED_DOCUMENTS, DocumentKind, DocumentState, Role, User, VerificationDocument
+from microwork.accounts.models import DocumentState, Role, User, VerificationDocument
+from microwork.accounts.roles import page_user
 from microwork.core.errors import ApplicationError, Forbidden
 from microwork.ledger import selectors as ledger_selectors
-from microwork.ledger import views as ledger_views
-from microwork.web.roles import page_user
+from microwork.ledger.pages import TopupForm, topup_submit
 
 from . import forms
 
@@ -182,25 +182,6 @@ def phone_change(request: HttpRequest) -> HttpResponse:
 # --- Dashboard ------------------------------------------------------------
 
 
-def _documents_overview(user: User) -> list[dict[str, Any]]:
-    documents = [
-        {"document": document, "state": account_selectors.document_state(document)}
-        for document in user.documents.order_by("-created_at", "-pk")
-    ]
-    return documents
-
-
-def _required_status(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """For each required kind, the best state among the expert's documents."""
-    rank = {DocumentState.APPROVED: 0, DocumentState.PENDING: 1, DocumentState.EXPIRED: 2, DocumentState.REFUSED: 3}
-    status = []
-    for kind in REQUIRED_DOCUMENTS:
-        states = [item["state"] for item in documents if item["document"].kind == kind]
-        best = min(states, key=lambda state: rank[state]) if states else None
-        status.append({"kind": DocumentKind(kind).label, "state": best})
-    return status
-
-
 def _dashboard(request: HttpRequest, **forms_in_use: Any) -> HttpResponse:
     user = _user(request)
     context: dict[str, Any] = {
@@ -208,11 +189,11 @@ def _dashboard(request: HttpRequest, **forms_in_use: Any) -> HttpResponse:
         "postings": list(ledger_selectors.wallet_postings(user)[:RECENT_MOVEMENTS]),
     }
     if user.is_company:
-        context["topup_form"] = forms_in_use.get("topup_form") or forms.TopupForm()
+        context["topup_form"] = forms_in_use.get("topup_form") or TopupForm()
     if user.is_expert:
-        documents = _documents_overview(user)
+        documents = account_selectors.documents_overview(user)
         context["documents"] = documents
-        context["required_documents"] = _required_status(documents)
+        context["required_documents"] = account_selectors.required_documents_status(documents)
         context["expert_verified"] = account_selectors.expert_is_verified(user)
         context["document_form"] = forms_in_use.get("document_form") or forms.DocumentUploadForm()
     status = 400 if forms_in_use else 200
@@ -227,9 +208,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def topup(request: HttpRequest) -> HttpResponse:
-    form = forms.TopupForm(request.POST)
+    form = TopupForm(request.POST)
     if form.is_valid():
-        done = ledger_views.topup_submit(request, form, done_url="web:dashboard")
+        done = topup_submit(request, form, done_url="web:dashboard")
         if done is not None:
             return done
     return _dashboard(request, topup_form=form)

@@ -12,7 +12,7 @@ from PIL import Image
 
 from microwork.accounts.models import REQUIRED_DOCUMENTS, DocumentState, VerificationDocument
 from microwork.api.tests.helpers import assert_problem, error_fields
-from microwork.core.testing import api_as, make_expert
+from microwork.testing import api_as, make_expert
 
 pytestmark = pytest.mark.django_db
 
@@ -401,7 +401,7 @@ def test_am13_every_document_decision_is_recorded_with_who_and_when(emma, staff,
     # given two documents, one approved and one refused by staff
     from microwork.accounts import services
     from microwork.accounts.models import DocumentTransition, VerificationDocument
-    from microwork.core.tick import run_due
+    from microwork.ops.tick import run_due
 
     time_machine.move_to(timezone.now())
     approved = VerificationDocument.objects.create(

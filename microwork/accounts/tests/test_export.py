@@ -4,8 +4,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from microwork.api.tests.helpers import assert_problem
-from microwork.core.testing import api_as
 from microwork.ledger.payments import topup_create
+from microwork.testing import api_as
 
 pytestmark = pytest.mark.django_db
 

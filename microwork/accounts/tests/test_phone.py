@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from microwork.accounts.models import PhoneCode, User
 from microwork.api.tests.helpers import assert_problem, error_fields, last_sms_code, sms_code
-from microwork.core.testing import api_as, make_tasker
 from microwork.notifications import sms
+from microwork.testing import api_as, make_tasker
 
 pytestmark = pytest.mark.django_db
 

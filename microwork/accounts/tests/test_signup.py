@@ -6,8 +6,8 @@ import pytest
 
 from microwork.accounts.models import Organisation, PhoneCode, User
 from microwork.api.tests.helpers import assert_problem, error_fields, last_sms_code
-from microwork.core.testing import make_tasker
 from microwork.notifications import sms
+from microwork.testing import make_tasker
 
 PASSWORD = "tangerine-wombat-1987"
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from django.contrib.auth import hashers
 
 from microwork.accounts.models import ApiToken
 from microwork.api.tests.helpers import assert_problem
-from microwork.core.testing import PASSWORD, ApiClient, api_as
+from microwork.testing import PASSWORD, ApiClient, api_as
 
 pytestmark = pytest.mark.django_db
 

@@ -1,5 +1,5 @@
 from microwork.core.models import IdempotencyRecord
-from microwork.core.testing import PASSWORD, api_as
+from microwork.testing import PASSWORD, api_as
 
 
 def test_a_token_answer_is_never_stored_for_replay(alice):

@@ -1,4 +1,4 @@
-from microwork.core.testing import api_as
+from microwork.testing import api_as
 
 
 def test_a_wrong_method_on_the_api_is_a_problem_with_the_allowed_methods(acme):

@@ -5,8 +5,8 @@ import base64
 import pytest
 
 from microwork.api.tests.helpers import assert_problem, error_fields
-from microwork.core.testing import api_as, make_company
 from microwork.ledger.payments import topup_create
+from microwork.testing import api_as, make_company
 
 pytestmark = pytest.mark.django_db
 

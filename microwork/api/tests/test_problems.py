@@ -6,9 +6,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from microwork.accounts.models import ApiToken, User, VerificationDocument
 from microwork.api.tests.helpers import assert_problem, error_fields
 from microwork.core.models import IdempotencyRecord
-from microwork.core.testing import api_as
 from microwork.ledger.models import Entry, Posting, Topup
 from microwork.ledger.selectors import ledger_audit, wallet_balance
+from microwork.testing import api_as
 
 pytestmark = pytest.mark.django_db
 

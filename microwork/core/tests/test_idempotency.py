@@ -9,9 +9,9 @@ from django.utils import timezone
 from microwork.accounts.models import User
 from microwork.api.tests.helpers import assert_problem
 from microwork.core.models import IdempotencyRecord
-from microwork.core.testing import api_as, make_company
 from microwork.ledger.models import Topup
 from microwork.ledger.selectors import ledger_audit, wallet_balance
+from microwork.testing import api_as, make_company
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,9 @@ itself, so the root conftest can let the ledger's tables be flushed on SQLite.
 import pytest
 from django.test import Client
 
-from microwork.core.testing import api_as, make_company, run_together
 from microwork.ledger.models import Entry, Topup
 from microwork.ledger.selectors import ledger_audit, wallet_balance
+from microwork.testing import api_as, make_company, run_together
 
 
 @pytest.mark.race

@@ -5,11 +5,11 @@ from django.urls import reverse
 
 from microwork.api.tests.helpers import assert_problem
 from microwork.core.errors import InsufficientFunds
-from microwork.core.testing import api_as, make_company, make_expert, make_staff, run_together
 from microwork.ledger.models import AccountKind, Refund, RefundState
 from microwork.ledger.payments import refund_request, topup_create
 from microwork.ledger.selectors import ledger_audit, wallet_balance
 from microwork.ledger.services import escrow_of, give_back, spend, system_account, transfer, wallet_of
+from microwork.testing import api_as, make_company, make_expert, make_staff, run_together
 
 
 def earned(user, cents: int, n: int = 1) -> None:

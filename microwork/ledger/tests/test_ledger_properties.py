@@ -39,7 +39,6 @@ from hypothesis.stateful import (
 from microwork.accounts.models import Role
 from microwork.core.errors import InsufficientFunds
 from microwork.core.money import percent_of
-from microwork.core.testing import make_company, make_user
 from microwork.ledger import selectors
 from microwork.ledger.models import (
     WORLD_KINDS,
@@ -66,6 +65,7 @@ from microwork.ledger.services import (
     transfer,
     wallet_of,
 )
+from microwork.testing import make_company, make_user
 
 FEE_BASIS_POINTS = 2000  # SPEC HM10: 20% of the reward
 VAT_BASIS_POINTS = 2000  # French standard rate, on the fee

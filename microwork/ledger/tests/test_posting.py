@@ -9,7 +9,6 @@ from django.db.models import F, Sum
 
 from microwork.core.errors import InsufficientFunds, InvalidInput
 from microwork.core.money import percent_of
-from microwork.core.testing import make_company
 from microwork.ledger import selectors
 from microwork.ledger.models import Account, AccountKind, Entry, Posting
 from microwork.ledger.payments import topup_create
@@ -24,6 +23,7 @@ from microwork.ledger.services import (
     transfer,
     wallet_of,
 )
+from microwork.testing import make_company
 
 
 def _earnings(user, cents: int) -> None:

@@ -11,11 +11,11 @@ from django.db import connection
 from django.test import Client
 
 from microwork.api.tests.helpers import assert_problem
-from microwork.core.testing import api_as, make_company, run_together
 from microwork.ledger.gateways import StripeGateway
 from microwork.ledger.models import AccountKind, PaymentEvent, Refund, RefundState, Topup, TopupState
 from microwork.ledger.selectors import ledger_audit, wallet_balance
 from microwork.ledger.services import system_account
+from microwork.testing import api_as, make_company, run_together
 
 from .stripe_stub import paid_session, signed_event
 

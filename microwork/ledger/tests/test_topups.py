@@ -2,11 +2,11 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from microwork.core.errors import Forbidden, InvalidInput
-from microwork.core.testing import api_as, make_company
 from microwork.ledger.models import AccountKind, Entry, Topup, TopupState
 from microwork.ledger.payments import topup_create, topup_settle
 from microwork.ledger.selectors import ledger_audit, wallet_balance
 from microwork.ledger.services import system_account
+from microwork.testing import api_as, make_company
 
 
 def test_topup_credits_wallet_once_per_idempotency_key(db):

@@ -7,9 +7,9 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
-from microwork.core.testing import PASSWORD
 from microwork.ledger.selectors import wallet_balance
 from microwork.missions.models import Claim, ClaimState, Mission, MissionState
+from microwork.testing import PASSWORD
 
 pytestmark = [pytest.mark.browser]
 

@@ -10,11 +10,11 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from microwork.api.tests.helpers import assert_problem, error_fields
-from microwork.core.testing import api_as, make_company, make_tasker
 from microwork.ledger.models import AccountKind
 from microwork.ledger.services import escrow_of, system_account
 from microwork.missions.models import Claim, ClaimState, Mission, MissionState
 from microwork.notifications.models import Notice
+from microwork.testing import api_as, make_company, make_tasker
 
 from .conftest import ACCOUNT, assert_books_right, balance, make_mission, photo_upload
 

@@ -12,11 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from microwork.api.tests.helpers import assert_problem, error_fields
-from microwork.core.testing import api_as
 from microwork.ledger.models import Entry
 from microwork.missions import services
 from microwork.missions.models import Claim, ClaimState, ClaimTransition, Mission
 from microwork.notifications.models import Notice
+from microwork.testing import api_as
 
 from .conftest import ACCOUNT, balance, photo_upload
 

@@ -4,10 +4,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from microwork.core.testing import api_as, make_company
 from microwork.ledger.models import Entry
 from microwork.ledger.services import escrow_of
 from microwork.missions.models import Category, Mission, MissionState
+from microwork.testing import api_as, make_company
 
 from .conftest import MISSION, assert_books_right, balance, make_mission, make_published
 

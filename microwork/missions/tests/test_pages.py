@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from microwork.core import testing
+from microwork import testing
 from microwork.ledger.selectors import ledger_audit, wallet_balance
 from microwork.missions import services
 from microwork.missions.batch import parse_batch_csv

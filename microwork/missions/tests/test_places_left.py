@@ -2,8 +2,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from microwork.core.testing import api_as
 from microwork.missions.models import Claim, ClaimState
+from microwork.testing import api_as
 
 from .conftest import assert_books_right
 

@@ -18,13 +18,13 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
 from microwork.core.errors import ApplicationError, InvalidInput
-from microwork.core.testing import make_company, make_staff, make_tasker
-from microwork.core.tick import run_due
 from microwork.ledger.models import Entry
 from microwork.ledger.selectors import ledger_audit
 from microwork.ledger.services import escrow_of
 from microwork.missions import services
 from microwork.missions.models import Claim, ClaimState, Mission, MissionState
+from microwork.ops.tick import run_due
+from microwork.testing import make_company, make_staff, make_tasker
 
 from .conftest import ACCOUNT, MISSION, balance
 
@@ -238,7 +238,6 @@ def test_hm04_to_hm15b_random_mission_operations_keep_books_and_places_right(db,
     run_state_machine_as_test(
         machine_for(time_machine),
         settings=settings(
-            max_examples=50,
             stateful_step_count=15,
             deadline=None,
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

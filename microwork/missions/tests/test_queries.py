@@ -4,9 +4,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from microwork.core.testing import api_as, make_tasker
 from microwork.ledger.payments import topup_create
 from microwork.missions import services
+from microwork.testing import api_as, make_tasker
 
 from .conftest import ACCOUNT, make_published
 

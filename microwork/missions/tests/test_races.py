@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from microwork.core.testing import api_as, make_company, make_staff, make_tasker
-from microwork.core.testing import run_together as run_all_at_once
 from microwork.ledger.models import Entry
 from microwork.ledger.selectors import ledger_audit
 from microwork.missions import services
 from microwork.missions.models import Claim, ClaimState, Mission
+from microwork.testing import api_as, make_company, make_staff, make_tasker
+from microwork.testing import run_together as run_all_at_once
 
 from .conftest import ACCOUNT, balance, make_published
 
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.race
 
 
 def run_together(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Every call at once (core.testing.run_together); none may raise."""
+    """Every call at once (microwork.testing.run_together); none may raise."""
     results = run_all_at_once(calls)
     errors = [r for r in results if isinstance(r, BaseException)]
     assert not errors, errors

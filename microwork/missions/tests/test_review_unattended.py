@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from microwork.core.testing import api_as
 from microwork.missions import services
 from microwork.missions.models import ClaimState, MissionState
+from microwork.testing import api_as
 
 from .conftest import ACCOUNT, assert_books_right, balance, make_mission
 

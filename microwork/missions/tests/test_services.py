@@ -10,11 +10,11 @@ from PIL import Image
 
 from microwork.core.errors import Conflict, Forbidden, InsufficientFunds, InvalidInput
 from microwork.core.states import WrongState
-from microwork.core.testing import make_company, make_tasker
 from microwork.ledger.models import AccountKind
 from microwork.ledger.services import escrow_of, system_account
 from microwork.missions import selectors, services
 from microwork.missions.models import Claim, ClaimState, Mission, MissionState
+from microwork.testing import make_company, make_tasker
 
 from .conftest import ACCOUNT, assert_books_right, balance, make_mission
 

@@ -10,9 +10,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from microwork.accounts.models import User
-from microwork.api.pagination import keyset_page, keyset_page_ascending
+from microwork.accounts.roles import page_user
 from microwork.core.errors import ApplicationError, InvalidInput
-from microwork.web.roles import page_user
+from microwork.core.pagination import keyset_page, keyset_page_ascending
 
 from .. import selectors
 from ..models import Claim, Mission

@@ -3,8 +3,8 @@ from django.core import mail
 from django.core.cache import cache
 from django.urls import reverse
 
-from microwork.core.testing import make_staff
 from microwork.notifications.models import Notice
+from microwork.testing import make_staff
 
 
 @pytest.fixture(autouse=True)

@@ -8,10 +8,10 @@ from itertools import count
 import pytest
 from django.utils import timezone
 
-from microwork.core.testing import api_as
 from microwork.ledger.models import AccountKind
 from microwork.ledger.selectors import ledger_audit, wallet_balance
 from microwork.ledger.services import escrow_of, system_account, transfer, wallet_of
+from microwork.testing import api_as
 
 _keys = count(1)
 

@@ -10,9 +10,9 @@ import time_machine
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
-from microwork.core.testing import PASSWORD
 from microwork.ledger.selectors import ledger_audit, wallet_balance
 from microwork.payouts.models import Payout, PayoutState
+from microwork.testing import PASSWORD
 
 from .conftest import earn
 

@@ -11,12 +11,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from microwork.core.testing import make_tasker
 from microwork.ledger.models import AccountKind
 from microwork.ledger.services import entry_post, escrow_of, system_account, wallet_of
+from microwork.missions import selectors as mission_selectors
 from microwork.payouts import selectors, services
 from microwork.payouts.models import Payout, PayoutAccount, PayoutState
 from microwork.payouts.views import earnings_chart
+from microwork.testing import make_tasker
 
 from .conftest import approved_claim, available, fund, published_mission, stock_vouchers
 
@@ -377,7 +378,7 @@ def test_company_page_shows_balance_topups_and_charges(client, acme, alice, staf
         response = client.get(reverse("payouts:company_balance"))
     html = response.content.decode()
     assert response.status_code == 200
-    row = selectors.company_charges(acme).rows[0]
+    row = mission_selectors.company_charges(acme).rows[0]
     place = mission.reward_cents + mission.fee_cents + mission.vat_cents
     assert row.reserved_cents == 2 * place
     assert row.refunded_cents == place
@@ -396,11 +397,11 @@ def test_company_page_shows_balance_topups_and_charges(client, acme, alice, staf
 def test_company_charges_stay_constant_in_queries(acme, staff):
     published_mission(acme, staff)
     with CaptureQueriesContext(connection) as one:
-        selectors.company_charges(acme)
+        mission_selectors.company_charges(acme)
     for _ in range(4):
         published_mission(acme, staff)
     with CaptureQueriesContext(connection) as five:
-        rows = selectors.company_charges(acme).rows
+        rows = mission_selectors.company_charges(acme).rows
     assert len(rows) == 5
     assert len(five) == len(one) <= 3
 

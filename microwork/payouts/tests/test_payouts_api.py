@@ -2,8 +2,8 @@
 
 import pytest
 
-from microwork.core.testing import api_as
 from microwork.payouts.models import Payout, PayoutAccount
+from microwork.testing import api_as
 
 from .conftest import available, fund, stock_vouchers
 

@@ -18,11 +18,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from microwork.core.testing import api_as, make_expert, make_staff, make_tasker, run_together
 from microwork.ledger.models import Account, AccountKind
 from microwork.ledger.selectors import ledger_audit
 from microwork.payouts import services
 from microwork.payouts.models import Payout, PayoutAccount, PayoutState, VoucherCode, VoucherState
+from microwork.testing import api_as, make_expert, make_staff, make_tasker, run_together
 
 from .conftest import available, fund, stock_vouchers
 

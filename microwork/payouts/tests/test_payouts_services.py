@@ -11,13 +11,13 @@ import xmlschema
 from django.core import mail
 
 from microwork.core.errors import Conflict, Forbidden, InsufficientFunds, InvalidInput
-from microwork.core.testing import make_tasker
 from microwork.ledger.models import AccountKind, Entry
 from microwork.ledger.selectors import ledger_audit
 from microwork.notifications.models import Notice
 from microwork.payouts import services
 from microwork.payouts.models import Payout, PayoutAccount, PayoutBatch, PayoutState, PayoutTransition
 from microwork.payouts.services import PayoutBelowMinimum, PayoutNotMultiple
+from microwork.testing import make_tasker
 
 from .conftest import available, balance_of, fund, stock_vouchers
 

@@ -8,9 +8,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from microwork.accounts.models import DocumentState, User, VerificationDocument
-from microwork.core.testing import PASSWORD
 from microwork.ledger.selectors import wallet_balance
 from microwork.notifications import sms
+from microwork.testing import PASSWORD
 
 pytestmark = [pytest.mark.browser]
 

@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from microwork.accounts.models import DocumentState, Organisation, PhoneCode, User, VerificationDocument
-from microwork.core.testing import ACME_SIRET, PASSWORD
 from microwork.ledger.models import Entry
 from microwork.ledger.selectors import ledger_audit, wallet_balance
 from microwork.notifications import sms
+from microwork.testing import ACME_SIRET, PASSWORD
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

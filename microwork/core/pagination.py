@@ -1,4 +1,8 @@
-"""Keyset (cursor) pagination on the primary key, newest first."""
+"""Keyset (cursor) pagination on the primary key, newest first.
+
+`keyset_rows` is the one paginator; the API wraps it in opaque cursors
+(`keyset_page`), the pages pass the last id shown in their links.
+"""
 
 import base64
 from collections.abc import Callable
@@ -49,13 +53,22 @@ def keyset_page_ascending(
     return {"items": [serialize(row) for row in rows[:limit]], "next_cursor": next_cursor}
 
 
+def keyset_rows(queryset: QuerySet[M], *, before: int | None, limit: int) -> tuple[list[M], int | None]:
+    """Up to `limit` rows, newest first, with ids below `before`; and the id
+    to continue below, or None on the last page."""
+    if before is not None:
+        queryset = queryset.filter(pk__lt=before)
+    rows = list(queryset.order_by("-pk")[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].pk if more else None)
+
+
 def keyset_page(
     queryset: QuerySet[M], *, limit: int, cursor: str | None, serialize: Callable[[M], Any]
 ) -> dict[str, Any]:
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(f"limit is between 1 and {MAX_LIMIT}.", field="limit")
-    if cursor:
-        queryset = queryset.filter(pk__lt=_decode(cursor))
-    rows = list(queryset.order_by("-pk")[: limit + 1])
-    next_cursor = _encode(rows[limit - 1].pk) if len(rows) > limit else None
-    return {"items": [serialize(row) for row in rows[:limit]], "next_cursor": next_cursor}
+    rows, next_pk = keyset_rows(queryset, before=_decode(cursor) if cursor else None, limit=limit)
+    next_cursor = _encode(next_pk) if next_pk is not None else None
+    return {"items": [serialize(row) for row in rows], "next_cursor": next_cursor}

@@ -9,7 +9,7 @@ from typing import Any
 
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
 
-from microwork.core.tasks import schedule_tick
+from microwork.ops.tasks import schedule_tick
 
 
 class Command(DbWorkerCommand):

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from microwork.core.tick import run_due
+from microwork.ops.tick import run_due
 
 
 class Command(BaseCommand):

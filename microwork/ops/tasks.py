@@ -4,9 +4,9 @@ from django.conf import settings
 from django.utils import timezone
 from django_tasks import task
 
-from .tick import run_due
+from microwork.ops.tick import run_due
 
-PERIODIC_TICK_PATH = "microwork.core.tasks.periodic_tick"
+PERIODIC_TICK_PATH = "microwork.ops.tasks.periodic_tick"
 
 
 @task()

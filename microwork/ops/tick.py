@@ -6,13 +6,13 @@ clock already decided. `manage.py tick` and the worker's periodic task both
 call `run_due`.
 """
 
+from microwork.accounts import services as accounts
+from microwork.ledger import payments
+from microwork.missions import services as missions
+
 
 def run_due() -> dict[str, int]:
     """Apply every transition due now; returns how many objects each moved."""
-    from microwork.accounts import services as accounts
-    from microwork.ledger import payments
-    from microwork.missions import services as missions
-
     return {
         "claims_lapsed": missions.claims_lapse_due(),
         "reports_auto_approved": missions.claims_auto_approve_due(),

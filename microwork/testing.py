@@ -2,6 +2,7 @@
 
 acme: a company with a balance; alice and bob: verified taskers; charlie: an
 outsider tasker whose phone is not verified; emma: an expert; staff.
+It sits above every app so that it may build anything a test needs.
 """
 
 import json

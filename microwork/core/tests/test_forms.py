@@ -1,0 +1,28 @@
+"""The one money field of the page forms: euros in, cents out."""
+
+from decimal import Decimal
+
+import pytest
+from django import forms
+from django.utils import translation
+
+from microwork.core.forms import EurosField
+
+
+class AmountForm(forms.Form):
+    amount = EurosField(label="Amount", min_value=Decimal("0.01"))
+
+
+@pytest.mark.parametrize(("typed", "cents"), [("12,50", 1250), ("12.5", 1250), ("0,01", 1), ("1000000", 100_000_000)])
+def test_euros_typed_on_a_french_keyboard_come_out_as_cents(typed, cents):
+    with translation.override("fr"):
+        form = AmountForm({"amount": typed})
+        assert form.is_valid(), form.errors
+    assert form.cleaned_data["amount"] == cents
+
+
+@pytest.mark.parametrize("typed", ["1e9", "1E9", "2e-2", "nan", "inf", "12,505", "0", "-5", "", "douze"])
+def test_anything_but_a_plain_amount_is_refused(typed):
+    form = AmountForm({"amount": typed})
+    assert not form.is_valid()
+    assert "amount" in form.errors
