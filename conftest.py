@@ -22,8 +22,6 @@ hypothesis_settings.register_profile("quick", max_examples=10)
 hypothesis_settings.register_profile("ci", max_examples=200)
 HYPOTHESIS_PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "quick")
 hypothesis_settings.load_profile(HYPOTHESIS_PROFILE)
-# The ledger's property test takes its depth from HYPOTHESIS_EXAMPLES.
-os.environ.setdefault("HYPOTHESIS_EXAMPLES", str(hypothesis_settings.get_profile(HYPOTHESIS_PROFILE).max_examples))
 
 
 @pytest.fixture(autouse=True)
