@@ -1,0 +1,64 @@
+"""Rules and refusals every payout step shares (SPEC HM16, AM15, MW03)."""
+
+from django.utils.translation import gettext as _
+
+from microwork.accounts.models import User
+from microwork.core.errors import Conflict, Forbidden, InvalidInput
+from microwork.core.states import state_move
+
+from ..models import (
+    PAYOUT_MOVES,
+    Payout,
+    PayoutTransition,
+)
+
+TASKER_MINIMUM_CENTS = 10_00  # HM16: from 10 EUR...
+TASKER_STEP_CENTS = 10_00  # ...in steps of 10 EUR
+
+
+class PayoutBelowMinimum(InvalidInput):
+    code = "payout_below_minimum"
+
+
+class PayoutNotMultiple(InvalidInput):
+    code = "payout_not_multiple"
+
+
+class IbanNotSepa(InvalidInput):
+    code = "iban_not_sepa"
+
+
+class PayoutAlreadyRequested(Conflict):
+    code = "payout_already_requested"
+
+
+class VoucherOutOfStock(Conflict):
+    code = "voucher_out_of_stock"
+
+
+class VoucherImportInvalid(InvalidInput):
+    code = "voucher_import_invalid"
+
+    def __init__(self, errors: list[dict[str, str]]):
+        self.errors = errors
+        super().__init__(
+            _("%(count)s row(s) are not valid; nothing was imported.") % {"count": len(errors)}, field="file"
+        )
+
+
+def require_payee(user: User) -> None:
+    if not (user.is_tasker or user.is_expert):
+        raise Forbidden(_("Only taskers and experts take money out."))
+
+
+def payout_move(payout: Payout, to: str, *, by: User | None, reason: str = "", fields: tuple[str, ...] = ()) -> None:
+    state_move(
+        payout,
+        to,
+        allowed=PAYOUT_MOVES,
+        history=PayoutTransition,
+        by=by,
+        reason=reason,
+        update_fields=fields,
+        payout=payout,
+    )
