@@ -27,4 +27,7 @@ class TopupForm(EurosForm):
 
 
 class RefundForm(EurosForm):
-    pass
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Shown on the same page as the top-up form: its own ids, for its own labels.
+        kwargs.setdefault("auto_id", "refund_%s")
+        super().__init__(*args, **kwargs)
