@@ -1,34 +1,19 @@
 """Mission page forms: they check the shape of the input; the rules live in services."""
 
-from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from microwork.core.forms import ServiceErrorMixin
+from microwork.core.forms import EurosField, ServiceErrorMixin
 
 from . import services
 from .models import UPLOAD_KINDS, Category, Question, QuestionKind
 
 
-def cents(amount: Decimal) -> int:
-    """Euros with at most two decimals, as integer cents."""
-    return int((amount * 100).to_integral_value())
-
-
-def euros_field(label: Any, *, required: bool = True, placeholder: str = "3,00", **extra: Any) -> forms.DecimalField:
-    # Text, not number: a French keyboard writes "3,50", which a number input refuses.
-    return forms.DecimalField(
-        label=label,
-        required=required,
-        max_digits=12,
-        decimal_places=2,
-        min_value=Decimal(0),
-        localize=True,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": placeholder}),
-        **extra,
-    )
+def euros(label: Any, *, required: bool = True, placeholder: str = "3,00", **extra: Any) -> EurosField:
+    """An amount in euros; cleaned to integer cents."""
+    return EurosField(label=label, required=required, placeholder=placeholder, **extra)
 
 
 class MissionFilterForm(forms.Form):
@@ -40,7 +25,7 @@ class MissionFilterForm(forms.Form):
     category = forms.ChoiceField(
         label=_("Category"), required=False, choices=[("", _("All categories")), *Category.choices]
     )
-    min_reward = euros_field(_("Minimum reward (€)"), required=False, placeholder="2,00")
+    min_reward = euros(_("Minimum reward (€)"), required=False, placeholder="2,00")
     lat = forms.FloatField(required=False, min_value=-90, max_value=90, widget=forms.HiddenInput)
     lon = forms.FloatField(required=False, min_value=-180, max_value=180, widget=forms.HiddenInput)
     cursor = forms.CharField(required=False, max_length=32, widget=forms.HiddenInput)
@@ -52,8 +37,8 @@ class MissionFilterForm(forms.Form):
         return lat, lon
 
     def min_reward_cents(self) -> int | None:
-        amount = self.cleaned_data.get("min_reward")
-        return None if amount is None else cents(amount)
+        amount: int | None = self.cleaned_data.get("min_reward")
+        return amount
 
 
 class MissionForm(ServiceErrorMixin, forms.Form):
@@ -73,7 +58,7 @@ class MissionForm(ServiceErrorMixin, forms.Form):
         max_value=services.MAX_MINUTES,
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
-    reward = euros_field(
+    reward = euros(
         _("Reward per place (€)"),
         help_text=_("At least the minimum wage for the duration, at most 100 €."),
     )
@@ -125,7 +110,7 @@ class MissionForm(ServiceErrorMixin, forms.Form):
             "category": data["category"],
             "instructions": data["instructions"],
             "estimated_minutes": data["estimated_minutes"],
-            "reward_cents": cents(data["reward"]),
+            "reward_cents": data["reward"],
             "places": data["places"],
             "ends_at": data.get("ends_at"),
             "location": self.location(),
@@ -178,7 +163,7 @@ def question_initial(questions: list[Question]) -> list[dict[str, Any]]:
 class PriceForm(forms.Form):
     """What the live cost needs; anything missing just shows no price yet."""
 
-    reward = euros_field("", required=False)
+    reward = euros("", required=False)
     places = forms.IntegerField(required=False, min_value=1, max_value=services.MAX_PLACES)
     estimated_minutes = forms.IntegerField(required=False, min_value=1, max_value=services.MAX_MINUTES)
 
@@ -213,7 +198,7 @@ class RejectForm(ServiceErrorMixin, forms.Form):
 
 
 class SettleForm(ServiceErrorMixin, forms.Form):
-    amount = euros_field(_("Paid to the tasker (€)"), placeholder="0,00")
+    amount = euros(_("Paid to the tasker (€)"), placeholder="0,00")
 
 
 def field_name(key: str) -> str:

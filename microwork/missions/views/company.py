@@ -75,7 +75,7 @@ def _mission_form_page(
 ) -> HttpResponse:
     price = None
     if form.is_bound and form.is_valid():
-        price = services.price_summary(forms.cents(form.cleaned_data["reward"]), form.cleaned_data["places"])
+        price = services.price_summary(form.cleaned_data["reward"], form.cleaned_data["places"])
     elif mission is not None:
         price = services.price_summary(mission.reward_cents, mission.places)
     context = {"form": form, "formset": formset, "mission": mission, "price": price}
@@ -162,7 +162,7 @@ def mission_price(request: HttpRequest) -> HttpResponse:
     form = forms.PriceForm(request.POST)
     context: dict[str, Any] = {"price": None}
     if form.is_valid() and form.cleaned_data.get("reward") is not None:
-        reward_cents = forms.cents(form.cleaned_data["reward"])
+        reward_cents = form.cleaned_data["reward"]
         minutes = form.cleaned_data.get("estimated_minutes")
         today = timezone.localdate()
         context["price"] = services.price_summary(reward_cents, form.cleaned_data.get("places") or 1)

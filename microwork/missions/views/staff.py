@@ -103,7 +103,7 @@ def claim_settle(request: HttpRequest, claim_id: int) -> HttpResponse:
     done = form_then_redirect(
         request,
         form,
-        lambda data: services.claim_settle(claim=claim, by=user, tasker_paid_cents=forms.cents(data["amount"])),
+        lambda data: services.claim_settle(claim=claim, by=user, tasker_paid_cents=data["amount"]),
         done=_("Dispute settled."),
         to=reverse("missions:disputes"),
         aliases={"tasker_paid_cents": "amount"},
