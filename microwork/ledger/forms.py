@@ -27,7 +27,12 @@ class TopupForm(EurosForm):
 
 
 class RefundForm(EurosForm):
+    # A fresh token per rendered form: a double click refunds once.
+    request_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Shown on the same page as the top-up form: its own ids, for its own labels.
         kwargs.setdefault("auto_id", "refund_%s")
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("request_key", uuid.uuid4().hex)

@@ -123,6 +123,9 @@ class TopupState(models.TextChoices):
 TOPUP_MOVES: dict[str, set[str]] = {
     "": {TopupState.PENDING},
     TopupState.PENDING: {TopupState.SUCCEEDED, TopupState.FAILED},
+    # Only a checkout we gave up on ourselves: the provider may still confirm
+    # its payment later, and paid money is never left uncredited.
+    TopupState.FAILED: {TopupState.SUCCEEDED},
 }
 
 
@@ -174,11 +177,15 @@ class RefundState(models.TextChoices):
 REFUND_MOVES: dict[str, set[str]] = {
     "": {RefundState.PENDING},
     RefundState.PENDING: {RefundState.SUCCEEDED, RefundState.PARTIAL, RefundState.FAILED},
+    # A card refund can fail after it succeeded (card closed meanwhile).
+    RefundState.SUCCEEDED: {RefundState.PARTIAL, RefundState.FAILED},
+    RefundState.PARTIAL: {RefundState.FAILED},
 }
 
 REFUND_PART_MOVES: dict[str, set[str]] = {
     "": {RefundState.PENDING},
     RefundState.PENDING: {RefundState.SUCCEEDED, RefundState.FAILED},
+    RefundState.SUCCEEDED: {RefundState.FAILED},
 }
 
 

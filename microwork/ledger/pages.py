@@ -3,12 +3,13 @@ a top-up from it. Pages elsewhere (the dashboard, a company's balance) offer
 a top-up without reaching into the wallet's own views."""
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
 from microwork.accounts.models import User
-from microwork.core.errors import ApplicationError, Forbidden
+from microwork.core.errors import ApplicationError
 
 from . import payments
 from .forms import TopupForm
@@ -21,7 +22,8 @@ def payer(request: HttpRequest) -> User:
     user = request.user
     assert isinstance(user, User)
     if user.is_staff_member:
-        raise Forbidden(_("Staff accounts do not hold a balance."))
+        # Staff hold no balance: a plain 403 page.
+        raise PermissionDenied(_("Staff accounts do not hold a balance."))
     return user
 
 

@@ -23,7 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from microwork.core.errors import ApplicationError, Forbidden, InsufficientFunds, InvalidInput
+from microwork.core.errors import ApplicationError, Conflict, Forbidden, InsufficientFunds, InvalidInput
+from microwork.core.idempotency import key_first_use
 from microwork.core.money import format_eur
 from microwork.core.states import state_move, state_start
 
@@ -49,10 +50,15 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: A checkout the provider never answered for is given up after this long.
+#: A checkout that never reached the provider is given up after this long.
 CHECKOUT_ABANDONED_AFTER = timedelta(hours=25)
+ABANDONED = "checkout abandoned"
 #: A refund part the provider never answered for is sent again after this long.
 REFUND_RESEND_AFTER = timedelta(minutes=5)
+
+
+class RefundAlreadyRequested(Conflict):
+    code = "refund_already_requested"
 
 
 class PaymentProviderUnavailable(ApplicationError):
@@ -141,7 +147,9 @@ def topup_settle(
     """Record the provider's answer; a success credits the funds once."""
     with transaction.atomic():
         topup = Topup.objects.select_for_update(of=("self",)).select_related("user").get(pk=topup.pk)
-        if topup.state != TopupState.PENDING:
+        # A payment confirmed after we gave up waiting is still credited.
+        late_payment = succeeded and topup.state == TopupState.FAILED and topup.failure_reason == ABANDONED
+        if topup.state != TopupState.PENDING and not late_payment:
             return topup
         topup.provider_ref = provider_ref or topup.provider_ref
         topup.payment_ref = payment_ref or topup.payment_ref
@@ -157,6 +165,7 @@ def topup_settle(
                 by=topup.user,
             )
             target = TopupState.SUCCEEDED
+            topup.failure_reason = ""
         else:
             topup.failure_reason = reason[:200]
             target = TopupState.FAILED
@@ -174,13 +183,15 @@ def topup_settle(
 
 
 def topups_abandon_due() -> int:
-    """Checkouts nobody finished and the provider never reported: failed, nothing was charged."""
+    """Top-ups whose checkout never reached the provider: failed, nothing was
+    charged. A checkout the provider holds waits for its word (expiry, or a
+    bank transfer's late payment) however long it takes."""
     stale = Topup.objects.filter(
-        state=TopupState.PENDING, created_at__lte=timezone.now() - CHECKOUT_ABANDONED_AFTER
+        state=TopupState.PENDING, provider_ref="", created_at__lte=timezone.now() - CHECKOUT_ABANDONED_AFTER
     ).values_list("pk", flat=True)
     count = 0
     for pk in list(stale):
-        if topup_settle(topup=Topup(pk=pk), succeeded=False, reason="checkout abandoned").state == TopupState.FAILED:
+        if topup_settle(topup=Topup(pk=pk), succeeded=False, reason=ABANDONED).state == TopupState.FAILED:
             count += 1
     return count
 
@@ -204,14 +215,17 @@ def refundable_topups(user: "User") -> list[tuple[Topup, int]]:
     return [(topup, topup.amount_cents - topup.refunded) for topup in topups if topup.amount_cents > topup.refunded]
 
 
-def refund_request(*, user: "User", amount_cents: int) -> Refund:
+def refund_request(*, user: "User", amount_cents: int, request_key: str = "") -> Refund:
     """Send unspent funds back to their source (SPEC PL01).
 
-    Call it outside any transaction: it talks to the provider."""
+    Call it outside any transaction: it talks to the provider. `request_key`
+    is a page form's one-time token: the same form sent twice refunds once."""
     _require_payer(user)
     if not isinstance(amount_cents, int) or amount_cents <= 0:
         raise InvalidInput(_("The amount must be positive."), field="amount_cents")
     with transaction.atomic():
+        if request_key and not key_first_use(scope=f"page:user:{user.pk}", key=f"refund:{request_key[:64]}"):
+            raise RefundAlreadyRequested(_("This refund was already asked for."))
         # The funds' row lock serialises two refunds of the same money.
         funds, _earnings = purse_locked(user)
         if funds.balance_cents < amount_cents:
@@ -220,7 +234,12 @@ def refund_request(*, user: "User", amount_cents: int) -> Refund:
             )
         plan: list[tuple[Topup, int]] = []
         left = amount_cents
-        for topup, refundable in refundable_topups(user):
+        # A payment whose refund already failed (a closed card) is tried last,
+        # so it never stands in the way of the others.
+        refused = set(
+            RefundPart.objects.filter(refund__user=user, state=RefundState.FAILED).values_list("topup_id", flat=True)
+        )
+        for topup, refundable in sorted(refundable_topups(user), key=lambda pair: pair[0].pk in refused):
             if left == 0:
                 break
             take = min(left, refundable)
@@ -268,7 +287,10 @@ def refund_part_send(*, part: RefundPart) -> None:
 
 
 def refund_part_settle(*, part: RefundPart, result: RefundResult) -> RefundPart:
-    """Record the provider's answer on one part; a final answer moves the money once."""
+    """Record the provider's answer on one part; a final answer moves the money once.
+
+    A refund the provider reported done may still fail later (the card was
+    closed meanwhile): the money then comes back from the provider to the funds."""
     with transaction.atomic():
         part = (
             RefundPart.objects.select_for_update(of=("self",)).select_related("refund__user", "topup").get(pk=part.pk)
@@ -276,10 +298,25 @@ def refund_part_settle(*, part: RefundPart, result: RefundResult) -> RefundPart:
         if result.provider_ref and not part.provider_ref:
             part.provider_ref = result.provider_ref
             part.save(update_fields=["provider_ref"])
-        if part.state != RefundState.PENDING or result.state == "pending":
+        reversed_later = part.state == RefundState.SUCCEEDED and result.state == "failed"
+        if result.state == "pending" or (part.state != RefundState.PENDING and not reversed_later):
             return part
         user = part.refund.user
-        if result.state == "succeeded":
+        if result.state == "failed":
+            # The user's purse first, as every movement into funds locks it:
+            # a refund asked at the same moment waits instead of deadlocking.
+            purse_locked(user)
+            part.failure_reason = result.reason[:200]
+            transfer(
+                kind="refund_failed",
+                idempotency_key=f"refund-part-{'reversed' if reversed_later else 'failed'}:{part.pk}",
+                source=system_account(AccountKind.GATEWAY if reversed_later else AccountKind.REFUNDS_IN_FLIGHT),
+                destination=funds_of(user),
+                amount_cents=part.amount_cents,
+                memo=result.reason[:200] or "Refund failed",
+                ref=f"refund:{part.refund_id}",
+            )
+        else:
             transfer(
                 kind="refund_paid",
                 idempotency_key=f"refund-part-paid:{part.pk}",
@@ -287,17 +324,6 @@ def refund_part_settle(*, part: RefundPart, result: RefundResult) -> RefundPart:
                 destination=system_account(AccountKind.GATEWAY),
                 amount_cents=part.amount_cents,
                 memo=f"Refunded through {part.topup.gateway}",
-                ref=f"refund:{part.refund_id}",
-            )
-        else:
-            part.failure_reason = result.reason[:200]
-            transfer(
-                kind="refund_failed",
-                idempotency_key=f"refund-part-failed:{part.pk}",
-                source=system_account(AccountKind.REFUNDS_IN_FLIGHT),
-                destination=funds_of(user),
-                amount_cents=part.amount_cents,
-                memo=result.reason[:200] or "Refund failed",
                 ref=f"refund:{part.refund_id}",
             )
         state_move(
@@ -314,10 +340,11 @@ def refund_part_settle(*, part: RefundPart, result: RefundResult) -> RefundPart:
 
 
 def _refund_conclude(refund_id: int) -> None:
-    """Once every part has its answer, the refund has its own."""
+    """Once every part has its answer, the refund has its own; a part that
+    fails later brings it down to partial or failed."""
     refund = Refund.objects.select_for_update().get(pk=refund_id)
     states = list(refund.parts.values_list("state", "amount_cents"))
-    if refund.state != RefundState.PENDING or any(state == RefundState.PENDING for state, _cents in states):
+    if any(state == RefundState.PENDING for state, _cents in states):
         return
     refund.refunded_cents = sum(cents for state, cents in states if state == RefundState.SUCCEEDED)
     if refund.refunded_cents == refund.amount_cents:
@@ -326,6 +353,9 @@ def _refund_conclude(refund_id: int) -> None:
         target = RefundState.FAILED
     else:
         target = RefundState.PARTIAL
+    if target == refund.state:
+        refund.save(update_fields=["refunded_cents"])
+        return
     state_move(
         refund,
         target,

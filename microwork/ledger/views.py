@@ -69,7 +69,11 @@ def refund(request: HttpRequest) -> HttpResponse:
     form = RefundForm(request.POST)
     if form.is_valid():
         try:
-            done = payments.refund_request(user=payer(request), amount_cents=form.amount_cents())
+            done = payments.refund_request(
+                user=payer(request),
+                amount_cents=form.amount_cents(),
+                request_key=form.cleaned_data["request_key"] or "",
+            )
         except ApplicationError as exc:
             form.add_service_error(exc, aliases={"amount_cents": "amount"})
         else:

@@ -262,3 +262,22 @@ def test_pl01_spend_and_give_back_refuse_a_key_reused_for_another_movement(db, a
             kind="mission_refund", idempotency_key="k1", payer=alice, source=escrow, amount_cents=50, ref="mission:1"
         )
     assert books() == before
+
+
+def test_pl01_a_double_clicked_refund_form_refunds_once(client, acme):
+    form = {"amount": "50,00", "request_key": "f" * 32}
+    first = signed_in(client, acme).post(reverse("ledger:refund"), form)
+    second = client.post(reverse("ledger:refund"), form)
+    assert first.status_code == 302
+    assert second.status_code == 400
+    assert "déjà" in second.content.decode()
+    assert Refund.objects.count() == 1
+    assert wallet_balance(acme).funds_cents == 50_00
+
+
+def test_pl01_staff_get_a_403_on_the_money_pages(client, db):
+    staff = make_staff()
+    signed_in(client, staff)
+    assert client.get(reverse("ledger:wallet")).status_code == 403
+    assert client.post(reverse("ledger:refund"), {"amount": "1"}).status_code == 403
+    assert client.post(reverse("ledger:topup_start"), {"amount": "1"}).status_code == 403

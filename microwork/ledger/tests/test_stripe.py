@@ -277,3 +277,73 @@ def test_pl01_no_provider_call_runs_inside_a_transaction(transactional_db, strip
     # then Stripe was called twice, never from inside a database transaction
     assert seen == [False, False]
     assert json.loads(api_as(acme).get("/me/wallet").content)["funds_cents"] == 20_00
+
+
+def test_pl01_a_checkout_the_provider_holds_is_never_given_up_and_a_late_payment_is_credited(db, stripe_stub, client):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from microwork.ledger.payments import ABANDONED, topups_abandon_due
+
+    # given a bank transfer still unpaid two days after its checkout
+    acme = make_company()
+    topup = start_topup(acme)
+    session_id = Topup.objects.get(pk=topup["id"]).provider_ref
+    deliver(
+        client,
+        "checkout.session.completed",
+        paid_session(session_id, topup["id"], 50_00, payment_status="unpaid"),
+        event_id="e1",
+    )
+    with time_machine.travel(timezone.now() + timedelta(days=2)):
+        # then tick leaves it to the provider
+        assert topups_abandon_due() == 0
+    assert Topup.objects.get(pk=topup["id"]).state == TopupState.PENDING
+    # and even a top-up we gave up on ourselves is credited when its payment is confirmed
+    Topup.objects.filter(pk=topup["id"]).update(state=TopupState.FAILED, failure_reason=ABANDONED)
+    deliver(
+        client, "checkout.session.async_payment_succeeded", paid_session(session_id, topup["id"], 50_00), event_id="e2"
+    )
+    assert Topup.objects.get(pk=topup["id"]).state == TopupState.SUCCEEDED
+    assert wallet_balance(acme).funds_cents == 50_00
+    assert ledger_audit() == []
+
+
+def test_pl01_a_refund_failing_after_success_brings_the_money_back(db, stripe_stub, client):
+    # given a company that paid 30 EUR, then 50 EUR, and was refunded 20 EUR
+    # through Stripe against the newest payment, reported succeeded
+    acme = make_company()
+    older = start_topup(acme, 30_00)
+    older_session = Topup.objects.get(pk=older["id"]).provider_ref
+    deliver(client, "checkout.session.completed", paid_session(older_session, older["id"], 30_00), event_id="e0")
+    topup = start_topup(acme)
+    session_id = Topup.objects.get(pk=topup["id"]).provider_ref
+    deliver(client, "checkout.session.completed", paid_session(session_id, topup["id"], 50_00), event_id="e1")
+    refund = api_as(acme).post("/me/refunds", {"amount_cents": 20_00}).json()
+    assert refund["state"] == "succeeded"
+    part = Refund.objects.get().parts.get()
+    # when Stripe later says that refund failed (the card was closed)
+    deliver(
+        client,
+        "refund.failed",
+        {"id": part.provider_ref, "status": "failed", "failure_reason": "expired_or_canceled_card"},
+        event_id="e2",
+    )
+    # then the money is back in the company's funds and the refund reads failed
+    assert api_as(acme).get(f"/me/refunds/{refund['id']}").json()["state"] == "failed"
+    assert wallet_balance(acme).funds_cents == 80_00
+    assert system_account(AccountKind.GATEWAY).balance_cents == -80_00
+    # and the same event again changes nothing
+    deliver(
+        client,
+        "refund.failed",
+        {"id": part.provider_ref, "status": "failed", "failure_reason": "expired_or_canceled_card"},
+        event_id="e3",
+    )
+    assert wallet_balance(acme).funds_cents == 80_00
+    # and the next refund goes first against the older payment, whose card still works
+    api_as(acme).post("/me/refunds", {"amount_cents": 30_00})
+    assert stripe_stub.requests[-1]["form"]["payment_intent"] == f"pi_{older_session}"
+    assert ledger_audit() == []
