@@ -115,6 +115,7 @@ def ledger_audit() -> list[str]:
         for account in Account.objects.filter(kind=AccountKind.ESCROW, ref__in=refs).exclude(balance_cents=0):
             problems.append(f"{account}: closed, but {account.balance_cents} cents left in escrow")
     problems.extend(_funds_apart_from_earnings())
+    problems.extend(_refunds_in_flight())
     for check in AUDIT_CHECKS:
         problems.extend(check())
     return problems
@@ -168,3 +169,16 @@ def _funds_apart_from_earnings() -> list[str]:
         if account.balance_cents > limit:
             problems.append(f"{account}: {account.balance_cents} cents of funds, only {limit} refundable")
     return problems
+
+
+def _refunds_in_flight() -> list[str]:
+    """Money in "refunds in flight" must be exactly that of the refund parts awaiting the provider."""
+    pending = RefundPart.objects.filter(state=RefundState.PENDING).aggregate(total=Sum("amount_cents"))["total"] or 0
+    booked = (
+        Account.objects.filter(kind=AccountKind.REFUNDS_IN_FLIGHT, owner__isnull=True, ref="")
+        .values_list("balance_cents", flat=True)
+        .first()
+    ) or 0
+    if pending != booked:
+        return [f"refunds in flight: the ledger holds {booked} cents, pending refunds add up to {pending} cents"]
+    return []

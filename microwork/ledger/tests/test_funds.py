@@ -281,3 +281,15 @@ def test_pl01_staff_get_a_403_on_the_money_pages(client, db):
     assert client.get(reverse("ledger:wallet")).status_code == 403
     assert client.post(reverse("ledger:refund"), {"amount": "1"}).status_code == 403
     assert client.post(reverse("ledger:topup_start"), {"amount": "1"}).status_code == 403
+
+
+def test_pl01_audit_reconciles_refunds_in_flight_with_open_refund_parts(db, acme):
+    from microwork.ledger.models import RefundPart
+
+    # given a refund done
+    refund = refund_request(user=acme, amount_cents=10_00)
+    assert ledger_audit() == []
+    # when its record drifts back to pending while the money has left
+    RefundPart.objects.filter(refund=refund).update(state=RefundState.PENDING)
+    # then the audit names the difference
+    assert ledger_audit() == ["refunds in flight: the ledger holds 0 cents, pending refunds add up to 1000 cents"]
