@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "microwork.notifications",
     "microwork.missions",
     "microwork.payouts",
+    "microwork.gigs",
     "microwork.api",
     "microwork.web",
     "microwork.ops",
@@ -267,6 +268,10 @@ TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN")
 # that picks one; the service wins when both are set.
 TWILIO_FROM = env("TWILIO_FROM")
 TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID")
+
+# --- Packaged services (AM) -------------------------------------------------
+# Days an expert's fee waits in pending earnings before it may be withdrawn (AM16).
+EARNINGS_CLEARING_DAYS = int(env("EARNINGS_CLEARING_DAYS", "3"))
 
 # --- Background work ------------------------------------------------------
 TASKS = {"default": {"BACKEND": env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}

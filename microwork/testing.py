@@ -70,6 +70,22 @@ def make_expert(email: str = "emma@example.fr") -> User:
     return make_user(email, role=Role.EXPERT, display_name="Emma", siret=EXPERT_SIRET)
 
 
+def make_verified_expert(email: str = "emma@example.fr", *, display_name: str = "Emma") -> User:
+    """An expert who may sell (AM13, AM17): every required document approved and valid."""
+    from microwork.accounts.models import REQUIRED_DOCUMENTS, DocumentState, VerificationDocument
+
+    expert = make_user(email, role=Role.EXPERT, display_name=display_name, siret=EXPERT_SIRET)
+    for kind in REQUIRED_DOCUMENTS:
+        VerificationDocument.objects.create(
+            user=expert,
+            kind=kind,
+            file=f"documents/{kind}.pdf",
+            content_type="application/pdf",
+            state=DocumentState.APPROVED,
+        )
+    return expert
+
+
 @dataclass
 class ApiClient:
     """Speaks to /api/v1 as one user (or anonymously), JSON in and out."""

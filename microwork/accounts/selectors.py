@@ -1,10 +1,11 @@
 from typing import Any
 
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from microwork.core.errors import NotFound
 
-from .models import REQUIRED_DOCUMENTS, DocumentKind, DocumentState, User, VerificationDocument
+from .models import REQUIRED_DOCUMENTS, DocumentKind, DocumentState, Role, User, VerificationDocument
 
 
 def expert_is_verified(user: User) -> bool:
@@ -16,6 +17,19 @@ def expert_is_verified(user: User) -> bool:
         .values_list("kind", flat=True)
     )
     return all(kind in valid_kinds for kind in REQUIRED_DOCUMENTS)
+
+
+def verified_experts() -> QuerySet[User]:
+    """The experts who may sell today, as one query to filter on (AM13):
+    `expert_is_verified` for many experts at once."""
+    today = timezone.localdate()
+    valid = VerificationDocument.objects.filter(user=OuterRef("pk"), state=DocumentState.APPROVED).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=today)
+    )
+    experts = User.objects.filter(role=Role.EXPERT, is_active=True)
+    for kind in REQUIRED_DOCUMENTS:
+        experts = experts.filter(Exists(valid.filter(kind=kind)))
+    return experts
 
 
 def document_state(document: VerificationDocument) -> str:

@@ -120,6 +120,8 @@ def _mount() -> None:
     from microwork.accounts.api import router as accounts_router
     from microwork.accounts.api import staff_router as accounts_staff_router
     from microwork.accounts.api import tokens_router
+    from microwork.gigs.api import router as gigs_router
+    from microwork.gigs.api import staff_router as gigs_staff_router
     from microwork.ledger.api import router as ledger_router
     from microwork.missions.api import router as missions_router
     from microwork.missions.api import staff_router as missions_staff_router
@@ -136,6 +138,8 @@ def _mount() -> None:
     api.add_router("/", payouts_router)
     api.add_router("/staff", missions_staff_router)
     api.add_router("/staff", payouts_staff_router)
+    api.add_router("/", gigs_router)
+    api.add_router("/staff", gigs_staff_router)
 
     # Last: an unknown path under /api/v1 is a problem+json 404 too, not Django's HTML page.
     fallback = Router()

@@ -72,3 +72,15 @@ def keyset_page(
     rows, next_pk = keyset_rows(queryset, before=_decode(cursor) if cursor else None, limit=limit)
     next_cursor = _encode(next_pk) if next_pk is not None else None
     return {"items": [serialize(row) for row in rows], "next_cursor": next_cursor}
+
+
+def ranked_page(rows: QuerySet[M], *, limit: int, cursor: str | None, serialize: Callable[[M], Any]) -> dict[str, Any]:
+    """A page of rows in an order of their own (a search's ranking), not of
+    their keys: the cursor holds how many rows came before. `rows` is
+    already ordered and bounded (a ranked search returns a few hundred)."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit is between 1 and {MAX_LIMIT}.", field="limit")
+    start = _decode(cursor) if cursor else 0
+    page = list(rows[start : start + limit + 1])
+    next_cursor = _encode(start + limit) if len(page) > limit else None
+    return {"items": [serialize(row) for row in page[:limit]], "next_cursor": next_cursor}

@@ -12,6 +12,7 @@ from microwork.core.ids import object_id
 from microwork.core.pagination import PageParams, keyset_page
 
 from . import payments, selectors, webhooks
+from .clearing import earnings_release_due
 from .models import Posting, Refund, Topup
 
 router = Router(tags=["wallet"])
@@ -110,7 +111,9 @@ def topup_out(topup: Topup) -> dict[str, Any]:
 
 @router.get("/me/wallet", response=WalletOut)
 def wallet(request: HttpRequest) -> dict[str, Any]:
-    balance = selectors.wallet_balance(current_user(request))
+    user = current_user(request)
+    earnings_release_due(user=user)
+    balance = selectors.wallet_balance(user)
     return {
         "available_cents": balance.available_cents,
         "pending_cents": balance.pending_cents,

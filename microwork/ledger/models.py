@@ -251,3 +251,23 @@ class PaymentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.type} {self.event_id}"
+
+
+class HeldEarning(models.Model):
+    """Earnings credited to `wallet_pending` that clear into the withdrawable
+    wallet at `release_at` (AM16: an expert's fee clears a few days after the
+    buyer accepts). One row per crediting entry; `released_at` once moved."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="held_earnings")
+    entry = models.OneToOneField(Entry, on_delete=models.PROTECT, related_name="+")
+    amount_cents = models.BigIntegerField()
+    ref = models.CharField(max_length=64, blank=True, default="")
+    release_at = models.DateTimeField()
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(amount_cents__gt=0), name="ledger_held_positive")]
+        indexes = [models.Index(fields=["released_at", "release_at"], name="ledger_held_due_idx")]
+
+    def __str__(self) -> str:
+        return f"held {self.amount_cents} cents for user {self.user_id} until {self.release_at:%Y-%m-%d}"

@@ -6,7 +6,18 @@ from django.db.models import QuerySet, Sum
 
 from microwork.core.errors import NotFound
 
-from .models import WORLD_KINDS, Account, AccountKind, Posting, Refund, RefundPart, RefundState, Topup, TopupState
+from .models import (
+    WORLD_KINDS,
+    Account,
+    AccountKind,
+    HeldEarning,
+    Posting,
+    Refund,
+    RefundPart,
+    RefundState,
+    Topup,
+    TopupState,
+)
 
 if TYPE_CHECKING:
     from microwork.accounts.models import User
@@ -116,6 +127,7 @@ def ledger_audit() -> list[str]:
             problems.append(f"{account}: closed, but {account.balance_cents} cents left in escrow")
     problems.extend(_funds_apart_from_earnings())
     problems.extend(_refunds_in_flight())
+    problems.extend(_pending_earnings_held())
     for check in AUDIT_CHECKS:
         problems.extend(check())
     return problems
@@ -168,6 +180,25 @@ def _funds_apart_from_earnings() -> list[str]:
         limit = (refundable.get(owner) or 0) - (refunded.get(owner) or 0)
         if account.balance_cents > limit:
             problems.append(f"{account}: {account.balance_cents} cents of funds, only {limit} refundable")
+    return problems
+
+
+def _pending_earnings_held() -> list[str]:
+    """Each user's pending earnings are exactly the held earnings not yet released (AM16)."""
+    held = dict(
+        HeldEarning.objects.filter(released_at__isnull=True)
+        .values("user_id")
+        .annotate(total=Sum("amount_cents"))
+        .values_list("user_id", "total")
+    )
+    problems = []
+    pending = dict(Account.objects.filter(kind=AccountKind.WALLET_PENDING).values_list("owner_id", "balance_cents"))
+    for user_id in sorted(set(held) | set(pending), key=lambda pk: pk or 0):
+        if (held.get(user_id) or 0) != (pending.get(user_id) or 0):
+            problems.append(
+                f"user {user_id}: pending earnings {pending.get(user_id) or 0} cents, "
+                f"held earnings {held.get(user_id) or 0} cents"
+            )
     return problems
 
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from microwork.core.errors import ApplicationError
 
 from . import payments, selectors
+from .clearing import earnings_release_due
 from .forms import RefundForm, TopupForm
 from .gateways import get_gateway
 from .models import TopupState
@@ -23,6 +24,7 @@ SHOWN = 10
 
 def _wallet_page(request: HttpRequest, *, status: int = 200, **forms_in_use: Any) -> HttpResponse:
     user = payer(request)
+    earnings_release_due(user=user)
     context = {
         "balance": selectors.wallet_balance(user),
         "topups": list(selectors.topups_of(user).order_by("-pk")[:SHOWN]),

@@ -7,7 +7,8 @@ call `run_due`.
 """
 
 from microwork.accounts import services as accounts
-from microwork.ledger import payments
+from microwork.gigs import services as gigs
+from microwork.ledger import clearing, payments
 from microwork.missions import services as missions
 
 
@@ -21,4 +22,6 @@ def run_due() -> dict[str, int]:
         "phone_codes_purged": accounts.phone_codes_purge(),
         "topups_abandoned": payments.topups_abandon_due(),
         "refunds_resent": payments.refunds_resend_due(),
+        "earnings_cleared": clearing.earnings_release_due(),
+        "orders_late": gigs.orders_flag_late_due(),
     }

@@ -20,6 +20,7 @@ from microwork.core.ids import parse_id
 from microwork.core.money import format_eur
 from microwork.core.pagination import keyset_rows
 from microwork.ledger import selectors as ledger_selectors
+from microwork.ledger.clearing import earnings_release_due
 from microwork.ledger.pages import TopupForm, topup_submit
 from microwork.missions import selectors as mission_selectors
 
@@ -122,6 +123,7 @@ def earnings_chart(weeks: list[selectors.WeekBar]) -> dict[str, Any]:
 
 
 def _credits(request: HttpRequest, user: User, *, status: int = 200, **overrides: Any) -> HttpResponse:
+    earnings_release_due(user=user)
     history = selectors.wallet_history(user, cursor=request.GET.get("avant"))
     payouts_qs = selectors.payouts_of(user).prefetch_related(
         Prefetch("transitions", queryset=PayoutTransition.objects.order_by("pk"))

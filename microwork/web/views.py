@@ -26,6 +26,7 @@ from microwork.accounts.models import DocumentState, Role, User, VerificationDoc
 from microwork.accounts.roles import page_user
 from microwork.core.errors import ApplicationError, Forbidden
 from microwork.ledger import selectors as ledger_selectors
+from microwork.ledger.clearing import earnings_release_due
 from microwork.ledger.pages import TopupForm, topup_submit
 
 from . import forms
@@ -184,6 +185,7 @@ def phone_change(request: HttpRequest) -> HttpResponse:
 
 def _dashboard(request: HttpRequest, **forms_in_use: Any) -> HttpResponse:
     user = _user(request)
+    earnings_release_due(user=user)
     context: dict[str, Any] = {
         "balance": ledger_selectors.wallet_balance(user),
         "postings": list(ledger_selectors.wallet_postings(user)[:RECENT_MOVEMENTS]),

@@ -13,6 +13,7 @@ from microwork.accounts.models import User
 from microwork.core.errors import Conflict, Forbidden, InvalidInput
 from microwork.core.idempotency import key_first_use
 from microwork.core.money import format_eur
+from microwork.ledger.clearing import earnings_release_due
 from microwork.ledger.models import AccountKind
 from microwork.ledger.services import system_account, transfer, wallet_of
 from microwork.notifications.services import notify
@@ -46,6 +47,7 @@ def payout_request(*, user: User, amount_cents: int, account: PayoutAccount, req
     `request_key` is a page form's one-time token: the same form sent twice
     asks once, and the second is refused with `PayoutAlreadyRequested`.
     """
+    earnings_release_due(user=user)
     with transaction.atomic():
         if request_key and not key_first_use(scope=f"page:user:{user.pk}", key=f"payout:{request_key}"):
             raise PayoutAlreadyRequested(_("This request was already sent."))

@@ -1,0 +1,275 @@
+"""Every read on packaged services: the catalogue and its search (AM04),
+the one access helper per object, an expert's record (AM07), and the
+questions "may this happen now" that pages ask."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import Avg, Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, When
+from django.utils import timezone
+
+from microwork.accounts.models import User
+from microwork.accounts.selectors import verified_experts
+from microwork.core.errors import NotFound
+from microwork.core.ids import parse_id
+
+from .models import (
+    ORDER_FINAL_STATES,
+    ORDER_MOVES,
+    Cancellation,
+    CancellationState,
+    CustomRequest,
+    Invitation,
+    Offer,
+    OfferState,
+    Order,
+    OrderMessage,
+    OrderState,
+    Proposal,
+)
+from .search import plain, stems
+
+#: A ranked search returns at most this many offers, best first.
+SEARCH_LIMIT = 500
+
+
+def offers_on_sale() -> QuerySet[Offer]:
+    """Live offers of experts who may sell today (AM13, AM17): an expert
+    whose document expired drops out of the catalogue until renewed."""
+    return Offer.objects.filter(state=OfferState.LIVE, expert__in=verified_experts())
+
+
+def _ranked_ids(q: str) -> list[int]:
+    """Ids of live offers matching every word of `q`, best first (see search.py)."""
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchRank
+
+        query = SearchQuery(plain(q), config="french", search_type="plain")
+        return list(
+            Offer.objects.filter(state=OfferState.LIVE, search_vector=query)
+            .annotate(rank=SearchRank("search_vector", query))
+            .order_by("-rank", "-pk")
+            .values_list("pk", flat=True)[:SEARCH_LIMIT]
+        )
+    terms = [f'"{stem}"' for stem in stems(q)]
+    if not terms:
+        return []
+    with connection.cursor() as cursor:
+        # bm25 is smaller for better matches; the title weighs most, then keywords.
+        cursor.execute(
+            "SELECT rowid FROM gigs_offer_fts WHERE gigs_offer_fts MATCH %s "
+            "ORDER BY bm25(gigs_offer_fts, 10.0, 5.0, 1.0), rowid DESC LIMIT %s",
+            [" AND ".join(terms), SEARCH_LIMIT],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def offers_matching(
+    *, q: str = "", category: str = "", kind: str = "", max_price_cents: int | None = None
+) -> tuple[QuerySet[Offer], list[int] | None]:
+    """The catalogue, filtered (AM04). With `q`, the offers that contain
+    every word (stemmed, accents ignored), ranked: title first, then
+    keywords, then description; the ranked ids come back too, for the
+    caller to page through in that order. Without `q`, newest first."""
+    offers = offers_on_sale()
+    if category:
+        offers = offers.filter(category=category)
+    if kind:
+        offers = offers.filter(kind=kind)
+    if max_price_cents is not None:
+        offers = offers.filter(price_cents__lte=max_price_cents)
+    if not q.strip():
+        return offers, None
+    ranked = _ranked_ids(q)
+    allowed = set(offers.filter(pk__in=ranked).values_list("pk", flat=True))
+    ids = [pk for pk in ranked if pk in allowed]
+    order = Case(*(When(pk=pk, then=position) for position, pk in enumerate(ids)), output_field=IntegerField())
+    return offers.filter(pk__in=ids).order_by(order) if ids else offers.none(), ids
+
+
+def offer_public(offer_id: object) -> Offer:
+    """A live offer anyone may see; a withdrawn one is not found."""
+    pk = parse_id(offer_id)
+    offer = Offer.objects.select_related("expert").filter(pk=pk, state=OfferState.LIVE).first() if pk else None
+    if offer is None:
+        raise NotFound()
+    return offer
+
+
+def offer_of_expert(user: User, offer_id: object) -> Offer:
+    """The expert's own offer, whatever its state; anyone else's is not found."""
+    pk = parse_id(offer_id)
+    offer = Offer.objects.filter(pk=pk, expert=user).first() if pk else None
+    if offer is None:
+        raise NotFound()
+    return offer
+
+
+def offers_of_expert(user: User) -> QuerySet[Offer]:
+    return Offer.objects.filter(expert=user)
+
+
+@dataclass(frozen=True)
+class ExpertRecord:
+    """What buyers see of an expert (AM07): ratings, completed orders and cancellations."""
+
+    rating: float | None
+    reviews: int
+    completed: int
+    cancellations: int
+
+
+def expert_records(expert_ids: Iterable[int]) -> dict[int, ExpertRecord]:
+    """Each expert's record in two queries, whatever their number."""
+    ids = set(expert_ids)
+    orders = (
+        Order.objects.filter(expert_id__in=ids, state=OrderState.COMPLETED)
+        .values("expert_id")
+        .annotate(average=Avg("rating"), reviews=Count("rating"), completed=Count("pk"))
+    )
+    by_expert = {row["expert_id"]: row for row in orders}
+    cancelled = dict(
+        Cancellation.objects.filter(by_id__in=ids, state__in=(CancellationState.DONE, CancellationState.ACCEPTED))
+        .values("by_id")
+        .annotate(n=Count("pk"))
+        .values_list("by_id", "n")
+    )
+    records = {}
+    for pk in ids:
+        row = by_expert.get(pk) or {}
+        rating = row.get("average")
+        records[pk] = ExpertRecord(
+            rating=round(float(rating), 2) if rating is not None else None,
+            reviews=row.get("reviews") or 0,
+            completed=row.get("completed") or 0,
+            cancellations=cancelled.get(pk, 0),
+        )
+    return records
+
+
+def expert_reviews(expert: User, limit: int = 20) -> QuerySet[Order]:
+    return Order.objects.filter(expert=expert, state=OrderState.COMPLETED, rating__isnull=False).order_by(
+        "-completed_at"
+    )[:limit]
+
+
+def cancellations_of(user: User) -> QuerySet[Cancellation]:
+    """The cancellations a user made that took effect: their profile's evaluations (AM07)."""
+    return Cancellation.objects.filter(by=user, state__in=(CancellationState.DONE, CancellationState.ACCEPTED))
+
+
+def orders_visible_to(user: User) -> QuerySet[Order]:
+    """The user's orders, bought or sold; staff see every order."""
+    orders = Order.objects.select_related("buyer", "expert")
+    if user.is_staff_member:
+        return orders
+    return orders.filter(Q(buyer=user) | Q(expert=user))
+
+
+def order_for(user: User, order_id: object) -> Order:
+    """The order if `user` is one of its parties (or staff); not found otherwise."""
+    pk = parse_id(order_id)
+    order = orders_visible_to(user).filter(pk=pk).first() if pk else None
+    if order is None:
+        raise NotFound()
+    return order
+
+
+def order_messages(order: Order) -> QuerySet[OrderMessage]:
+    return order.messages.select_related("author").prefetch_related("files").order_by("pk")
+
+
+def cancellation_for(user: User, cancellation_id: object) -> Cancellation:
+    pk = parse_id(cancellation_id)
+    cancellation = (
+        Cancellation.objects.select_related("order")
+        .filter(pk=pk)
+        .filter(Q(order__buyer=user) | Q(order__expert=user))
+        .first()
+        if pk
+        else None
+    )
+    if cancellation is None:
+        raise NotFound()
+    return cancellation
+
+
+def order_open_cancellation(order: Order) -> Cancellation | None:
+    return order.cancellations.filter(state=CancellationState.REQUESTED).first()
+
+
+def order_first_delivery_late(order: Order, now: datetime | None = None) -> bool:
+    """The first delivery is due by `due_at`; after a first delivery, revisions have no deadline (AM08)."""
+    now = now or timezone.now()
+    return (
+        order.state == OrderState.IN_PROGRESS
+        and order.first_delivered_at is None
+        and order.due_at is not None
+        and order.due_at < now
+    )
+
+
+def order_can(order: Order, to: str) -> bool:
+    """Whether the order's table allows a move to `to` from where it stands now."""
+    return to in ORDER_MOVES.get(order.state, set())
+
+
+def order_is_over(order: Order) -> bool:
+    return order.state in ORDER_FINAL_STATES
+
+
+def orders_disputed() -> QuerySet[Order]:
+    """Staff's queue of disputes, oldest first."""
+    return Order.objects.filter(state=OrderState.DISPUTED).select_related("buyer", "expert").order_by("pk")
+
+
+def messages_flagged() -> QuerySet[OrderMessage]:
+    """Messages that seem to carry contact details, newest first, for staff."""
+    return OrderMessage.objects.filter(contact_flagged=True).select_related("order", "author").order_by("-pk")
+
+
+def closed_order_escrow_refs() -> Iterable[str]:
+    """Escrows that must be empty: those of orders that are over (for `ledger_audit`)."""
+    return (f"order:{pk}" for pk in Order.objects.filter(state__in=ORDER_FINAL_STATES).values_list("pk", flat=True))
+
+
+def custom_requests_visible_to(user: User) -> QuerySet[CustomRequest]:
+    """A buyer's own requests; the requests an expert was invited to; all, for staff."""
+    requests = CustomRequest.objects.all()
+    if user.is_staff_member:
+        return requests
+    invited = Exists(Invitation.objects.filter(custom_request=OuterRef("pk"), expert=user))
+    return requests.filter(Q(buyer=user) | invited)
+
+
+def custom_request_for(user: User, request_id: object) -> CustomRequest:
+    pk = parse_id(request_id)
+    found = custom_requests_visible_to(user).filter(pk=pk).first() if pk else None
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def proposal_for(user: User, proposal_id: object) -> Proposal:
+    """A proposal its buyer, its expert or staff may see."""
+    pk = parse_id(proposal_id)
+    proposals = Proposal.objects.select_related("custom_request", "expert")
+    if not user.is_staff_member:
+        proposals = proposals.filter(Q(custom_request__buyer=user) | Q(expert=user))
+    proposal = proposals.filter(pk=pk).first() if pk else None
+    if proposal is None:
+        raise NotFound()
+    return proposal
+
+
+def order_ip_statement(order: Order) -> str:
+    """Who owns the deliverable (AM14): the buyer, once the order is
+    completed, unless the offer said otherwise."""
+    from django.utils.translation import gettext as _
+
+    default = _("Once the order is completed, the buyer owns the intellectual property of the deliverable.")
+    if order.ip_note:
+        return _("The expert's terms on intellectual property: %(note)s") % {"note": order.ip_note}
+    return default

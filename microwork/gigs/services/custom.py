@@ -1,0 +1,187 @@
+"""Custom orders (AM11): a buyer describes a need with a budget and a
+deadline; staff invite suitable experts; an invited expert accepts the terms
+or counter-offers price and delay; the proposal the buyer accepts becomes an
+order with a 20% commission (AM12), and the other experts are told."""
+
+from collections.abc import Sequence
+from datetime import date
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from microwork.accounts.models import User
+from microwork.accounts.selectors import verified_experts
+from microwork.core.errors import Forbidden, InvalidInput
+from microwork.core.states import WrongState, state_move, state_start
+from microwork.notifications.services import notify
+
+from ..models import (
+    CUSTOM_REQUEST_MOVES,
+    PROPOSAL_MOVES,
+    CustomRequest,
+    CustomRequestState,
+    CustomRequestTransition,
+    Invitation,
+    Order,
+    Proposal,
+    ProposalState,
+    ProposalTransition,
+)
+from .common import COMMISSION_CUSTOM_BP
+from .offers import MAX_DELIVERY_DAYS, PRICE_MAX_CENTS, PRICE_MIN_CENTS
+from .orders import order_open
+
+MAX_INVITED = 20
+
+
+def custom_request_create(
+    *, buyer: User, title: str, description: str, budget_cents: int, deadline: date, category: str = ""
+) -> CustomRequest:
+    if buyer.is_staff_member:
+        raise Forbidden(_("Staff accounts do not buy."))
+    title, description = title.strip(), description.strip()
+    if len(title) < 5:
+        raise InvalidInput(_("Give the request a title of at least 5 characters."), field="title")
+    if len(description) < 20:
+        raise InvalidInput(_("Describe the need in at least 20 characters."), field="description")
+    if not PRICE_MIN_CENTS <= budget_cents <= PRICE_MAX_CENTS:
+        raise InvalidInput(_("The budget is between 5 € and 10,000 €, VAT included."), field="budget_cents")
+    if deadline <= timezone.localdate():
+        raise InvalidInput(_("The deadline is a day after today."), field="deadline")
+    with transaction.atomic():
+        request = CustomRequest.objects.create(
+            buyer=buyer,
+            title=title,
+            description=description,
+            budget_cents=budget_cents,
+            deadline=deadline,
+            category=category,
+        )
+        state_start(
+            request, allowed=CUSTOM_REQUEST_MOVES, history=CustomRequestTransition, by=buyer, custom_request=request
+        )
+        for staff in User.objects.filter(is_active=True, role="staff"):
+            notify(
+                user=staff,
+                kind="custom_request",
+                title=_("Custom request to match: %(title)s") % {"title": title},
+                url=f"/moderation/sur-mesure/{request.pk}/",
+            )
+    return request
+
+
+def custom_request_invite(*, request: CustomRequest, by: User, expert_ids: Sequence[int]) -> list[Invitation]:
+    """Staff invite verified experts to propose (AM11); an expert already invited is left as is."""
+    if not by.is_staff_member:
+        raise Forbidden(_("Only staff invite experts."))
+    ids = list(dict.fromkeys(expert_ids))
+    if not ids or len(ids) > MAX_INVITED:
+        raise InvalidInput(_("Invite 1 to %(count)s experts.") % {"count": MAX_INVITED}, field="expert_ids")
+    experts = list(verified_experts().filter(pk__in=ids).exclude(pk=request.buyer_id))
+    if len(experts) != len(ids):
+        raise InvalidInput(_("Invite verified experts only, other than the buyer."), field="expert_ids")
+    with transaction.atomic():
+        request = CustomRequest.objects.select_for_update().get(pk=request.pk)
+        if request.state != CustomRequestState.OPEN:
+            raise WrongState(_("This request is no longer open."))
+        invitations = []
+        for expert in experts:
+            invitation, created = Invitation.objects.get_or_create(
+                custom_request=request, expert=expert, defaults={"invited_by": by}
+            )
+            invitations.append(invitation)
+            if created:
+                notify(
+                    user=expert,
+                    kind="custom_invitation",
+                    title=_("You are invited to propose: %(title)s") % {"title": request.title},
+                    url=f"/sur-mesure/{request.pk}/",
+                    email=True,
+                )
+    return invitations
+
+
+def proposal_create(
+    *, request: CustomRequest, by: User, price_cents: int, delivery_days: int, message: str = ""
+) -> Proposal:
+    """An invited expert accepts the buyer's terms or counter-offers (AM11)."""
+    invitation = Invitation.objects.filter(custom_request=request, expert=by).first()
+    if invitation is None:
+        raise Forbidden(_("Only invited experts propose."))
+    if not PRICE_MIN_CENTS <= price_cents <= PRICE_MAX_CENTS:
+        raise InvalidInput(_("The price is between 5 € and 10,000 €, VAT included."), field="price_cents")
+    if not 1 <= delivery_days <= MAX_DELIVERY_DAYS:
+        raise InvalidInput(_("Delivery takes 1 to %(days)s days.") % {"days": MAX_DELIVERY_DAYS}, field="delivery_days")
+    try:
+        with transaction.atomic():
+            request = CustomRequest.objects.select_for_update().get(pk=request.pk)
+            if request.state != CustomRequestState.OPEN:
+                raise WrongState(_("This request is no longer open."))
+            proposal = Proposal.objects.create(
+                invitation=invitation,
+                custom_request=request,
+                expert=by,
+                price_cents=price_cents,
+                delivery_days=delivery_days,
+                message=message.strip()[:5000],
+            )
+            state_start(proposal, allowed=PROPOSAL_MOVES, history=ProposalTransition, by=by, proposal=proposal)
+    except IntegrityError:
+        raise WrongState(_("You have already proposed for this request.")) from None
+    notify(
+        user=request.buyer,
+        kind="custom_proposal",
+        title=_("A proposal for “%(title)s”") % {"title": request.title},
+        url=f"/sur-mesure/{request.pk}/",
+        email=True,
+    )
+    return proposal
+
+
+def proposal_accept(*, proposal: Proposal, by: User) -> Order:
+    """The buyer accepts one proposal: it becomes an order paid into escrow
+    (commission 20%), the request is ordered, the other proposals are told."""
+    if proposal.custom_request.buyer_id != by.pk:
+        raise Forbidden(_("Only the buyer accepts a proposal."))
+    with transaction.atomic():
+        request = CustomRequest.objects.select_for_update().get(pk=proposal.custom_request_id)
+        proposal = Proposal.objects.select_for_update().select_related("expert").get(pk=proposal.pk)
+        state_move(
+            request,
+            CustomRequestState.ORDERED,
+            allowed=CUSTOM_REQUEST_MOVES,
+            history=CustomRequestTransition,
+            by=by,
+            custom_request=request,
+            message=_("This request is no longer open."),
+        )
+        state_move(
+            proposal,
+            ProposalState.ACCEPTED,
+            allowed=PROPOSAL_MOVES,
+            history=ProposalTransition,
+            by=by,
+            proposal=proposal,
+        )
+        order = order_open(
+            buyer=by,
+            expert=proposal.expert,
+            title=request.title,
+            price_cents=proposal.price_cents,
+            delivery_days=proposal.delivery_days,
+            commission_bp=COMMISSION_CUSTOM_BP,
+            requirements=request.description,
+        )
+        proposal.order = order
+        proposal.save(update_fields=["order"])
+        for other in Proposal.objects.select_for_update().filter(custom_request=request, state=ProposalState.OPEN):
+            state_move(
+                other, ProposalState.DECLINED, allowed=PROPOSAL_MOVES, history=ProposalTransition, by=by, proposal=other
+            )
+            notify(
+                user=other.expert,
+                kind="custom_not_chosen",
+                title=_("Another proposal was chosen for “%(title)s”") % {"title": request.title},
+            )
+    return order

@@ -1,0 +1,98 @@
+"""The conversation inside an order (AM10): the two parties only, and staff
+in a dispute; closed once the order is over; frozen while it is disputed.
+A message that seems to carry an email address or a phone number is kept,
+flagged for staff, and its author is warned (seed 001: no personal contact
+details are exchanged)."""
+
+import re
+from collections.abc import Sequence
+
+import phonenumbers
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from microwork.accounts.models import User
+from microwork.core.errors import Forbidden, InvalidInput
+from microwork.core.states import WrongState
+from microwork.core.uploads import JPEG, PDF, PNG, WEBP, server_file_name, upload_content_type
+from microwork.notifications.services import notify
+
+from ..models import ORDER_FINAL_STATES, MessageKind, Order, OrderFile, OrderMessage, OrderState
+from .common import OrderClosed
+
+MAX_BODY = 5_000
+MAX_FILES = 5
+FILE_MAX_BYTES = 10 * 1024 * 1024
+FILE_TYPES = (PDF, JPEG, PNG, WEBP)
+_EMAIL = re.compile(r"[\w.+-]+\s*(@|\(at\)|\[at\])\s*[\w-]+(\.[\w-]+)+", re.IGNORECASE)
+
+
+def carries_contact_details(text: str) -> bool:
+    """Whether `text` seems to hold an email address or a phone number
+    (French numbers written nationally, or any number in international form)."""
+    if _EMAIL.search(text):
+        return True
+    return any(True for _match in phonenumbers.PhoneNumberMatcher(text, "FR"))
+
+
+def files_check(files: Sequence[UploadedFile]) -> list[tuple[UploadedFile, str]]:
+    """Each file with its type read from its content (PDF or an image), or a refusal."""
+    if len(files) > MAX_FILES:
+        raise InvalidInput(_("At most %(count)s files at once.") % {"count": MAX_FILES}, field="files")
+    checked = []
+    for upload in files:
+        if upload.size and upload.size > FILE_MAX_BYTES:
+            raise InvalidInput(_("A file is at most 10 MB."), field="files")
+        checked.append(
+            (upload, upload_content_type(upload, accept=FILE_TYPES, refusal=_("Send PDF, JPEG, PNG or WebP files.")))
+        )
+    return checked
+
+
+def attach(message: OrderMessage, files: Sequence[tuple[UploadedFile, str]]) -> None:
+    for upload, content_type in files:
+        stored = OrderFile(
+            message=message,
+            name=(upload.name or "file")[-200:],
+            content_type=content_type,
+            size=upload.size or 0,
+        )
+        stored.file.save(server_file_name(content_type), upload, save=False)
+        stored.save()
+
+
+def message_post(*, order: Order, by: User, body: str, files: Sequence[UploadedFile] = ()) -> OrderMessage:
+    """Post in the order's conversation (AM10)."""
+    side = order.party(by.pk)
+    if side is None and not (by.is_staff_member and order.state == OrderState.DISPUTED):
+        raise Forbidden(_("Only the buyer and the expert write in an order."))
+    body = body.strip()
+    if not body and not files:
+        raise InvalidInput(_("Write a message or attach a file."), field="body")
+    if len(body) > MAX_BODY:
+        raise InvalidInput(_("A message is at most 5,000 characters."), field="body")
+    checked = files_check(files)
+    with transaction.atomic():
+        order = Order.objects.select_for_update().select_related("buyer", "expert").get(pk=order.pk)
+        if order.state in ORDER_FINAL_STATES:
+            raise OrderClosed(_("This order is closed: messages are no longer possible."))
+        if order.state == OrderState.DISPUTED and side is not None:
+            raise WrongState(_("This order is disputed and frozen until staff decide."))
+        message = OrderMessage.objects.create(
+            order=order,
+            author=by,
+            kind=MessageKind.MESSAGE,
+            body=body,
+            contact_flagged=carries_contact_details(body),
+        )
+        attach(message, checked)
+        for user in (order.buyer, order.expert):
+            if user.pk != by.pk:
+                notify(
+                    user=user,
+                    kind="order_message",
+                    title=_("New message on “%(title)s”") % {"title": order.title},
+                    url=f"/commandes/{order.pk}/",
+                )
+    return message
