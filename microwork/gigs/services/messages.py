@@ -6,8 +6,10 @@ details are exchanged)."""
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import phonenumbers
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -50,16 +52,43 @@ def files_check(files: Sequence[UploadedFile]) -> list[tuple[UploadedFile, str]]
     return checked
 
 
-def attach(message: OrderMessage, files: Sequence[tuple[UploadedFile, str]]) -> None:
-    for upload, content_type in files:
-        stored = OrderFile(
-            message=message,
+@dataclass(frozen=True)
+class StoredFile:
+    """A checked upload already written to storage, waiting for its message."""
+
+    path: str
+    name: str
+    content_type: str
+    size: int
+
+
+def files_store(files: Sequence[UploadedFile]) -> list[StoredFile]:
+    """Check each file (PDF or an image, read from its content) and write it
+    to storage under a server-chosen name, before any transaction opens:
+    storage may be a slow remote service."""
+    checked = files_check(files)
+    return [
+        StoredFile(
+            path=default_storage.save(f"orders/{server_file_name(content_type)}", upload),
             name=(upload.name or "file")[-200:],
             content_type=content_type,
             size=upload.size or 0,
         )
-        stored.file.save(server_file_name(content_type), upload, save=False)
-        stored.save()
+        for upload, content_type in checked
+    ]
+
+
+def files_discard(stored: Sequence[StoredFile]) -> None:
+    """Remove stored files whose message was never written."""
+    for item in stored:
+        default_storage.delete(item.path)
+
+
+def attach(message: OrderMessage, stored: Sequence[StoredFile]) -> None:
+    OrderFile.objects.bulk_create(
+        OrderFile(message=message, file=item.path, name=item.name, content_type=item.content_type, size=item.size)
+        for item in stored
+    )
 
 
 def message_post(*, order: Order, by: User, body: str, files: Sequence[UploadedFile] = ()) -> OrderMessage:
@@ -72,27 +101,31 @@ def message_post(*, order: Order, by: User, body: str, files: Sequence[UploadedF
         raise InvalidInput(_("Write a message or attach a file."), field="body")
     if len(body) > MAX_BODY:
         raise InvalidInput(_("A message is at most 5,000 characters."), field="body")
-    checked = files_check(files)
-    with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("buyer", "expert").get(pk=order.pk)
-        if order.state in ORDER_FINAL_STATES:
-            raise OrderClosed(_("This order is closed: messages are no longer possible."))
-        if order.state == OrderState.DISPUTED and side is not None:
-            raise WrongState(_("This order is disputed and frozen until staff decide."))
-        message = OrderMessage.objects.create(
-            order=order,
-            author=by,
-            kind=MessageKind.MESSAGE,
-            body=body,
-            contact_flagged=carries_contact_details(body),
-        )
-        attach(message, checked)
-        for user in (order.buyer, order.expert):
-            if user.pk != by.pk:
-                notify(
-                    user=user,
-                    kind="order_message",
-                    title=_("New message on “%(title)s”") % {"title": order.title},
-                    url=f"/commandes/{order.pk}/",
-                )
+    stored = files_store(files)
+    try:
+        with transaction.atomic():
+            order = Order.objects.select_for_update().select_related("buyer", "expert").get(pk=order.pk)
+            if order.state in ORDER_FINAL_STATES:
+                raise OrderClosed(_("This order is closed: messages are no longer possible."))
+            if order.state == OrderState.DISPUTED and side is not None:
+                raise WrongState(_("This order is disputed and frozen until staff decide."))
+            message = OrderMessage.objects.create(
+                order=order,
+                author=by,
+                kind=MessageKind.MESSAGE,
+                body=body,
+                contact_flagged=carries_contact_details(body),
+            )
+            attach(message, stored)
+            for user in (order.buyer, order.expert):
+                if user.pk != by.pk:
+                    notify(
+                        user=user,
+                        kind="order_message",
+                        title=_("New message on “%(title)s”") % {"title": order.title},
+                        url=f"/commandes/{order.pk}/",
+                    )
+    except BaseException:
+        files_discard(stored)
+        raise
     return message

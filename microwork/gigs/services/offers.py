@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.db.models import Value
@@ -269,13 +270,18 @@ def offer_image_add(*, offer: Offer, by: User, upload: UploadedFile) -> OfferIma
     with Image.open(upload) as source:
         source.load()
         full, thumb = _reencode(source, IMAGE_MAX_SIDE), _reencode(source, THUMB_SIDE)
-    with transaction.atomic():
-        offer = Offer.objects.select_for_update().get(pk=offer.pk)
-        count = offer.images.count()
-        if count >= MAX_IMAGES:
-            raise InvalidInput(_("At most %(count)s images.") % {"count": MAX_IMAGES}, field="file")
-        image = OfferImage(offer=offer, position=count)
-        image.image.save(server_file_name(JPEG), ContentFile(full), save=False)
-        image.thumbnail.save(server_file_name(JPEG), ContentFile(thumb), save=False)
-        image.save()
-    return image
+    paths = (
+        default_storage.save(f"offers/{server_file_name(JPEG)}", ContentFile(full)),
+        default_storage.save(f"offers/thumbs/{server_file_name(JPEG)}", ContentFile(thumb)),
+    )
+    try:
+        with transaction.atomic():
+            offer = Offer.objects.select_for_update().get(pk=offer.pk)
+            count = offer.images.count()
+            if count >= MAX_IMAGES:
+                raise InvalidInput(_("At most %(count)s images.") % {"count": MAX_IMAGES}, field="file")
+            return OfferImage.objects.create(offer=offer, position=count, image=paths[0], thumbnail=paths[1])
+    except BaseException:
+        for path in paths:
+            default_storage.delete(path)
+        raise

@@ -43,7 +43,7 @@ from .common import (
     require_party,
     tell_other_party,
 )
-from .messages import attach, files_check
+from .messages import attach, files_discard, files_store
 
 RATING_MIN, RATING_MAX = 1, 5
 
@@ -177,22 +177,26 @@ def order_deliver(*, order: Order, by: User, message: str, files: Sequence[Uploa
     message = message.strip()
     if not message:
         raise InvalidInput(_("Say what you deliver."), field="message")
-    checked = files_check(files)
-    with transaction.atomic():
-        order = order_locked(order)
-        if order.first_delivered_at is None:
-            order.first_delivered_at = timezone.now()
-        order_move(
-            order,
-            OrderState.DELIVERED,
-            by=by,
-            update_fields=("first_delivered_at",),
-            message=_("Only an order in progress can be delivered."),
-        )
-        attach(post_event(order, message, author=by, kind=MessageKind.DELIVERY), checked)
-        tell_other_party(
-            order, by, kind="order_delivered", title=_("Delivered: %(title)s") % {"title": order.title}, email=True
-        )
+    stored = files_store(files)
+    try:
+        with transaction.atomic():
+            order = order_locked(order)
+            if order.first_delivered_at is None:
+                order.first_delivered_at = timezone.now()
+            order_move(
+                order,
+                OrderState.DELIVERED,
+                by=by,
+                update_fields=("first_delivered_at",),
+                message=_("Only an order in progress can be delivered."),
+            )
+            attach(post_event(order, message, author=by, kind=MessageKind.DELIVERY), stored)
+            tell_other_party(
+                order, by, kind="order_delivered", title=_("Delivered: %(title)s") % {"title": order.title}, email=True
+            )
+    except BaseException:
+        files_discard(stored)
+        raise
     return order
 
 
