@@ -13,6 +13,7 @@ from microwork.ledger.payments import topup_create
 from microwork.ledger.selectors import wallet_balance
 from microwork.missions import services as missions
 from microwork.missions.models import Mission
+from microwork.ops.demo_gigs import demo_gigs
 
 DEMO_PASSWORD = "demo-microwork-2026"
 COMPANY_BALANCE_CENTS = 500_00
@@ -77,6 +78,7 @@ class Command(BaseCommand):
                 self._verify_expert(user)
         if not Mission.objects.filter(company=users[Role.COMPANY]).exists():
             self._missions(company=users[Role.COMPANY], staff=users[Role.STAFF])
+        demo_gigs(expert=users[Role.EXPERT], buyer=users[Role.COMPANY])
         self.stdout.write(self.style.SUCCESS("Demo data ready. Log in at http://127.0.0.1:8000/ with:"))
         for person in PEOPLE:
             self.stdout.write(f"  {person['role']:<8} {person['email']:<28} password: {DEMO_PASSWORD}")
