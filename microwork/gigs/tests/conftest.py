@@ -61,9 +61,16 @@ def _media_in_tmp(settings: Any, tmp_path: Any) -> None:
 
 @pytest.fixture(autouse=True)
 def _books_right(request: pytest.FixtureRequest) -> Iterator[None]:
-    """`ledger_audit` is clean after every test that touched the database."""
+    """`ledger_audit` is clean after every test that touched the database
+    (the database is set up first, so the check runs before it is undone)."""
+    names = set(request.fixturenames)
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in names or bool(marker and marker.kwargs.get("transaction"))
+    uses_db = transactional or "db" in names or marker is not None
+    if uses_db:
+        request.getfixturevalue("transactional_db" if transactional else "db")
     yield
-    if {"db", "transactional_db"} & set(request.fixturenames):
+    if uses_db:
         assert ledger_audit() == []
 
 
