@@ -14,7 +14,7 @@ from microwork.gigs.models import Offer, Order, OrderState
 from microwork.ledger.models import AccountKind
 from microwork.ledger.payments import topup_create
 from microwork.ledger.selectors import wallet_balance
-from microwork.ledger.services import system_account
+from microwork.ledger.services import escrow_of, system_account
 from microwork.ops.tick import run_due
 
 from .conftest import available, make_offer
@@ -320,3 +320,15 @@ def test_am05_idempotency_key_orders_once(buyer, offer):
     assert first.status_code == second.status_code == 201
     assert first.json()["id"] == second.json()["id"]
     assert Order.objects.count() == 1
+
+
+def test_am17_the_money_waits_in_escrow_until_the_buyer_confirms(buyer, expert, offer):
+    order_id = delivered(buyer, expert, offer)
+    escrow = escrow_of(f"order:{order_id}")
+    escrow.refresh_from_db()
+    assert escrow.balance_cents == 12_000
+    assert wallet_balance(expert).pending_cents == wallet_balance(expert).earnings_cents == 0
+    act(buyer, order_id, "accept", {"rating": 5})
+    escrow.refresh_from_db()
+    assert escrow.balance_cents == 0
+    assert wallet_balance(expert).pending_cents == 10_800
