@@ -19,6 +19,7 @@ always have someone to invite. Four queries whatever the number of
 experts: the experts, their live offers, and their records (two).
 """
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -30,7 +31,7 @@ from microwork.accounts.models import User
 from microwork.accounts.selectors import verified_experts
 
 from .models import CustomRequest, CustomRequestState, Offer, OfferState
-from .search import stems, words
+from .search import fold, stems, words
 from .selectors import ExpertRecord, expert_records
 
 CATEGORY_POINTS = 10
@@ -38,12 +39,15 @@ CATEGORY_EXTRA_POINTS = 2
 TITLE_WORD_POINTS = 3
 DESCRIPTION_WORD_POINTS = 1
 
+_WORD = re.compile(r"[a-z0-9]+")  # as search.words cuts them
+
 #: Common French words that say nothing of the need (folded, as `words` gives them).
 _STOP_TEXT = """
 les des une pour avec dans sur par qui que quoi est sont son ses aux mon mes ton tes
 nous vous votre vos notre nos leur leurs cette ces cet tout tous toute toutes tres
 plus moins bien faire fait besoin avoir etre comme mais ou donc car pas sans sous
 entre chez elle elles ils lui ainsi aussi afin etc cherche souhaite voudrais veux
+un deux trois quatre cinq six sept huit neuf dix cent mille
 """
 STOP_WORDS = frozenset(_STOP_TEXT.split())
 
@@ -98,9 +102,10 @@ def request_terms(custom_request: CustomRequest) -> dict[str, str]:
     text = f"{custom_request.title} {custom_request.description}"
     stop = _stop_stems()
     terms: dict[str, str] = {}
-    for word, stem in zip(words(text), stems(text), strict=True):
+    shown = _WORD.findall(fold(text))  # the words as written, accents aside, one for one
+    for written, word, stem in zip(shown, words(text), stems(text), strict=True):
         if len(stem) >= 3 and word not in STOP_WORDS and stem not in stop:
-            terms.setdefault(stem, word)
+            terms.setdefault(stem, written)
     return terms
 
 

@@ -106,7 +106,7 @@ def proposal_initial(found: CustomRequest, today: date | None = None) -> dict[st
     """The buyer's terms as they are: the budget, and the days left until the deadline."""
     today = today or timezone.localdate()
     days = min(max((found.deadline - today).days, 1), MAX_DELIVERY_DAYS)
-    return {"price": Decimal(found.budget_cents) / 100, "delivery_days": days}
+    return {"price": (Decimal(found.budget_cents) / 100).quantize(Decimal("0.01")), "delivery_days": days}
 
 
 # --- Pages ----------------------------------------------------------------------
@@ -171,6 +171,7 @@ def _detail_page(
         if invitation is None:  # staff see it from their own page
             return redirect("gigs:staff_custom_detail", request_id=found.pk)
         context["role"] = "expert"
+        context["commission_rate"] = f"{services.COMMISSION_CUSTOM_BP // 100} %"
         own = Proposal.objects.filter(invitation=invitation).select_related("order").first()
         context["own_proposal"] = own
         if own is None and found.state == CustomRequestState.OPEN:
