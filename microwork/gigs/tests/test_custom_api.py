@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from microwork import testing
-from microwork.accounts.models import User
-from microwork.core.errors import Forbidden
+from microwork.accounts.models import User, VerificationDocument
+from microwork.core.errors import Forbidden, InvalidInput
 from microwork.gigs import services
 from microwork.gigs.models import CustomRequest, Order, OrderState, Proposal
 from microwork.ledger.models import Account, AccountKind
@@ -189,3 +189,41 @@ def test_am12_custom_order_pays_the_expert_less_20_percent(buyer, expert, invite
     assert wallet_balance(expert).pending_cents == 11_200
     assert Account.objects.get(kind=AccountKind.ESCROW, ref=f"order:{order['id']}").balance_cents == 0
     assert Order.objects.get(pk=order["id"]).state == OrderState.COMPLETED
+
+
+def test_am11_staff_read_the_suggestions(buyer, expert, other_expert, staff, offer):
+    request = post_request(buyer)
+    response = testing.api_as(staff).get(f"/custom-requests/{request['id']}/suggestions")
+    assert response.status_code == 200
+    items = response.json()
+    # Emma sells a logo in design and the request asks for a logo in design.
+    assert [i["expert_id"] for i in items] == [str(expert.pk), str(other_expert.pk)]
+    assert items[0]["category_offers"] == 1 and "logo" in items[0]["title_words"]
+    assert items[0]["score"] > items[1]["score"] == 0
+    assert testing.api_as(buyer).get(f"/custom-requests/{request['id']}/suggestions").status_code == 403
+
+
+def test_am13_am11_a_suspended_expert_makes_no_sale(buyer, expert, staff):
+    request = post_request(buyer)
+    invite(staff, request["id"], expert)
+    proposal = propose(expert, request["id"]).json()
+    VerificationDocument.objects.filter(user=expert, kind="vigilance").update(
+        valid_until=timezone.localdate() - timedelta(days=1)
+    )
+    response = testing.api_as(buyer).post(f"/proposals/{proposal['id']}/accept")
+    assert response.status_code == 403
+    assert response.json()["code"] == "expert_not_verified"
+    assert Order.objects.count() == 0
+    assert available(buyer) == 500_00
+
+
+def test_am11_unknown_category_is_refused(buyer):
+    with pytest.raises(InvalidInput):
+        services.custom_request_create(
+            buyer=buyer,
+            title=NEED["title"],
+            description=NEED["description"],
+            budget_cents=15_000,
+            deadline=timezone.localdate() + timedelta(days=3),
+            category="astrology",
+        )

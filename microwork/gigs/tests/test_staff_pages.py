@@ -139,7 +139,7 @@ def test_am09_dispute_queue_and_page_show_the_whole_order(staff, disputed, taske
     assert "120,00" in html
     # 10% of 120 € kept: the expert would receive 108 €.
     assert "108,00" in html
-    assert "Historique" in html
+    assert "Historique" in html and "En cours →" in html and "in_progress" not in html
     file_id = disputed.messages.get(body="Premier jet en pièce jointe.").files.get().pk
     download = client.get(f"/moderation/litiges-commandes/{disputed.pk}/fichiers/{file_id}/")
     assert download.status_code == 200

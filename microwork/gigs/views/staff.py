@@ -128,6 +128,10 @@ def _dispute_order(user: User, order_id: int) -> Order:
     return order
 
 
+def _state_label(state: str) -> str:
+    return str(OrderState(state).label) if state in OrderState.values else state
+
+
 def _dispute_page(
     request: HttpRequest, order: Order, *, form: ResolveForm | None = None, status: int = 200
 ) -> HttpResponse:
@@ -135,7 +139,10 @@ def _dispute_page(
     context = {
         "order": order,
         "is_disputed": order.state == OrderState.DISPUTED,
-        "history": order.transitions.select_related("by").order_by("pk"),
+        "history": [
+            {"move": move, "from": _state_label(move.from_state), "to": _state_label(move.to_state)}
+            for move in order.transitions.select_related("by").order_by("pk")
+        ],
         "order_messages": selectors.order_messages(order),
         "form": form or ResolveForm(),
         "commission_percent": Decimal(order.commission_bp) / 100,
