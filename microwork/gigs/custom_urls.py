@@ -15,6 +15,7 @@ urlpatterns: list[URLPattern] = [
     path("moderation/litiges-commandes/", staff.dispute_list, name="staff_dispute_list"),
     path("moderation/litiges-commandes/<int:order_id>/", staff.dispute_detail, name="staff_dispute_detail"),
     path("moderation/litiges-commandes/<int:order_id>/decider/", staff.dispute_resolve, name="staff_dispute_resolve"),
+    path("moderation/litiges-commandes/<int:order_id>/partage/", staff.dispute_split, name="staff_dispute_split"),
     path(
         "moderation/litiges-commandes/<int:order_id>/fichiers/<int:file_id>/",
         staff.order_file,

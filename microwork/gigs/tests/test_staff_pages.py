@@ -187,3 +187,16 @@ def test_am10_flagged_messages_link_to_their_orders(staff, buyer, expert, offer)
     assert "jean.dupont@example.fr" in html
     assert "à bientôt" not in html
     assert f'href="/commandes/{order.pk}/"' in html
+
+
+def test_am09_decision_preview_shows_each_share(staff, disputed, tasker):
+    client = as_user(staff)
+    url = f"/moderation/litiges-commandes/{disputed.pk}/partage/"
+    html = client.get(url, {"refund": "40"}, HTTP_HX_REQUEST="true").content.decode()
+    # 80 € left: 72 € to the expert, 8 € to the platform.
+    assert "40,00" in html and "72,00" in html and "8,00" in html
+    for bad in ("500", "abc", ""):
+        response = client.get(url, {"refund": bad})
+        assert response.status_code == 200
+        assert "Saisissez un remboursement entre 0 et" in response.content.decode()
+    assert as_user(tasker).get(url, {"refund": "40"}).status_code == 403

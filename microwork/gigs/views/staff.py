@@ -157,6 +157,24 @@ def _dispute_page(
     return render(request, "gigs/staff_dispute_detail.html", context, status=status)
 
 
+def _split(order: Order, refund_cents: int) -> dict[str, int]:
+    """Who gets what for a refund: the buyer, the expert (less the commission), the platform."""
+    expert_cents, revenue, vat = services.commission_split(order.total_cents - refund_cents, order.commission_bp)
+    return {"refund": refund_cents, "expert": expert_cents, "platform": revenue + vat, "vat": vat}
+
+
+@login_required
+def dispute_split(request: HttpRequest, order_id: int) -> HttpResponse:
+    """The decision form's live preview (htmx): what each party gets for the refund typed."""
+    user = staff_user(request)
+    order = _dispute_order(user, order_id)
+    form = ResolveForm(request.GET)
+    split = None
+    if form.is_valid() and 0 <= form.cleaned_data["refund"] <= order.total_cents:
+        split = _split(order, form.cleaned_data["refund"])
+    return render(request, "gigs/staff_dispute_split.html", {"order": order, "split": split})
+
+
 @login_required
 def dispute_detail(request: HttpRequest, order_id: int) -> HttpResponse:
     """The whole order, every message with its files, and the decision form."""
