@@ -169,3 +169,41 @@ def test_am11_staff_are_sent_to_their_own_page(request_open, staff):
     response = as_user(staff).get(f"/sur-mesure/{request_open.pk}/")
     assert response.status_code == 302
     assert response["Location"] == f"/moderation/sur-mesure/{request_open.pk}/"
+
+
+GOOD = {
+    "title": "Site vitrine",
+    "description": "Un site vitrine de cinq pages pour un cabinet d'architectes.",
+    "budget": "450",
+}
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"budget": "9999999999,99"},
+        {"budget": "-5"},
+        {"budget": "12,345"},
+        {"title": "x" * 121},
+        {"category": "astrologie"},
+        {"deadline": "2026-13-45"},
+        {"deadline": "demain"},
+    ],
+)
+def test_am11_odd_input_is_a_form_error_not_a_crash(buyer, bad):
+    response = as_user(buyer).post("/sur-mesure/", {**GOOD, "deadline": soon(), **bad})
+    assert response.status_code == 400
+    assert 'class="error"' in response.content.decode() or "form-errors" in response.content.decode()
+    assert not CustomRequest.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"price": "1e3"}, {"price": "0"}, {"delivery_days": "9999999999"}, {"price": "20000"}, {"message": "x" * 5001}],
+)
+def test_am11_odd_proposal_is_a_form_error_not_a_crash(invited, expert, bad):
+    response = as_user(expert).post(
+        f"/sur-mesure/{invited.pk}/proposer/", {"price": "100", "delivery_days": "3", **bad}
+    )
+    assert response.status_code == 400
+    assert not Proposal.objects.exists()

@@ -107,6 +107,8 @@ def test_am11_staff_page_suggests_and_invites(staff, expert, other_expert, custo
     assert "Cochez au moins un expert." in empty.content.decode()
     stranger = client.post(f"/moderation/sur-mesure/{custom_request.pk}/inviter/", {"experts": ["999999"]})
     assert stranger.status_code == 400
+    junk = client.post(f"/moderation/sur-mesure/{custom_request.pk}/inviter/", {"experts": ["abc", "1e9"]})
+    assert junk.status_code == 400
     done = client.post(f"/moderation/sur-mesure/{custom_request.pk}/inviter/", {"experts": [str(expert.pk)]})
     assert done.status_code == 302
     assert list(Invitation.objects.values_list("expert_id", flat=True)) == [expert.pk]
@@ -158,6 +160,8 @@ def test_am09_staff_decide_a_partial_refund(staff, buyer, expert, disputed):
     assert too_much.status_code == 400
     assert "Remboursement entre 0 et" in too_much.content.decode()
     assert client.post(url, {"refund": "abc"}).status_code == 400
+    assert client.post(url, {"refund": "1e9"}).status_code == 400
+    assert client.post(url, {"refund": "-1"}).status_code == 400
     assert client.post(url, {}).status_code == 400
     assert as_user(buyer).post(url, {"refund": "120"}).status_code == 403
     before = available(buyer)
