@@ -400,3 +400,42 @@ def staff_disputes(request: HttpRequest, page: Query[PageParams]) -> dict[str, A
 def staff_flagged_messages(request: HttpRequest, page: Query[PageParams]) -> dict[str, Any]:
     require_role(current_user(request), "staff")
     return keyset_page(selectors.messages_flagged(), limit=page.limit, cursor=page.cursor, serialize=message_out)
+
+
+# --- Custom-request suggestions for staff (AM11; see gigs/matching.py) ---------
+
+
+class SuggestionOut(Schema):
+    expert_id: str
+    display_name: str
+    score: int
+    category_offers: int
+    title_words: list[str]
+    description_words: list[str]
+    rating: float | None
+    reviews: int
+    reasons: list[str]
+
+
+@router.get("/custom-requests/{request_id}/suggestions", response=list[SuggestionOut], tags=["staff"])
+def custom_request_suggestions(request: HttpRequest, request_id: str) -> list[dict[str, Any]]:
+    """The verified experts best suited to the request, best first, each with its score's reasons."""
+    from .matching import experts_suggested
+
+    user = current_user(request)
+    require_role(user, "staff")
+    found = selectors.custom_request_for(user, request_id)
+    return [
+        {
+            "expert_id": str(s.expert.pk),
+            "display_name": s.expert.display_name,
+            "score": s.score,
+            "category_offers": s.category_offers,
+            "title_words": s.title_words,
+            "description_words": s.description_words,
+            "rating": s.record.rating if s.record else None,
+            "reviews": s.record.reviews if s.record else 0,
+            "reasons": s.reasons,
+        }
+        for s in experts_suggested(found)
+    ]

@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from microwork.accounts.models import User
-from microwork.accounts.selectors import verified_experts
+from microwork.accounts.selectors import expert_is_verified, verified_experts
+from microwork.accounts.services import ExpertNotVerified
 from microwork.core.errors import Forbidden, InvalidInput
 from microwork.core.states import WrongState, state_move, state_start
 from microwork.notifications.services import notify
@@ -23,6 +24,7 @@ from ..models import (
     CustomRequestState,
     CustomRequestTransition,
     Invitation,
+    OfferCategory,
     Order,
     Proposal,
     ProposalState,
@@ -49,6 +51,8 @@ def custom_request_create(
         raise InvalidInput(_("The budget is between 5 € and 10,000 €, VAT included."), field="budget_cents")
     if deadline <= timezone.localdate():
         raise InvalidInput(_("The deadline is a day after today."), field="deadline")
+    if category and category not in OfferCategory.values:
+        raise InvalidInput(_("Choose a category from the list."), field="category")
     with transaction.atomic():
         request = CustomRequest.objects.create(
             buyer=buyer,
@@ -144,6 +148,8 @@ def proposal_accept(*, proposal: Proposal, by: User) -> Order:
     (commission 20%), the request is ordered, the other proposals are told."""
     if proposal.custom_request.buyer_id != by.pk:
         raise Forbidden(_("Only the buyer accepts a proposal."))
+    if not expert_is_verified(proposal.expert):  # AM13: an expired document suspends new sales
+        raise ExpertNotVerified(_("This expert cannot take new orders for now."))
     with transaction.atomic():
         request = CustomRequest.objects.select_for_update().get(pk=proposal.custom_request_id)
         proposal = Proposal.objects.select_for_update().select_related("expert").get(pk=proposal.pk)
