@@ -470,12 +470,11 @@ def expert_profile_of(user: User) -> ExpertProfile:
 
 
 def _profile_for_edit(user: User) -> ExpertProfile:
-    """The expert's profile, locked, in a state where the expert may change it."""
+    """The expert's profile, locked. The expert may change it in any state; a
+    pending profile keeps its place in the queue, and staff approve what it
+    holds when they decide."""
     expert_profile_of(user)
-    profile = ExpertProfile.objects.select_for_update().get(user=user)
-    if profile.state == ExpertProfileState.PENDING:
-        raise WrongState(_("Your profile is being reviewed; you can change it once our team has answered."))
-    return profile
+    return ExpertProfile.objects.select_for_update().get(user=user)
 
 
 def _profile_changed(profile: ExpertProfile, *, by: User, fields: tuple[str, ...]) -> None:

@@ -82,6 +82,8 @@ def image_reencoded(upload: UploadedFile, *, accept: Collection[str], refusal: s
                 image = flat
             elif image.mode != "RGB":
                 image = image.convert("RGB")
+            # Only the pixels cross over: a new image carries no EXIF, comment or profile.
+            image = Image.frombytes("RGB", image.size, image.tobytes())
             out = io.BytesIO()
             image.save(out, format="JPEG", quality=85, optimize=True)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):

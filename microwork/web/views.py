@@ -349,7 +349,6 @@ def _expert_profile_page(request: HttpRequest, **forms_in_use: Any) -> HttpRespo
         "submit_error": forms_in_use.get("submit_error", ""),
         "missing": account_services.expert_profile_missing(profile),
         "verified": account_selectors.expert_is_verified(user),
-        "editable": profile.state != ExpertProfileState.PENDING,
     }
     return render(request, "web/expert_profile.html", context, status=400 if forms_in_use else 200)
 
