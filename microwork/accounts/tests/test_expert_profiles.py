@@ -560,3 +560,12 @@ def test_am17_existing_experts_get_a_draft_company_profile_from_the_migration(db
     profile = ExpertProfile.objects.get(user=older)
     assert (profile.state, profile.status) == ("draft", "company")
     assert ExpertProfile.objects.count() == 1
+
+
+def test_ac03_the_export_holds_the_expert_profile_and_document_dates(emma):
+    fill_profile(api_as(emma))
+    upload(api_as(emma), "vigilance", issued_on=timezone.localdate().isoformat())
+    data = api_as(emma).get("/me/export").json()
+    assert data["expert_profile"]["headline"] == "Consultante data"
+    assert data["expert_profile"]["state"] == "draft"
+    assert data["documents"][0]["issued_on"] == timezone.localdate().isoformat()
