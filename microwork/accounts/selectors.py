@@ -1,8 +1,10 @@
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from microwork.core.errors import NotFound
 
@@ -177,3 +179,35 @@ def document_for(user: User, document_id: int, *, lock: bool = False) -> Verific
         return documents.get(pk=document_id)
     except VerificationDocument.DoesNotExist:
         raise NotFound() from None
+
+
+#: How long before a document's expiry the expert is told to renew it.
+EXPIRY_WARNING = timedelta(days=14)
+
+
+def documents_expiring_soon() -> list[int]:
+    """Approved documents expiring within EXPIRY_WARNING whose expert has not
+    been told yet, and which no later approved document of the kind replaces."""
+    today = timezone.localdate()
+    replaced = VerificationDocument.objects.filter(
+        user=OuterRef("user"), kind=OuterRef("kind"), state=DocumentState.APPROVED
+    ).filter(Q(valid_until__isnull=True) | Q(valid_until__gt=OuterRef("valid_until")))
+    due = VerificationDocument.objects.filter(
+        state=DocumentState.APPROVED,
+        valid_until__gte=today,
+        valid_until__lte=today + EXPIRY_WARNING,
+        expiry_warned_at__isnull=True,
+    ).exclude(Exists(replaced))
+    return list(due.order_by("pk").values_list("pk", flat=True))
+
+
+def expert_profile_missing(profile: ExpertProfile) -> list[str]:
+    """What the profile still lacks before it can be submitted."""
+    missing = []
+    if not profile.headline:
+        missing.append(str(_("a headline")))
+    if not profile.bio:
+        missing.append(str(_("a presentation")))
+    if not profile.photo:
+        missing.append(str(_("a photo")))
+    return missing

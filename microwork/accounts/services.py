@@ -12,7 +12,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from stdnum.fr import siret as siret_number
@@ -41,6 +41,7 @@ from .models import (
     User,
     VerificationDocument,
 )
+from .selectors import expert_profile_missing
 
 SIGNUP_ROLES = (Role.TASKER, Role.COMPANY, Role.EXPERT)
 
@@ -398,26 +399,6 @@ def documents_expire() -> int:
     return count
 
 
-#: How long before a document's expiry the expert is told to renew it.
-EXPIRY_WARNING = timedelta(days=14)
-
-
-def documents_expiring_soon() -> list[int]:
-    """Approved documents expiring within EXPIRY_WARNING whose expert has not
-    been told yet, and which no later approved document of the kind replaces."""
-    today = timezone.localdate()
-    replaced = VerificationDocument.objects.filter(
-        user=OuterRef("user"), kind=OuterRef("kind"), state=DocumentState.APPROVED
-    ).filter(Q(valid_until__isnull=True) | Q(valid_until__gt=OuterRef("valid_until")))
-    due = VerificationDocument.objects.filter(
-        state=DocumentState.APPROVED,
-        valid_until__gte=today,
-        valid_until__lte=today + EXPIRY_WARNING,
-        expiry_warned_at__isnull=True,
-    ).exclude(Exists(replaced))
-    return list(due.order_by("pk").values_list("pk", flat=True))
-
-
 def document_expiry_warning_mark(*, document_id: int) -> VerificationDocument | None:
     """Remember that the expert is being told the document expires soon; None
     when someone already did (the caller sends the notice in the same transaction)."""
@@ -555,18 +536,6 @@ def expert_profile_photo_set(*, user: User, upload: UploadedFile) -> ExpertProfi
             storage = profile.photo.storage
             transaction.on_commit(lambda: storage.delete(old))
     return profile
-
-
-def expert_profile_missing(profile: ExpertProfile) -> list[str]:
-    """What the profile still lacks before it can be submitted."""
-    missing = []
-    if not profile.headline:
-        missing.append(str(_("a headline")))
-    if not profile.bio:
-        missing.append(str(_("a presentation")))
-    if not profile.photo:
-        missing.append(str(_("a photo")))
-    return missing
 
 
 def expert_profile_submit(*, user: User) -> ExpertProfile:

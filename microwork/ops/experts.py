@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from microwork.accounts import selectors as account_selectors
 from microwork.accounts import services as accounts
 from microwork.accounts.models import ExpertProfile, ExpertProfileState, Role, User
 from microwork.notifications.services import notify
@@ -89,7 +90,7 @@ def expert_profile_refuse(*, profile: ExpertProfile, by: User, reason: str) -> E
 def documents_warn_expiry() -> int:
     """Tell each expert, once per document, that it expires within 14 days (AM13)."""
     count = 0
-    for document_id in accounts.documents_expiring_soon():
+    for document_id in account_selectors.documents_expiring_soon():
         with transaction.atomic():
             document = accounts.document_expiry_warning_mark(document_id=document_id)
             if document is None:

@@ -347,7 +347,7 @@ def _expert_profile_page(request: HttpRequest, **forms_in_use: Any) -> HttpRespo
         "form": form,
         "photo_form": forms_in_use.get("photo_form") or forms.ExpertPhotoForm(),
         "submit_error": forms_in_use.get("submit_error", ""),
-        "missing": account_services.expert_profile_missing(profile),
+        "missing": account_selectors.expert_profile_missing(profile),
         "verified": account_selectors.expert_is_verified(user),
     }
     return render(request, "web/expert_profile.html", context, status=400 if forms_in_use else 200)
