@@ -5,18 +5,31 @@ outsider tasker whose phone is not verified; emma: an expert; staff.
 It sits above every app so that it may build anything a test needs.
 """
 
+import io
 import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
+from PIL import Image
 
-from microwork.accounts.models import Organisation, Role, User
-from microwork.accounts.services import token_create
+from microwork.accounts.models import (
+    DocumentState,
+    ExpertProfile,
+    ExpertProfileState,
+    ExpertStatus,
+    Organisation,
+    Role,
+    User,
+    VerificationDocument,
+    required_documents,
+)
+from microwork.accounts.services import document_longest_validity, expert_profile_create, token_create
 from microwork.ledger.payments import topup_create
 
 PASSWORD = "correct-horse-battery-staple"
@@ -67,22 +80,66 @@ def make_tasker(email: str, phone: str, *, verified: bool = True) -> User:
 
 
 def make_expert(email: str = "emma@example.fr") -> User:
-    return make_user(email, role=Role.EXPERT, display_name="Emma", siret=EXPERT_SIRET)
+    """An expert as signup leaves one: a draft profile, no documents."""
+    expert = make_user(email, role=Role.EXPERT, display_name="Emma", siret=EXPERT_SIRET)
+    expert_profile_create(user=expert)
+    return expert
+
+
+def approve_expert_profile(
+    expert: User, *, status: str = ExpertStatus.COMPANY, headline: str = "Consultante data"
+) -> ExpertProfile:
+    """Staff have hand-picked the expert (AM17): a filled-in, approved profile."""
+    now = timezone.now()
+    profile, _created = ExpertProfile.objects.get_or_create(user=expert)
+    profile.status = status
+    profile.headline = profile.headline or headline
+    profile.bio = profile.bio or "Dix ans d'analyse de données pour des PME."
+    profile.skills = profile.skills or ["Python", "SQL"]
+    if not profile.photo:
+        profile.photo.save("photo.jpg", ContentFile(photo_jpeg()), save=False)
+    profile.state = ExpertProfileState.APPROVED
+    profile.state_changed_at = profile.reviewed_at = now
+    profile.save()
+    return profile
+
+
+def approve_documents(expert: User, *, status: str = ExpertStatus.COMPANY) -> list[VerificationDocument]:
+    """Every document the status requires, issued today and approved for the longest AM13 allows."""
+    today = timezone.localdate()
+    documents = []
+    for kind in required_documents(status):
+        document = VerificationDocument(
+            user=expert, kind=kind, content_type="application/pdf", issued_on=today, state=DocumentState.APPROVED
+        )
+        document.file.save(f"{kind}.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=False)
+        document.valid_until = document_longest_validity(document, today)
+        document.reviewed_at = timezone.now()
+        document.save()
+        documents.append(document)
+    return documents
+
+
+def verified_expert(email: str = "vera@example.fr", *, status: str = ExpertStatus.COMPANY) -> User:
+    """An expert who may sell (AM13, AM17): an approved profile and every required document approved."""
+    expert = make_expert(email)
+    approve_expert_profile(expert, status=status)
+    approve_documents(expert, status=status)
+    return expert
+
+
+def photo_jpeg(size: tuple[int, int] = (8, 8)) -> bytes:
+    """A small JPEG, as a profile photo."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (30, 120, 200)).save(buffer, format="JPEG")
+    return buffer.getvalue()
 
 
 def make_verified_expert(email: str = "emma@example.fr", *, display_name: str = "Emma") -> User:
-    """An expert who may sell (AM13, AM17): every required document approved and valid."""
-    from microwork.accounts.models import REQUIRED_DOCUMENTS, DocumentState, VerificationDocument
-
-    expert = make_user(email, role=Role.EXPERT, display_name=display_name, siret=EXPERT_SIRET)
-    for kind in REQUIRED_DOCUMENTS:
-        VerificationDocument.objects.create(
-            user=expert,
-            kind=kind,
-            file=f"documents/{kind}.pdf",
-            content_type="application/pdf",
-            state=DocumentState.APPROVED,
-        )
+    """An expert who may sell (AM13, AM17), under a name of the test's choosing."""
+    expert = verified_expert(email)
+    expert.display_name = display_name
+    expert.save(update_fields=["display_name"])
     return expert
 
 

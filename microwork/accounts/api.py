@@ -46,6 +46,7 @@ class AccountOut(Schema):
     phone_verified: bool
     siret: str | None
     expert_verified: bool | None
+    expert_profile_state: str | None
     terms_version: str
     terms_accepted_at: datetime | None
     created_at: datetime
@@ -75,6 +76,7 @@ class DocumentOut(Schema):
     state: str
     valid_until: date | None
     stated_valid_until: date | None
+    issued_on: date | None
     refusal_reason: str
     content_type: str
     created_at: datetime
@@ -104,6 +106,7 @@ def account_out(user: User) -> dict[str, Any]:
         "phone_verified": user.phone_verified,
         "siret": organisation.siret if organisation else None,
         "expert_verified": selectors.expert_is_verified(user) if user.is_expert else None,
+        "expert_profile_state": selectors.expert_profile_state(user),
         "terms_version": user.terms_version,
         "terms_accepted_at": user.terms_accepted_at,
         "created_at": user.date_joined,
@@ -117,6 +120,7 @@ def document_out(document: VerificationDocument) -> dict[str, Any]:
         "state": selectors.document_state(document),
         "valid_until": document.valid_until,
         "stated_valid_until": document.stated_valid_until,
+        "issued_on": document.issued_on,
         "refusal_reason": document.refusal_reason,
         "content_type": document.content_type,
         "created_at": document.created_at,
@@ -184,10 +188,11 @@ def document_upload(
     kind: Form[str],
     file: File[UploadedFile],
     valid_until: Form[date | None] = None,
+    issued_on: Form[date | None] = None,
 ) -> Status[dict[str, Any]]:
     user = current_user(request)
     require_role(user, "expert")
-    document = services.document_upload(user=user, kind=kind, upload=file, valid_until=valid_until)
+    document = services.document_upload(user=user, kind=kind, upload=file, valid_until=valid_until, issued_on=issued_on)
     return Status(201, document_out(document))
 
 

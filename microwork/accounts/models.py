@@ -139,7 +139,8 @@ DOCUMENT_VALIDITY: dict[str, timedelta | None] = {
     DocumentKind.DPAE: None,
 }
 
-#: An expert may sell while each of these has an approved, unexpired document.
+#: An expert may sell while each of these has an approved, unexpired document
+#: (and the DPAE for wage portage: see `required_documents`).
 REQUIRED_DOCUMENTS = (
     DocumentKind.KBIS,
     DocumentKind.BANK_DETAILS,
@@ -147,6 +148,25 @@ REQUIRED_DOCUMENTS = (
     DocumentKind.TAX_COMPLIANCE,
     DocumentKind.LIABILITY_INSURANCE,
 )
+
+#: Kinds whose validity runs from the document's own issue date, which the
+#: expert must then state on upload (AM13).
+ISSUE_DATE_REQUIRED = (DocumentKind.VIGILANCE, DocumentKind.TAX_COMPLIANCE, DocumentKind.LIABILITY_INSURANCE)
+
+
+class ExpertStatus(models.TextChoices):
+    """The legal frame an expert sells under (AM13)."""
+
+    COMPANY = "company", _("Company")
+    MICRO_ENTREPRENEUR = "micro_entrepreneur", _("Micro-entrepreneur")
+    WAGE_PORTAGE = "wage_portage", _("Wage portage")
+
+
+def required_documents(status: str) -> tuple[str, ...]:
+    """The document kinds an expert of this status needs: the DPAE only for wage portage (AM13)."""
+    if status == ExpertStatus.WAGE_PORTAGE:
+        return (*REQUIRED_DOCUMENTS, DocumentKind.DPAE)
+    return REQUIRED_DOCUMENTS
 
 
 class DocumentState(models.TextChoices):
@@ -172,6 +192,8 @@ class VerificationDocument(models.Model):
     file = models.FileField(upload_to=document_path)
     content_type = models.CharField(max_length=64)
     state = models.CharField(max_length=16, choices=DocumentState.choices, default=DocumentState.PENDING)
+    # The document's own date, stated by the expert; its validity runs from it (AM13).
+    issued_on = models.DateField(null=True, blank=True)
     # The expiry the expert states on upload; staff may confirm or shorten it.
     stated_valid_until = models.DateField(null=True, blank=True)
     valid_until = models.DateField(null=True, blank=True)
@@ -179,6 +201,8 @@ class VerificationDocument(models.Model):
     reviewed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     reviewed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # When the expert was told this document expires soon (once per document).
+    expiry_warned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["user", "kind", "state"])]
@@ -197,6 +221,67 @@ class DocumentTransition(Transition):
 
     def __str__(self) -> str:
         return f"{self.document_id}: {self.from_state} → {self.to_state}"
+
+
+class ExpertProfileState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PENDING = "pending", _("Pending review")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
+
+
+#: Staff hand-pick experts (AM17). An approved or refused profile goes back to
+#: review when the expert changes it (an edit of an approved profile is its
+#: resubmission: nothing public changes unreviewed).
+EXPERT_PROFILE_MOVES: dict[str, set[str]] = {
+    "": {ExpertProfileState.DRAFT},
+    ExpertProfileState.DRAFT: {ExpertProfileState.PENDING},
+    ExpertProfileState.PENDING: {ExpertProfileState.APPROVED, ExpertProfileState.REFUSED},
+    ExpertProfileState.APPROVED: {ExpertProfileState.PENDING},
+    ExpertProfileState.REFUSED: {ExpertProfileState.PENDING},
+}
+
+
+def expert_photo_path(instance: "ExpertProfile", filename: str) -> str:
+    # `filename` is already a server-chosen name (core.uploads.server_file_name).
+    return f"experts/{instance.user_id}/{filename}"
+
+
+class ExpertProfile(models.Model):
+    """What an expert shows buyers, checked by staff before the first sale (AM13, AM17)."""
+
+    user = models.OneToOneField(User, primary_key=True, on_delete=models.CASCADE, related_name="expert_profile")
+    status = models.CharField(max_length=24, choices=ExpertStatus.choices, default=ExpertStatus.COMPANY)
+    headline = models.CharField(max_length=120, blank=True, default="")
+    bio = models.TextField(blank=True, default="")
+    skills = models.JSONField(default=list, blank=True)
+    photo = models.FileField(upload_to=expert_photo_path, blank=True, default="")
+    state = models.CharField(
+        max_length=16, choices=ExpertProfileState.choices, default=ExpertProfileState.DRAFT, db_index=True
+    )
+    # When the state last changed: for a pending profile, when it was submitted.
+    state_changed_at = models.DateTimeField(default=timezone.now)
+    refusal_reason = models.CharField(max_length=500, blank=True, default="")
+    review_note = models.CharField(max_length=500, blank=True, default="")
+    reviewed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "state_changed_at", "user"], name="accounts_expert_queue_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.state})"
+
+
+class ExpertProfileTransition(Transition):
+    """Who submitted, approved or refused an expert's profile, and when (AM17)."""
+
+    profile = models.ForeignKey(ExpertProfile, on_delete=models.CASCADE, related_name="transitions")
+
+    def __str__(self) -> str:
+        return f"{self.profile_id}: {self.from_state} → {self.to_state}"
 
 
 class ApiToken(models.Model):

@@ -1,35 +1,139 @@
+from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from microwork.core.errors import NotFound
 
-from .models import REQUIRED_DOCUMENTS, DocumentKind, DocumentState, Role, User, VerificationDocument
+from .models import (
+    REQUIRED_DOCUMENTS,
+    DocumentKind,
+    DocumentState,
+    ExpertProfile,
+    ExpertProfileState,
+    ExpertStatus,
+    User,
+    VerificationDocument,
+    required_documents,
+)
+
+
+def _valid_document(kind: str) -> Exists:
+    """An approved document of `kind`, unexpired today, for the profile's expert."""
+    return Exists(
+        VerificationDocument.objects.filter(user=OuterRef("user"), kind=kind, state=DocumentState.APPROVED).filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gte=timezone.localdate())
+        )
+    )
+
+
+def verified_expert_ids(among: "QuerySet[Any] | Iterable[int] | None" = None) -> "QuerySet[ExpertProfile, int]":
+    """The ids of verified experts (AM13, AM17), as one lazy query to filter with.
+
+    An expert is verified while staff have approved the profile and each
+    document the expert's status needs (`required_documents`: the DPAE only
+    for wage portage) is approved and unexpired today. The answer is a
+    queryset of user ids, so it runs inside the caller's query, one SQL
+    statement however many rows it filters:
+
+        Offer.objects.filter(expert_id__in=verified_expert_ids())
+
+    `among` (user ids, or a queryset of them) narrows it down first. Time is
+    the application's clock (`timezone.localdate()`), never the database's.
+    """
+    profiles = ExpertProfile.objects.filter(state=ExpertProfileState.APPROVED, user__is_active=True)
+    if among is not None:
+        profiles = profiles.filter(user_id__in=among)
+    for kind in REQUIRED_DOCUMENTS:
+        profiles = profiles.filter(_valid_document(kind))
+    profiles = profiles.filter(~Q(status=ExpertStatus.WAGE_PORTAGE) | _valid_document(DocumentKind.DPAE))
+    return profiles.values_list("user_id", flat=True)
 
 
 def expert_is_verified(user: User) -> bool:
-    """An expert sells while each required document is approved and unexpired (AM13)."""
+    """An expert sells while staff have approved the profile (AM17) and each
+    document required for the expert's status is approved and unexpired (AM13).
+    The same rule as `verified_expert_ids`, for one user."""
+    if not user.is_expert or user.pk is None:
+        return False
+    return verified_expert_ids(among=[user.pk]).exists()
+
+
+def expert_profile_state(user: User) -> str | None:
+    """The state of the expert's profile ("draft" when there is none yet); None for non-experts."""
+    if not user.is_expert:
+        return None
+    state = ExpertProfile.objects.filter(user=user).values_list("state", flat=True).first()
+    return state or ExpertProfileState.DRAFT
+
+
+def expert_verification_missing(user: User) -> dict[str, Any]:
+    """What stands between the expert and selling: the profile's approval
+    (False when it is approved) and the labels of the documents to send or renew."""
+    profile = ExpertProfile.objects.filter(user=user).first()
+    status = profile.status if profile else ExpertStatus.COMPANY
     today = timezone.localdate()
     valid_kinds = set(
         VerificationDocument.objects.filter(user=user, state=DocumentState.APPROVED)
         .exclude(valid_until__lt=today)
         .values_list("kind", flat=True)
     )
-    return all(kind in valid_kinds for kind in REQUIRED_DOCUMENTS)
+    return {
+        "status": status,
+        "profile": profile is None or profile.state != ExpertProfileState.APPROVED,
+        "profile_state": profile.state if profile else ExpertProfileState.DRAFT,
+        "documents": [DocumentKind(kind).label for kind in required_documents(status) if kind not in valid_kinds],
+    }
+
+
+def expert_profile_for(user: User, expert_id: int, *, lock: bool = False) -> ExpertProfile:
+    """An expert's profile for staff; not-found for anyone else or an unknown id."""
+    if not user.is_staff_member:
+        raise NotFound()
+    profiles = ExpertProfile.objects.select_related("user")
+    if lock:
+        profiles = profiles.select_for_update()
+    try:
+        return profiles.get(pk=expert_id, user__role="expert")
+    except ExpertProfile.DoesNotExist:
+        raise NotFound() from None
+
+
+def expert_profile_public(expert_id: int) -> ExpertProfile:
+    """An approved profile, as anyone may read it; not-found otherwise (AM17)."""
+    try:
+        return ExpertProfile.objects.select_related("user").get(
+            pk=expert_id, state=ExpertProfileState.APPROVED, user__is_active=True, user__role="expert"
+        )
+    except ExpertProfile.DoesNotExist:
+        raise NotFound() from None
+
+
+def expert_review_queue(state: str = ExpertProfileState.PENDING) -> "QuerySet[ExpertProfile]":
+    """Expert profiles in `state`, oldest state change first: for pending, the
+    longest-waiting submission first (AM17)."""
+    return (
+        ExpertProfile.objects.filter(state=state, user__role="expert")
+        .select_related("user")
+        .order_by("state_changed_at", "pk")
+    )
+
+
+def expert_documents_by_kind(user_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """For staff reviewing profiles: each expert's required documents and their
+    best state today, in one query for every expert listed."""
+    documents: dict[int, list[dict[str, Any]]] = {pk: [] for pk in user_ids}
+    for document in VerificationDocument.objects.filter(user_id__in=user_ids).order_by("-created_at", "-pk"):
+        documents[document.user_id].append({"document": document, "state": document_state(document)})
+    return documents
 
 
 def verified_experts() -> QuerySet[User]:
-    """The experts who may sell today, as one query to filter on (AM13):
-    `expert_is_verified` for many experts at once."""
-    today = timezone.localdate()
-    valid = VerificationDocument.objects.filter(user=OuterRef("pk"), state=DocumentState.APPROVED).filter(
-        Q(valid_until__isnull=True) | Q(valid_until__gte=today)
-    )
-    experts = User.objects.filter(role=Role.EXPERT, is_active=True)
-    for kind in REQUIRED_DOCUMENTS:
-        experts = experts.filter(Exists(valid.filter(kind=kind)))
-    return experts
+    """The experts who may sell today, as users to filter or list (see `verified_expert_ids`)."""
+    return User.objects.filter(pk__in=verified_expert_ids())
 
 
 def document_state(document: VerificationDocument) -> str:
@@ -56,11 +160,13 @@ def documents_overview(user: User) -> list[dict[str, Any]]:
     ]
 
 
-def required_documents_status(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """For each required kind, the best state among the expert's documents
-    (None when the expert sent none of that kind)."""
+def required_documents_status(
+    documents: list[dict[str, Any]], expert_status: str = ExpertStatus.COMPANY
+) -> list[dict[str, Any]]:
+    """For each kind the expert's status requires, the best state among the
+    expert's documents (None when the expert sent none of that kind)."""
     status = []
-    for kind in REQUIRED_DOCUMENTS:
+    for kind in required_documents(expert_status):
         states = [item["state"] for item in documents if item["document"].kind == kind]
         best = min(states, key=lambda state: _STATE_RANK[state]) if states else None
         status.append({"kind": DocumentKind(kind).label, "state": best})
@@ -78,3 +184,35 @@ def document_for(user: User, document_id: int, *, lock: bool = False) -> Verific
         return documents.get(pk=document_id)
     except VerificationDocument.DoesNotExist:
         raise NotFound() from None
+
+
+#: How long before a document's expiry the expert is told to renew it.
+EXPIRY_WARNING = timedelta(days=14)
+
+
+def documents_expiring_soon() -> list[int]:
+    """Approved documents expiring within EXPIRY_WARNING whose expert has not
+    been told yet, and which no later approved document of the kind replaces."""
+    today = timezone.localdate()
+    replaced = VerificationDocument.objects.filter(
+        user=OuterRef("user"), kind=OuterRef("kind"), state=DocumentState.APPROVED
+    ).filter(Q(valid_until__isnull=True) | Q(valid_until__gt=OuterRef("valid_until")))
+    due = VerificationDocument.objects.filter(
+        state=DocumentState.APPROVED,
+        valid_until__gte=today,
+        valid_until__lte=today + EXPIRY_WARNING,
+        expiry_warned_at__isnull=True,
+    ).exclude(Exists(replaced))
+    return list(due.order_by("pk").values_list("pk", flat=True))
+
+
+def expert_profile_missing(profile: ExpertProfile) -> list[str]:
+    """What the profile still lacks before it can be submitted."""
+    missing = []
+    if not profile.headline:
+        missing.append(str(_("a headline")))
+    if not profile.bio:
+        missing.append(str(_("a presentation")))
+    if not profile.photo:
+        missing.append(str(_("a photo")))
+    return missing

@@ -1,4 +1,5 @@
-"""Every write on accounts: signup, phone verification, documents, tokens."""
+"""Every write on accounts: signup, phone verification, expert profiles and
+documents, tokens."""
 
 import secrets
 from datetime import date, timedelta
@@ -7,6 +8,7 @@ import phonenumbers
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -17,22 +19,29 @@ from stdnum.fr import siret as siret_number
 
 from microwork.core.errors import Conflict, Forbidden, InvalidInput, TooManyRequests
 from microwork.core.sms import send_sms
-from microwork.core.states import state_move
-from microwork.core.uploads import JPEG, PDF, PNG, upload_content_type
+from microwork.core.states import WrongState, state_move, state_start
+from microwork.core.uploads import JPEG, PDF, PNG, WEBP, image_reencoded, server_file_name, upload_content_type
 
 from .models import (
     DOCUMENT_MOVES,
     DOCUMENT_VALIDITY,
+    EXPERT_PROFILE_MOVES,
+    ISSUE_DATE_REQUIRED,
     ApiToken,
     DocumentKind,
     DocumentState,
     DocumentTransition,
+    ExpertProfile,
+    ExpertProfileState,
+    ExpertProfileTransition,
+    ExpertStatus,
     Organisation,
     PhoneCode,
     Role,
     User,
     VerificationDocument,
 )
+from .selectors import expert_profile_missing
 
 SIGNUP_ROLES = (Role.TASKER, Role.COMPANY, Role.EXPERT)
 
@@ -157,6 +166,8 @@ def user_signup(
             raise EmailTaken(_("An account already uses this email address."), field="email") from None
         if siret_clean:
             Organisation.objects.create(user=user, siret=siret_clean, legal_name=legal_name.strip()[:200])
+        if user.is_expert:
+            expert_profile_create(user=user)
     if user.is_tasker:
         transaction.on_commit(lambda: phone_code_send(user=user))
     return user
@@ -246,8 +257,15 @@ def phone_change(*, user: User, phone: str) -> User:
 
 
 def document_upload(
-    *, user: User, kind: str, upload: UploadedFile, valid_until: date | None = None
+    *,
+    user: User,
+    kind: str,
+    upload: UploadedFile,
+    valid_until: date | None = None,
+    issued_on: date | None = None,
 ) -> VerificationDocument:
+    """A document for staff to check. Its validity runs from `issued_on`, the
+    date the document itself bears (required where AM13 limits the validity)."""
     if not user.is_expert:
         raise Forbidden(_("Only experts upload verification documents."))
     if kind not in DocumentKind.values:
@@ -257,17 +275,40 @@ def document_upload(
     if upload.size > settings.DOCUMENT_MAX_BYTES:
         raise InvalidInput(_("The file is larger than 10 MB."), field="file")
     content_type = upload_content_type(upload, accept=(PDF, JPEG, PNG), refusal=_("Upload a PDF, JPEG or PNG file."))
-    if valid_until is not None and valid_until < timezone.localdate():
+    today = timezone.localdate()
+    if valid_until is not None and valid_until < today:
         raise InvalidInput(_("This document has already expired."), field="valid_until")
+    if issued_on is None and kind in ISSUE_DATE_REQUIRED:
+        raise InvalidInput(_("Give the date printed on the document."), field="issued_on")
+    if issued_on is not None:
+        if issued_on > today:
+            raise InvalidInput(_("The issue date cannot be in the future."), field="issued_on")
+        period = DOCUMENT_VALIDITY[kind]
+        if period is not None and issued_on + period < today:
+            raise InvalidInput(
+                _("This document is too old: it was valid until %(date)s.")
+                % {"date": (issued_on + period).isoformat()},
+                field="issued_on",
+            )
     with transaction.atomic():
         return VerificationDocument.objects.create(
-            user=user, kind=kind, file=upload, content_type=content_type, stated_valid_until=valid_until
+            user=user,
+            kind=kind,
+            file=upload,
+            content_type=content_type,
+            stated_valid_until=valid_until,
+            issued_on=issued_on,
         )
 
 
 def document_longest_validity(document: VerificationDocument, today: date) -> date | None:
+    """The last day the document may be valid (AM13): its period counted from
+    the date it bears (`issued_on`; from `today` for a document sent before
+    experts stated that date), and never past the expiry the expert stated.
+    The document is valid on that day and expired the day after."""
     period = DOCUMENT_VALIDITY[document.kind]
-    limits = [d for d in (document.stated_valid_until, today + period if period else None) if d is not None]
+    start = document.issued_on or today
+    limits = [d for d in (document.stated_valid_until, start + period if period else None) if d is not None]
     return min(limits) if limits else None
 
 
@@ -283,6 +324,11 @@ def document_approve(
         if document.state != DocumentState.PENDING:
             raise Conflict(_("Only a pending document can be approved."), code="document_not_pending")
         longest = document_longest_validity(document, today)
+        if longest is not None and longest < today:
+            raise Conflict(
+                _("This document expired on %(date)s; ask the expert for a newer one.") % {"date": longest.isoformat()},
+                code="document_expired",
+            )
         if valid_until is not None:
             if valid_until < today:
                 raise InvalidInput(_("The expiry date is in the past."), field="valid_until")
@@ -353,10 +399,223 @@ def documents_expire() -> int:
     return count
 
 
+def document_expiry_warning_mark(*, document_id: int) -> VerificationDocument | None:
+    """Remember that the expert is being told the document expires soon; None
+    when someone already did (the caller sends the notice in the same transaction)."""
+    with transaction.atomic():
+        document = VerificationDocument.objects.select_for_update().select_related("user").get(pk=document_id)
+        if document.expiry_warned_at is not None or document.state != DocumentState.APPROVED:
+            return None
+        document.expiry_warned_at = timezone.now()
+        document.save(update_fields=["expiry_warned_at"])
+    return document
+
+
 def phone_codes_purge() -> int:
     """Forget codes that expired over a day ago."""
     deleted, _detail = PhoneCode.objects.filter(expires_at__lt=timezone.now() - timedelta(days=1)).delete()
     return deleted
+
+
+# --- Expert profiles (AM13, AM17) ------------------------------------------
+
+PHOTO_MAX_BYTES = 8 * 1024 * 1024
+HEADLINE_MAX = 120
+BIO_MAX = 3000
+SKILLS_MAX = 20
+SKILL_MAX = 40
+
+
+class ProfileIncomplete(Conflict):
+    code = "profile_incomplete"
+
+
+def expert_profile_create(*, user: User) -> ExpertProfile:
+    """The expert's profile, as a draft under the company status."""
+    profile = ExpertProfile(user=user, status=ExpertStatus.COMPANY, state=ExpertProfileState.DRAFT)
+    profile.save(force_insert=True)
+    state_start(profile, allowed=EXPERT_PROFILE_MOVES, history=ExpertProfileTransition, by=user, profile=profile)
+    return profile
+
+
+def expert_profile_of(user: User) -> ExpertProfile:
+    """The expert's own profile (created on first use for an expert without one)."""
+    if not user.is_expert:
+        raise Forbidden(_("Only experts have an expert profile."))
+    profile = ExpertProfile.objects.filter(user=user).first()
+    if profile is None:
+        with transaction.atomic():
+            User.objects.select_for_update().get(pk=user.pk)
+            profile = ExpertProfile.objects.filter(user=user).first() or expert_profile_create(user=user)
+    return profile
+
+
+def _profile_for_edit(user: User) -> ExpertProfile:
+    """The expert's profile, locked. The expert may change it in any state; a
+    pending profile keeps its place in the queue, and staff approve what it
+    holds when they decide."""
+    expert_profile_of(user)
+    return ExpertProfile.objects.select_for_update().get(user=user)
+
+
+def _profile_changed(profile: ExpertProfile, *, by: User, fields: tuple[str, ...]) -> None:
+    """Save an edit; an approved profile goes back to review with it (AM17)."""
+    profile.updated_at = timezone.now()
+    if profile.state == ExpertProfileState.APPROVED:
+        profile.state_changed_at = profile.updated_at
+        state_move(
+            profile,
+            ExpertProfileState.PENDING,
+            allowed=EXPERT_PROFILE_MOVES,
+            history=ExpertProfileTransition,
+            by=by,
+            reason="changed by the expert",
+            update_fields=(*fields, "updated_at", "state_changed_at"),
+            profile=profile,
+        )
+    else:
+        profile.save(update_fields=[*fields, "updated_at"])
+
+
+def _skills_clean(skills: list[str]) -> list[str]:
+    cleaned: list[str] = []
+    for raw in skills:
+        skill = " ".join(str(raw).split())
+        if not skill:
+            continue
+        if len(skill) > SKILL_MAX:
+            raise InvalidInput(
+                _("A skill is at most %(count)s characters long.") % {"count": SKILL_MAX}, field="skills"
+            )
+        if skill.casefold() not in {known.casefold() for known in cleaned}:
+            cleaned.append(skill)
+    if len(cleaned) > SKILLS_MAX:
+        raise InvalidInput(_("List at most %(count)s skills.") % {"count": SKILLS_MAX}, field="skills")
+    return cleaned
+
+
+def expert_profile_update(*, user: User, status: str, headline: str, bio: str, skills: list[str]) -> ExpertProfile:
+    """The expert's status (which decides the documents needed, AM13) and what
+    buyers read. Changing an approved profile sends it back to review."""
+    if status not in ExpertStatus.values:
+        raise InvalidInput(_("Choose company, micro-entrepreneur or wage portage."), field="status")
+    headline = " ".join((headline or "").split())
+    if len(headline) > HEADLINE_MAX:
+        raise InvalidInput(
+            _("The headline is at most %(count)s characters long.") % {"count": HEADLINE_MAX}, field="headline"
+        )
+    bio = (bio or "").strip()
+    if len(bio) > BIO_MAX:
+        raise InvalidInput(
+            _("The presentation is at most %(count)s characters long.") % {"count": BIO_MAX}, field="bio"
+        )
+    cleaned_skills = _skills_clean(skills)
+    with transaction.atomic():
+        profile = _profile_for_edit(user)
+        if (profile.status, profile.headline, profile.bio, profile.skills) == (status, headline, bio, cleaned_skills):
+            return profile
+        profile.status, profile.headline, profile.bio, profile.skills = status, headline, bio, cleaned_skills
+        _profile_changed(profile, by=user, fields=("status", "headline", "bio", "skills"))
+    return profile
+
+
+def expert_profile_photo_set(*, user: User, upload: UploadedFile) -> ExpertProfile:
+    """A photo for the profile: a JPEG, PNG or WebP image, re-encoded without
+    its metadata and stored under a name the server chooses."""
+    if upload.size is None or upload.size == 0:
+        raise InvalidInput(_("The file is empty."), field="file")
+    if upload.size > PHOTO_MAX_BYTES:
+        raise InvalidInput(_("The photo is larger than 8 MB."), field="file")
+    content = image_reencoded(upload, accept=(JPEG, PNG, WEBP), refusal=_("Upload a JPEG, PNG or WebP photo."))
+    with transaction.atomic():
+        profile = _profile_for_edit(user)
+        old = profile.photo.name if profile.photo else ""
+        profile.photo.save(server_file_name(JPEG), ContentFile(content), save=False)
+        _profile_changed(profile, by=user, fields=("photo",))
+        if old:
+            storage = profile.photo.storage
+            transaction.on_commit(lambda: storage.delete(old))
+    return profile
+
+
+def expert_profile_submit(*, user: User) -> ExpertProfile:
+    """Ask staff to hand-pick the expert (AM17)."""
+    expert_profile_of(user)
+    with transaction.atomic():
+        profile = ExpertProfile.objects.select_for_update().get(user=user)
+        if profile.state == ExpertProfileState.PENDING:
+            raise WrongState(_("Your profile is already waiting for review."))
+        missing = expert_profile_missing(profile)
+        if missing:
+            raise ProfileIncomplete(
+                _("Before sending your profile for review, add: %(missing)s.") % {"missing": ", ".join(missing)}
+            )
+        profile.state_changed_at = timezone.now()
+        state_move(
+            profile,
+            ExpertProfileState.PENDING,
+            allowed=EXPERT_PROFILE_MOVES,
+            history=ExpertProfileTransition,
+            by=user,
+            update_fields=("state_changed_at",),
+            profile=profile,
+        )
+    return profile
+
+
+def expert_profile_approve(*, profile: ExpertProfile, by: User, note: str = "") -> ExpertProfile:
+    """Staff hand-pick the expert (AM17); the documents of AM13 still count."""
+    if not by.is_staff_member:
+        raise Forbidden()
+    note = (note or "").strip()
+    with transaction.atomic():
+        profile = ExpertProfile.objects.select_for_update().select_related("user").get(pk=profile.pk)
+        now = timezone.now()
+        profile.review_note = note[:500]
+        profile.refusal_reason = ""
+        profile.reviewed_by = by
+        profile.reviewed_at = now
+        profile.state_changed_at = now
+        state_move(
+            profile,
+            ExpertProfileState.APPROVED,
+            allowed=EXPERT_PROFILE_MOVES,
+            history=ExpertProfileTransition,
+            by=by,
+            reason=note,
+            update_fields=("review_note", "refusal_reason", "reviewed_by", "reviewed_at", "state_changed_at"),
+            message=_("Only a profile waiting for review can be approved."),
+            profile=profile,
+        )
+    return profile
+
+
+def expert_profile_refuse(*, profile: ExpertProfile, by: User, reason: str) -> ExpertProfile:
+    if not by.is_staff_member:
+        raise Forbidden()
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("Give the expert a reason."), field="reason")
+    with transaction.atomic():
+        profile = ExpertProfile.objects.select_for_update().select_related("user").get(pk=profile.pk)
+        now = timezone.now()
+        profile.refusal_reason = reason[:500]
+        profile.review_note = ""
+        profile.reviewed_by = by
+        profile.reviewed_at = now
+        profile.state_changed_at = now
+        state_move(
+            profile,
+            ExpertProfileState.REFUSED,
+            allowed=EXPERT_PROFILE_MOVES,
+            history=ExpertProfileTransition,
+            by=by,
+            reason=reason,
+            update_fields=("refusal_reason", "review_note", "reviewed_by", "reviewed_at", "state_changed_at"),
+            message=_("Only a profile waiting for review can be refused."),
+            profile=profile,
+        )
+    return profile
 
 
 # --- API tokens -----------------------------------------------------------

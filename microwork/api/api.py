@@ -126,15 +126,19 @@ def _mount() -> None:
     from microwork.missions.api import router as missions_router
     from microwork.missions.api import staff_router as missions_staff_router
     from microwork.ops.api import router as ops_router
+    from microwork.ops.experts_api import router as experts_router
+    from microwork.ops.experts_api import staff_router as experts_staff_router
     from microwork.payouts.api import router as payouts_router
     from microwork.payouts.api import staff_router as payouts_staff_router
 
     api.add_router("/tokens", tokens_router)
     api.add_router("/", accounts_router)
     api.add_router("/", ops_router)
+    api.add_router("/", experts_router)
     api.add_router("/", ledger_router)
     api.add_router("/", missions_router)
     api.add_router("/staff", accounts_staff_router)
+    api.add_router("/staff", experts_staff_router)
     api.add_router("/", payouts_router)
     api.add_router("/staff", missions_staff_router)
     api.add_router("/staff", payouts_staff_router)

@@ -2,12 +2,13 @@
 from its name or the type the browser declares, and it is stored under a name
 the server chooses."""
 
+import io
 import secrets
 import warnings
 from collections.abc import Collection
 
 from django.core.files.uploadedfile import UploadedFile
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import InvalidInput
 
@@ -63,3 +64,30 @@ def upload_content_type(upload: UploadedFile, *, accept: Collection[str], refusa
 def server_file_name(content_type: str) -> str:
     """A name nobody can guess or choose, with the extension of the checked type."""
     return f"{secrets.token_hex(16)}{_EXTENSIONS.get(content_type, '')}"
+
+
+def image_reencoded(upload: UploadedFile, *, accept: Collection[str], refusal: str, max_side: int = 1024) -> bytes:
+    """A checked image (`upload_content_type`), turned upright, shrunk to fit
+    `max_side` and re-encoded as a fresh JPEG: no EXIF (GPS, camera, dates), no
+    comments, nothing of the original file but its pixels."""
+    upload_content_type(upload, accept=accept, refusal=refusal)
+    try:
+        with Image.open(upload) as original:
+            image = ImageOps.exif_transpose(original)
+            image.thumbnail((max_side, max_side))
+            if image.mode in ("RGBA", "LA", "P"):
+                image = image.convert("RGBA")
+                flat = Image.new("RGB", image.size, (255, 255, 255))
+                flat.paste(image, mask=image.getchannel("A"))
+                image = flat
+            elif image.mode != "RGB":
+                image = image.convert("RGB")
+            # Only the pixels cross over: a new image carries no EXIF, comment or profile.
+            image = Image.frombytes("RGB", image.size, image.tobytes())
+            out = io.BytesIO()
+            image.save(out, format="JPEG", quality=85, optimize=True)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        raise InvalidInput(refusal, field="file") from None
+    finally:
+        upload.seek(0)
+    return out.getvalue()

@@ -6,7 +6,7 @@ It reads across accounts and the ledger, so it lives above both.
 from datetime import datetime
 from typing import Any
 
-from microwork.accounts.models import User
+from microwork.accounts.models import ExpertProfile, User
 from microwork.accounts.selectors import document_state
 from microwork.ledger.selectors import wallet_balance, wallet_postings
 
@@ -35,10 +35,12 @@ def user_export(user: User) -> dict[str, Any]:
                 "kind": d.kind,
                 "state": document_state(d),
                 "valid_until": d.valid_until.isoformat() if d.valid_until else None,
+                "issued_on": d.issued_on.isoformat() if d.issued_on else None,
                 "created_at": _iso(d.created_at),
             }
             for d in user.documents.order_by("pk")
         ],
+        "expert_profile": _expert_profile(user),
         "wallet": {"available_cents": balance.available_cents, "pending_cents": balance.pending_cents},
         "ledger": [
             {
@@ -54,6 +56,23 @@ def user_export(user: User) -> dict[str, Any]:
             {"prefix": t.prefix, "created_at": _iso(t.created_at), "revoked_at": _iso(t.revoked_at)}
             for t in user.api_tokens.order_by("pk")
         ],
+    }
+
+
+def _expert_profile(user: User) -> dict[str, Any] | None:
+    profile = ExpertProfile.objects.filter(user=user).first()
+    if profile is None:
+        return None
+    return {
+        "status": profile.status,
+        "headline": profile.headline,
+        "bio": profile.bio,
+        "skills": list(profile.skills or []),
+        "has_photo": bool(profile.photo),
+        "state": profile.state,
+        "refusal_reason": profile.refusal_reason,
+        "created_at": _iso(profile.created_at),
+        "updated_at": _iso(profile.updated_at),
     }
 
 

@@ -11,6 +11,8 @@ from microwork.gigs import services as gigs
 from microwork.ledger import clearing, payments
 from microwork.missions import services as missions
 
+from . import experts
+
 
 def run_due() -> dict[str, int]:
     """Apply every transition due now; returns how many objects each moved."""
@@ -19,6 +21,7 @@ def run_due() -> dict[str, int]:
         "reports_auto_approved": missions.claims_auto_approve_due(),
         "missions_expired": missions.missions_expire_due(),
         "documents_expired": accounts.documents_expire(),
+        "document_expiry_warnings": experts.documents_warn_expiry(),
         "phone_codes_purged": accounts.phone_codes_purge(),
         "topups_abandoned": payments.topups_abandon_due(),
         "refunds_resent": payments.refunds_resend_due(),

@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from microwork.accounts.models import DocumentKind
+from microwork.accounts.models import DocumentKind, ExpertStatus
 from microwork.core.forms import ServiceErrorMixin
 
 # Kept for the missions app until it imports `microwork.core.forms`.
@@ -126,11 +126,49 @@ class DocumentUploadForm(ServiceErrorMixin, forms.Form):
         label=_("File (PDF, JPEG or PNG, 10 MB at most)"),
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
     )
+    issued_on = forms.DateField(
+        label=_("Date printed on the document"),
+        help_text=_("Required for the attestations and the insurance: their validity runs from this date."),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
     valid_until = forms.DateField(
         label=_("Valid until (if the document states it)"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
+
+
+class ExpertProfileForm(ServiceErrorMixin, forms.Form):
+    status = forms.ChoiceField(
+        label=_("Legal status"),
+        choices=ExpertStatus.choices,
+        help_text=_("Wage portage also needs a DPAE."),
+    )
+    headline = forms.CharField(label=_("Headline"), max_length=120, required=False)
+    bio = forms.CharField(
+        label=_("Presentation"), max_length=3000, required=False, widget=forms.Textarea(attrs={"rows": 6})
+    )
+    skills = forms.CharField(
+        label=_("Skills"),
+        help_text=_("Separated by commas, 20 at most."),
+        max_length=1000,
+        required=False,
+    )
+
+    def clean_skills(self) -> list[str]:
+        return [skill.strip() for skill in str(self.cleaned_data.get("skills") or "").split(",") if skill.strip()]
+
+
+class ExpertPhotoForm(ServiceErrorMixin, forms.Form):
+    file = forms.FileField(
+        label=_("Photo (JPEG, PNG or WebP)"),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
+
+
+class ExpertApproveForm(ServiceErrorMixin, forms.Form):
+    note = forms.CharField(label=_("Note to the expert"), max_length=500, required=False)
 
 
 class DocumentApproveForm(ServiceErrorMixin, forms.Form):

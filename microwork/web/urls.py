@@ -30,6 +30,11 @@ urlpatterns = [
     path("tableau-de-bord/recharger/", views.topup, name="topup"),
     path("tableau-de-bord/documents/", views.document_upload, name="document_upload"),
     path("documents/<int:document_id>/fichier/", views.document_file, name="document_file"),
+    # Expert profile (AM13, AM17)
+    path("tableau-de-bord/profil-expert/", views.expert_profile, name="expert_profile"),
+    path("tableau-de-bord/profil-expert/photo/", views.expert_profile_photo, name="expert_profile_photo"),
+    path("tableau-de-bord/profil-expert/envoyer/", views.expert_profile_submit, name="expert_profile_submit"),
+    path("experts/<int:expert_id>/photo/", views.expert_photo, name="expert_photo"),
     # Staff (AM13)
     path("moderation/documents/", views.staff_documents, name="staff_documents"),
     path(
@@ -42,4 +47,8 @@ urlpatterns = [
         views.staff_document_refuse,
         name="staff_document_refuse",
     ),
+    # Staff (AM17)
+    path("moderation/experts/", views.staff_experts, name="staff_experts"),
+    path("moderation/experts/<int:expert_id>/approuver/", views.staff_expert_approve, name="staff_expert_approve"),
+    path("moderation/experts/<int:expert_id>/refuser/", views.staff_expert_refuse, name="staff_expert_refuse"),
 ]

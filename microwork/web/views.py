@@ -14,7 +14,7 @@ from django.contrib.auth.views import (
     PasswordResetView,
 )
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
@@ -22,12 +22,21 @@ from django.views.decorators.http import require_POST
 
 from microwork.accounts import selectors as account_selectors
 from microwork.accounts import services as account_services
-from microwork.accounts.models import DocumentState, Role, User, VerificationDocument
+from microwork.accounts.models import (
+    DocumentState,
+    ExpertProfile,
+    ExpertProfileState,
+    Role,
+    User,
+    VerificationDocument,
+    required_documents,
+)
 from microwork.accounts.roles import page_user
 from microwork.core.errors import ApplicationError, Forbidden
 from microwork.ledger import selectors as ledger_selectors
 from microwork.ledger.clearing import earnings_release_due
 from microwork.ledger.pages import TopupForm, topup_submit
+from microwork.ops import experts as expert_review
 
 from . import forms
 
@@ -194,9 +203,11 @@ def _dashboard(request: HttpRequest, **forms_in_use: Any) -> HttpResponse:
         context["topup_form"] = forms_in_use.get("topup_form") or TopupForm()
     if user.is_expert:
         documents = account_selectors.documents_overview(user)
+        missing = account_selectors.expert_verification_missing(user)
         context["documents"] = documents
-        context["required_documents"] = account_selectors.required_documents_status(documents)
+        context["required_documents"] = account_selectors.required_documents_status(documents, missing["status"])
         context["expert_verified"] = account_selectors.expert_is_verified(user)
+        context["expert_missing"] = missing
         context["document_form"] = forms_in_use.get("document_form") or forms.DocumentUploadForm()
     status = 400 if forms_in_use else 200
     return render(request, "web/dashboard.html", context, status=status)
@@ -230,6 +241,7 @@ def document_upload(request: HttpRequest) -> HttpResponse:
                 kind=form.cleaned_data["kind"],
                 upload=form.cleaned_data["file"],
                 valid_until=form.cleaned_data["valid_until"],
+                issued_on=form.cleaned_data["issued_on"],
             )
         except Forbidden:
             # Only experts see this form; anyone else posting here gets a plain refusal.
@@ -312,3 +324,177 @@ def staff_document_refuse(request: HttpRequest, document_id: int) -> HttpRespons
     else:
         row["error"] = _("Give the expert a reason.")
     return _review_answer(request, row, ok_message=_("Document refused."))
+
+
+# --- Expert profile (AM13, AM17) ------------------------------------------
+
+
+def _expert(request: HttpRequest) -> User:
+    return page_user(request, "expert")
+
+
+def _expert_profile_page(request: HttpRequest, **forms_in_use: Any) -> HttpResponse:
+    user = _expert(request)
+    profile = account_services.expert_profile_of(user)
+    form = forms_in_use.get("form") or forms.ExpertProfileForm(
+        initial={
+            "status": profile.status,
+            "headline": profile.headline,
+            "bio": profile.bio,
+            "skills": ", ".join(profile.skills or []),
+        }
+    )
+    context = {
+        "profile": profile,
+        "form": form,
+        "photo_form": forms_in_use.get("photo_form") or forms.ExpertPhotoForm(),
+        "submit_error": forms_in_use.get("submit_error", ""),
+        "missing": account_selectors.expert_profile_missing(profile),
+        "verified": account_selectors.expert_is_verified(user),
+    }
+    return render(request, "web/expert_profile.html", context, status=400 if forms_in_use else 200)
+
+
+@login_required
+def expert_profile(request: HttpRequest) -> HttpResponse:
+    """The expert's profile: status, headline, presentation, skills (AM13, AM17)."""
+    user = _expert(request)
+    if request.method != "POST":
+        return _expert_profile_page(request)
+    form = forms.ExpertProfileForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            expert_review.expert_profile_update(
+                user=user, status=data["status"], headline=data["headline"], bio=data["bio"], skills=data["skills"]
+            )
+        except ApplicationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("Profile saved."))
+            return redirect("web:expert_profile")
+    return _expert_profile_page(request, form=form)
+
+
+@login_required
+@require_POST
+def expert_profile_photo(request: HttpRequest) -> HttpResponse:
+    user = _expert(request)
+    form = forms.ExpertPhotoForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            expert_review.expert_profile_photo_set(user=user, upload=form.cleaned_data["file"])
+        except ApplicationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("Photo saved."))
+            return redirect("web:expert_profile")
+    return _expert_profile_page(request, photo_form=form)
+
+
+@login_required
+@require_POST
+def expert_profile_submit(request: HttpRequest) -> HttpResponse:
+    user = _expert(request)
+    try:
+        expert_review.expert_profile_submit(user=user)
+    except ApplicationError as exc:
+        return _expert_profile_page(request, submit_error=exc.detail)
+    messages.success(request, _("Profile sent. Our team will review it shortly."))
+    return redirect("web:expert_profile")
+
+
+def expert_photo(request: HttpRequest, expert_id: int) -> FileResponse:
+    """An expert's photo: public once the profile is approved; before that, for
+    the expert and staff only."""
+    profile = ExpertProfile.objects.filter(pk=expert_id, user__role=Role.EXPERT).first()
+    if profile is None or not profile.photo:
+        raise Http404
+    viewer = request.user
+    own_or_staff = isinstance(viewer, User) and (viewer.pk == profile.pk or viewer.is_staff_member)
+    if profile.state != ExpertProfileState.APPROVED and not own_or_staff:
+        raise Http404
+    response = FileResponse(profile.photo.open("rb"), content_type="image/jpeg")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- Staff: experts to hand-pick (AM17) -----------------------------------
+
+
+def _expert_rows(profiles: list[ExpertProfile]) -> list[dict[str, Any]]:
+    ids = [profile.pk for profile in profiles]
+    documents = account_selectors.expert_documents_by_kind(ids)
+    verified = set(account_selectors.verified_expert_ids(among=ids))
+    return [
+        {
+            "profile": profile,
+            "documents": documents[profile.pk],
+            "required": account_selectors.required_documents_status(documents[profile.pk], profile.status),
+            "verified": profile.pk in verified,
+            "needs_dpae": "dpae" in required_documents(profile.status),
+        }
+        for profile in profiles
+    ]
+
+
+STAFF_EXPERTS_SHOWN = 50
+
+
+@login_required
+def staff_experts(request: HttpRequest) -> HttpResponse:
+    """Profiles waiting for review, the longest-waiting first (AM17)."""
+    _staff(request)
+    queue = account_selectors.expert_review_queue(ExpertProfileState.PENDING)
+    profiles = list(queue[:STAFF_EXPERTS_SHOWN])
+    return render(
+        request,
+        "web/staff_experts.html",
+        {"rows": _expert_rows(profiles), "more": queue.count() > len(profiles)},
+    )
+
+
+def _expert_review_answer(request: HttpRequest, row: dict[str, Any], *, ok_message: str) -> HttpResponse:
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "web/partials/expert_review_row.html", {"row": row})
+    if row.get("error"):
+        messages.error(request, row["error"])
+    else:
+        messages.success(request, ok_message)
+    return redirect("web:staff_experts")
+
+
+@login_required
+@require_POST
+def staff_expert_approve(request: HttpRequest, expert_id: int) -> HttpResponse:
+    staff = _staff(request)
+    profile = account_selectors.expert_profile_for(staff, expert_id)
+    form = forms.ExpertApproveForm(request.POST)
+    error = ""
+    if form.is_valid():
+        try:
+            profile = expert_review.expert_profile_approve(profile=profile, by=staff, note=form.cleaned_data["note"])
+        except ApplicationError as exc:
+            error = exc.detail
+    else:
+        error = " ".join(str(error) for errors in form.errors.values() for error in errors)
+    row = {**_expert_rows([profile])[0], "error": error}
+    return _expert_review_answer(request, row, ok_message=_("Expert approved."))
+
+
+@login_required
+@require_POST
+def staff_expert_refuse(request: HttpRequest, expert_id: int) -> HttpResponse:
+    staff = _staff(request)
+    profile = account_selectors.expert_profile_for(staff, expert_id)
+    form = forms.DocumentRefuseForm(request.POST)
+    error = ""
+    if form.is_valid():
+        try:
+            profile = expert_review.expert_profile_refuse(profile=profile, by=staff, reason=form.cleaned_data["reason"])
+        except ApplicationError as exc:
+            error = exc.detail
+    else:
+        error = _("Give the expert a reason.")
+    row = {**_expert_rows([profile])[0], "error": error, "reason": request.POST.get("reason", "")}
+    return _expert_review_answer(request, row, ok_message=_("Expert refused."))

@@ -10,9 +10,9 @@ from django.core.management import call_command, get_commands
 from django.utils import timezone
 from PIL import Image
 
-from microwork.accounts.models import REQUIRED_DOCUMENTS, DocumentState, VerificationDocument
+from microwork.accounts.models import ISSUE_DATE_REQUIRED, REQUIRED_DOCUMENTS, DocumentState, VerificationDocument
 from microwork.api.tests.helpers import assert_problem, error_fields
-from microwork.testing import api_as, make_expert
+from microwork.testing import api_as, approve_expert_profile, make_expert
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +35,9 @@ def pdf(name: str = "doc.pdf") -> SimpleUploadedFile:
 
 
 def upload(api, kind: str, file=None, **extra):
+    if kind in ISSUE_DATE_REQUIRED:
+        # The attestations and the insurance bear their date, stated on upload (AM13).
+        extra.setdefault("issued_on", timezone.localdate().isoformat())
     return api.upload("/me/documents", {"kind": kind, "file": file or pdf(), **extra})
 
 
@@ -299,6 +302,7 @@ def test_am13_refusal_needs_a_reason(emma, staff):
 
 
 def test_am13_expert_is_verified_only_with_every_required_document(emma, staff):
+    approve_expert_profile(emma)  # staff hand-picked her (AM17); the documents decide
     expert_api, staff_api = api_as(emma), api_as(staff)
     assert expert_api.get("/me").json()["expert_verified"] is False
     # given every required document but the last, approved
@@ -316,6 +320,7 @@ def test_am13_expert_is_verified_only_with_every_required_document(emma, staff):
 
 
 def test_am13_a_refused_document_does_not_count(emma, staff):
+    approve_expert_profile(emma)  # staff hand-picked her (AM17); the documents decide
     expert_api, staff_api = api_as(emma), api_as(staff)
     for kind in REQUIRED_DOCUMENTS[:-1]:
         approve(staff_api, upload(expert_api, kind).json()["id"])
@@ -325,6 +330,7 @@ def test_am13_a_refused_document_does_not_count(emma, staff):
 
 
 def test_am13_dpae_is_not_required(emma, staff):
+    approve_expert_profile(emma)  # staff hand-picked her (AM17); the documents decide
     expert_api, staff_api = api_as(emma), api_as(staff)
     verify_fully(expert_api, staff_api)
     assert not VerificationDocument.objects.filter(kind="dpae").exists()
@@ -332,6 +338,7 @@ def test_am13_dpae_is_not_required(emma, staff):
 
 
 def test_am13_expired_document_suspends_verification(emma, staff, clock):
+    approve_expert_profile(emma)  # staff hand-picked her (AM17); the documents decide
     # given emma fully verified today
     expert_api, staff_api = api_as(emma), api_as(staff)
     ids = verify_fully(expert_api, staff_api)
@@ -356,6 +363,7 @@ def test_am13_expired_document_suspends_verification(emma, staff, clock):
 
 
 def test_am13_tick_marks_expired_documents_in_the_database(emma, staff, clock):
+    approve_expert_profile(emma)  # staff hand-picked her (AM17); the documents decide
     if "tick" not in get_commands():
         pytest.skip("the tick command is not there yet")
     # given emma fully verified today

@@ -1,13 +1,26 @@
 """Demo accounts for a first look at the platform; running it again keeps the data."""
 
+import io
 from typing import Any
 
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image
 
-from microwork.accounts.models import REQUIRED_DOCUMENTS, DocumentState, Organisation, Role, User, VerificationDocument
+from microwork.accounts import services as accounts
+from microwork.accounts.models import (
+    DocumentState,
+    ExpertProfileState,
+    ExpertStatus,
+    Organisation,
+    Role,
+    User,
+    VerificationDocument,
+    required_documents,
+)
 from microwork.accounts.services import document_longest_validity
 from microwork.ledger.payments import topup_create
 from microwork.ledger.selectors import wallet_balance
@@ -75,7 +88,7 @@ class Command(BaseCommand):
             if user.is_company and wallet_balance(user).available_cents == 0:
                 topup_create(user=user, amount_cents=COMPANY_BALANCE_CENTS)
             if user.is_expert:
-                self._verify_expert(user)
+                self._verify_expert(user, staff=users[Role.STAFF])
         if not Mission.objects.filter(company=users[Role.COMPANY]).exists():
             self._missions(company=users[Role.COMPANY], staff=users[Role.STAFF])
         demo_gigs(expert=users[Role.EXPERT], buyer=users[Role.COMPANY])
@@ -104,6 +117,8 @@ class Command(BaseCommand):
         )
         if person.get("siret"):
             Organisation.objects.create(user=user, siret=person["siret"], legal_name=person["display_name"])
+        if user.is_expert:
+            accounts.expert_profile_create(user=user)
         return user
 
     def _missions(self, *, company: User, staff: User) -> None:
@@ -113,12 +128,33 @@ class Command(BaseCommand):
             missions.mission_publish(mission=created, by=staff)
 
     @transaction.atomic
-    def _verify_expert(self, expert: User) -> None:
+    def _verify_expert(self, expert: User, *, staff: User) -> None:
+        """A hand-picked profile (AM17) and every document valid (AM13): the demo expert may sell."""
+        profile = accounts.expert_profile_of(expert)
+        if profile.state != ExpertProfileState.APPROVED:
+            if profile.state == ExpertProfileState.PENDING:
+                accounts.expert_profile_refuse(profile=profile, by=staff, reason="demo data reset")
+            accounts.expert_profile_update(
+                user=expert,
+                status=ExpertStatus.MICRO_ENTREPRENEUR,
+                headline="Analyste de données freelance",
+                bio="J'aide les PME à tirer parti de leurs données : tableaux de bord, nettoyage, automatisation.",
+                skills=["Python", "SQL", "Tableaux de bord"],
+            )
+            buffer = io.BytesIO()
+            Image.new("RGB", (256, 256), (40, 110, 170)).save(buffer, format="JPEG")
+            accounts.expert_profile_photo_set(
+                user=expert, upload=SimpleUploadedFile("emma.jpg", buffer.getvalue(), content_type="image/jpeg")
+            )
+            accounts.expert_profile_submit(user=expert)
+            accounts.expert_profile_approve(profile=profile, by=staff, note="Profil de démonstration.")
+            profile.refresh_from_db()
         today = timezone.localdate()
-        for kind in REQUIRED_DOCUMENTS:
-            if expert.documents.filter(kind=kind, state=DocumentState.APPROVED).exists():
+        for kind in required_documents(profile.status):
+            valid = expert.documents.filter(kind=kind, state=DocumentState.APPROVED).exclude(valid_until__lt=today)
+            if valid.exists():
                 continue
-            document = VerificationDocument(user=expert, kind=kind, content_type="application/pdf")
+            document = VerificationDocument(user=expert, kind=kind, content_type="application/pdf", issued_on=today)
             document.file.save(f"{kind}.pdf", ContentFile(b"%PDF-1.4\n% demo document\n%%EOF\n"), save=False)
             document.state = DocumentState.APPROVED
             document.valid_until = document_longest_validity(document, today)
