@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Avg, Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, When
+from django.db.models import Avg, Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, When
 from django.utils import timezone
 
 from microwork.accounts.models import User
@@ -29,7 +29,7 @@ from .models import (
     OrderState,
     Proposal,
 )
-from .search import plain, stems
+from .search import plain, query_stems
 
 #: A ranked search returns at most this many offers, best first.
 SEARCH_LIMIT = 500
@@ -49,11 +49,14 @@ def _ranked_ids(q: str) -> list[int]:
         query = SearchQuery(plain(q), config="french", search_type="plain")
         return list(
             Offer.objects.filter(state=OfferState.LIVE, search_vector=query)
-            .annotate(rank=SearchRank("search_vector", query))
+            # F(): a bare field name would be read as text and turned into a new,
+            # unweighted vector, and every match would rank the same.
+            .annotate(rank=SearchRank(F("search_vector"), query))
             .order_by("-rank", "-pk")
             .values_list("pk", flat=True)[:SEARCH_LIMIT]
         )
-    terms = [f'"{stem}"' for stem in stems(q)]
+    # Stems are letters and digits only (search.words): quoted, no word is FTS5 syntax.
+    terms = [f'"{stem}"' for stem in query_stems(q)]
     if not terms:
         return []
     with connection.cursor() as cursor:
