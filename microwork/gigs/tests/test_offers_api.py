@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
@@ -18,7 +19,7 @@ from microwork.accounts.models import DocumentState, User, VerificationDocument
 from microwork.gigs import search
 from microwork.gigs.models import Offer, OfferImage, OfferState, Order
 
-from .conftest import OFFER, make_offer
+from .conftest import OFFER, available, make_offer
 
 pytestmark = pytest.mark.django_db
 
@@ -451,3 +452,27 @@ def test_am03_a_withdrawn_offer_leaves_the_catalogue_but_its_orders_go_on(expert
         response = testing.api_as(who).post(f"/orders/{order['id']}/{action}", body)
         assert response.status_code in (200, 201), response.json()
     assert testing.api_as(buyer).get(f"/orders/{order['id']}").json()["state"] == "completed"
+
+
+# --- AM16: fees that cleared by the clock pay for an order before `tick` -----
+
+
+def test_am16_an_expert_orders_with_cleared_fees_before_any_tick(expert, other_expert, buyer, offer):
+    question = make_offer(
+        other_expert,
+        kind="question",
+        title="Question de droit social",
+        description="Une réponse écrite et sourcée à votre question sur le droit du travail.",
+        price_cents=1_500,
+        extras=[],
+    )
+    order = testing.api_as(buyer).post(f"/offers/{offer.pk}/orders", {}).json()
+    testing.api_as(expert).post(f"/orders/{order['id']}/start")
+    testing.api_as(expert).post(f"/orders/{order['id']}/deliveries", {"message": "Voici le logo."})
+    testing.api_as(buyer).post(f"/orders/{order['id']}/accept", {"rating": 5})
+    assert available(expert) == 0  # 108 € pending for 3 days
+    with time_machine.travel(timezone.now() + timedelta(days=3, minutes=1)):
+        # No tick ran, nothing read the wallet: the cleared fee pays all the same.
+        bought = testing.api_as(expert).post(f"/offers/{question.pk}/orders", {})
+        assert bought.status_code == 201, bought.json()
+    assert available(expert) == 10_800 - 1_500
