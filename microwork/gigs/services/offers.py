@@ -223,6 +223,9 @@ def offer_update(*, offer: Offer, by: User, fields: OfferFields) -> Offer:
     require_seller(by)
     fields = offer_fields_clean(fields)
     with transaction.atomic():
+        # The expert's row first, as in `offer_create`: two edits (or an edit and
+        # a creation) at once cannot both pass the duplicate check (AM03).
+        User.objects.select_for_update().only("pk").get(pk=offer.expert_id)
         offer = Offer.objects.select_for_update().get(pk=offer.pk)
         if offer.state != OfferState.LIVE:
             raise Conflict(_("A withdrawn offer cannot be changed."), code="wrong_state")

@@ -234,3 +234,34 @@ def test_race_am03_the_same_offer_published_twice_at_once_is_created_once(people
     assert outcomes(results) == Counter({201: 1, "duplicate_offer": 2})
     assert Offer.objects.filter(expert=expert).count() == 1
     assert ledger_audit() == []
+
+
+def putter(user: User, path: str, body: Any) -> Callable[[], tuple[int, dict[str, Any]]]:
+    """A PUT to /api/v1`path` as `user`, from a client of its own, to run in a thread."""
+    token = testing.api_as(user).token
+    payload = json.dumps(body)
+
+    def put() -> tuple[int, dict[str, Any]]:
+        response = Client().put(
+            f"/api/v1{path}", payload, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}"
+        )
+        return response.status_code, response.json()
+
+    return put
+
+
+def test_race_am03_two_offers_edited_at_once_into_the_same_text_one_is_refused(people):
+    # given an expert with two different offers
+    expert, _buyer, _staff = people
+    first = make_offer(
+        expert, title="Traduction de contrats", description="Vos contrats traduits avec le plus grand soin."
+    )
+    second = make_offer(
+        expert, title="Audit de sécurité", description="Analyse des failles de votre réseau informatique."
+    )
+    # when both are edited at the same moment into the same offer
+    results = run_together([putter(expert, f"/offers/{o.pk}", OFFER) for o in (first, second)])
+    # then one edit goes through, the other is refused as a duplicate
+    assert outcomes(results) == Counter({200: 1, "duplicate_offer": 1})
+    assert Offer.objects.filter(expert=expert, title=OFFER["title"]).count() == 1
+    assert ledger_audit() == []
