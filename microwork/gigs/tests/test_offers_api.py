@@ -483,3 +483,27 @@ def test_am16_an_expert_orders_with_cleared_fees_before_any_tick(expert, other_e
         bought = testing.api_as(expert).post(f"/offers/{question.pk}/orders", {})
         assert bought.status_code == 201, bought.json()
     assert available(expert) == 10_800 - 1_500
+
+
+def small_png(color: tuple[int, int, int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGBA", (60, 40), color).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_am01_a_gallery_holds_six_images_turned_upright(expert, offer):
+    # A portrait photo stored sideways with an EXIF orientation comes back upright.
+    sideways = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90° clockwise to display
+    Image.new("RGB", (300, 200), (10, 120, 10)).save(sideways, format="JPEG", exif=exif)
+    assert upload_image(expert, offer.pk, sideways.getvalue()).status_code == 201
+    with OfferImage.objects.get(offer=offer).image.open("rb") as stored, Image.open(stored) as upright:
+        assert upright.size == (200, 300)
+    for n in range(5):
+        response = upload_image(expert, offer.pk, small_png((n * 40, 0, 0, 128)), "transparent.png")
+        assert response.status_code == 201, response.json()
+    assert len(response.json()["images"]) == 6
+    seventh = upload_image(expert, offer.pk, small_png((0, 0, 255, 255)), "seventh.png")
+    assert refused_field(seventh) == "file"
+    assert OfferImage.objects.filter(offer=offer).count() == 6
