@@ -265,3 +265,42 @@ def test_race_am03_two_offers_edited_at_once_into_the_same_text_one_is_refused(p
     assert outcomes(results) == Counter({200: 1, "duplicate_offer": 1})
     assert Offer.objects.filter(expert=expert, title=OFFER["title"]).count() == 1
     assert ledger_audit() == []
+
+
+def test_race_am07_a_cancel_racing_the_experts_decline_refunds_once(people):
+    # given an order not yet started
+    expert, buyer, _staff = people
+    order_id = testing.api_as(buyer).post(f"/offers/{make_offer(expert).pk}/orders", {}).json()["id"]
+    # when the buyer cancels twice and the expert declines, all at once
+    cancel = poster(buyer, f"/orders/{order_id}/cancel", {"reason": "Plus besoin"})
+    decline = poster(expert, f"/orders/{order_id}/decline", {"reason": "Indisponible"})
+    results = run_together([cancel, cancel, decline])
+    # then the order is cancelled once and the buyer refunded once
+    assert outcomes(results) == Counter({200: 1, "wrong_state": 2})
+    order = Order.objects.get(pk=order_id)
+    assert order.state == OrderState.CANCELLED
+    assert order.cancellations.count() == 1
+    assert (escrow(order), available(buyer)) == (0, 500_00)
+    assert ledger_audit() == []
+
+
+def test_race_am09_two_staff_resolutions_at_once_one_outcome(people):
+    # given a disputed order and two moderators
+    expert, buyer, staff = people
+    other_staff = testing.make_staff("race-staff2@microwork.fr")
+    order = delivered_order(expert, buyer, make_offer(expert))
+    testing.api_as(expert).post(f"/orders/{order.pk}/dispute", {"reason": "L'acheteur ne répond plus du tout."})
+    # when each decides a different split at the same moment
+    first = poster(staff, f"/orders/{order.pk}/resolve", {"buyer_refund_cents": 12_000})
+    second = poster(other_staff, f"/orders/{order.pk}/resolve", {"buyer_refund_cents": 0})
+    (a, _), (b, _) = run_together([first, second])
+    # then one decision stands and the money follows it alone
+    assert sorted([a, b]) == [200, 409]
+    order.refresh_from_db()
+    assert order.state == OrderState.RESOLVED
+    if order.buyer_refund_cents == 12_000:
+        assert (available(buyer), wallet_balance(expert).pending_cents) == (500_00, 0)
+    else:
+        assert (available(buyer), wallet_balance(expert).pending_cents) == (500_00 - 12_000, 10_800)
+    assert escrow(order) == 0
+    assert ledger_audit() == []
