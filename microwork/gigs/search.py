@@ -15,6 +15,19 @@ from functools import lru_cache
 import snowballstemmer
 
 _WORD = re.compile(r"[a-z0-9]+")
+# PostgreSQL's `french` stop words (tsearch_data/french.stop) that survive
+# `words`: PostgreSQL leaves them out of a query, so SQLite's query does too,
+# and "logo pour une entreprise" finds the same offers on both databases.
+_STOP_LINES = (
+    "au aux avec ce ces dans de des du elle en et eux il je la le leur lui ma mais me mes moi mon ne nos",
+    "notre nous on ou par pas pour qu que qui sa se ses son sur ta te tes toi ton tu un une vos votre",
+    "vous c d j l m n s t y suis es est sommes sont serai seras sera serons serez seront serais serait",
+    "serions seriez seraient fus fut furent sois soit soyons soyez soient fusse fusses fussions fussiez",
+    "fussent ayant ayante ayantes ayants eu eue eues eus ai as avons avez ont aurai auras aura aurons",
+    "aurez auront aurais aurait aurions auriez auraient avais avait avions aviez avaient eut eurent aie",
+    "aies ait ayons ayez aient eusse eusses eussions eussiez eussent",
+)
+STOP_WORDS = frozenset(word for line in _STOP_LINES for word in line.split())
 # A near-duplicate shares at least this share of its words (see `similarity`).
 DUPLICATE_THRESHOLD = 0.8
 
@@ -50,6 +63,12 @@ def _stemmer() -> snowballstemmer.stemmer:
 def stems(text: str) -> list[str]:
     """The Snowball French stems of `words(text)` (what SQLite's index holds)."""
     return list(_stemmer().stemWords(words(text)))
+
+
+def query_stems(text: str) -> list[str]:
+    """The stems a search for `text` looks for: `stems` without the stop
+    words PostgreSQL's `french` configuration drops from a query."""
+    return list(_stemmer().stemWords([word for word in words(text) if word not in STOP_WORDS]))
 
 
 def stemmed(text: str) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import Avg, Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, When
+from django.db.models import Avg, Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, When
 from django.utils import timezone
 
 from microwork.accounts.models import User
@@ -29,7 +29,7 @@ from .models import (
     OrderState,
     Proposal,
 )
-from .search import plain, stems
+from .search import plain, query_stems
 
 #: A ranked search returns at most this many offers, best first.
 SEARCH_LIMIT = 500
@@ -41,28 +41,36 @@ def offers_on_sale() -> QuerySet[Offer]:
     return Offer.objects.filter(state=OfferState.LIVE, expert__in=verified_experts())
 
 
-def _ranked_ids(q: str) -> list[int]:
-    """Ids of live offers matching every word of `q`, best first (see search.py)."""
+def _ranked_ids(q: str, within: QuerySet[Offer]) -> list[int]:
+    """Ids of the offers of `within` matching every word of `q`, best first
+    (see search.py). The filters apply before the ranking is cut at
+    `SEARCH_LIMIT`, so that a filter never hides a match ranked lower."""
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery, SearchRank
 
         query = SearchQuery(plain(q), config="french", search_type="plain")
         return list(
-            Offer.objects.filter(state=OfferState.LIVE, search_vector=query)
-            .annotate(rank=SearchRank("search_vector", query))
+            within.filter(search_vector=query)
+            # F(): a bare field name would be read as text and turned into a new,
+            # unweighted vector, and every match would rank the same.
+            .annotate(rank=SearchRank(F("search_vector"), query))
             .order_by("-rank", "-pk")
             .values_list("pk", flat=True)[:SEARCH_LIMIT]
         )
-    terms = [f'"{stem}"' for stem in stems(q)]
+    # Stems are letters and digits only (search.words): quoted, no word is FTS5 syntax.
+    terms = [f'"{stem}"' for stem in query_stems(q)]
     if not terms:
         return []
-    with connection.cursor() as cursor:
+    # Only the offers of `within`: Django's own SQL, its values passed as parameters.
+    allowed_sql, allowed_params = within.values("pk").query.sql_with_params()
+    sql = (
+        "SELECT rowid FROM gigs_offer_fts WHERE gigs_offer_fts MATCH %s AND rowid IN ("  # noqa: S608
+        + allowed_sql
         # bm25 is smaller for better matches; the title weighs most, then keywords.
-        cursor.execute(
-            "SELECT rowid FROM gigs_offer_fts WHERE gigs_offer_fts MATCH %s "
-            "ORDER BY bm25(gigs_offer_fts, 10.0, 5.0, 1.0), rowid DESC LIMIT %s",
-            [" AND ".join(terms), SEARCH_LIMIT],
-        )
+        + ") ORDER BY bm25(gigs_offer_fts, 10.0, 5.0, 1.0), rowid DESC LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [" AND ".join(terms), *allowed_params, SEARCH_LIMIT])
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -82,9 +90,7 @@ def offers_matching(
         offers = offers.filter(price_cents__lte=max_price_cents)
     if not q.strip():
         return offers, None
-    ranked = _ranked_ids(q)
-    allowed = set(offers.filter(pk__in=ranked).values_list("pk", flat=True))
-    ids = [pk for pk in ranked if pk in allowed]
+    ids = _ranked_ids(q, offers)
     order = Case(*(When(pk=pk, then=position) for position, pk in enumerate(ids)), output_field=IntegerField())
     return offers.filter(pk__in=ids).order_by(order) if ids else offers.none(), ids
 

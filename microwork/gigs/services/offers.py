@@ -12,14 +12,14 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.db.models import Value
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from microwork.accounts.models import User
 from microwork.accounts.selectors import expert_is_verified
 from microwork.accounts.services import ExpertNotVerified
 from microwork.core.errors import Conflict, InvalidInput
 from microwork.core.states import state_move, state_start
-from microwork.core.uploads import JPEG, PNG, WEBP, server_file_name, upload_content_type
+from microwork.core.uploads import JPEG, MAX_PIXELS, PNG, WEBP, server_file_name, upload_content_type
 
 from ..models import OFFER_MOVES, Offer, OfferExtra, OfferImage, OfferState, OfferTransition
 from ..search import DUPLICATE_THRESHOLD, plain, similarity, stemmed
@@ -224,6 +224,9 @@ def offer_update(*, offer: Offer, by: User, fields: OfferFields) -> Offer:
     require_seller(by)
     fields = offer_fields_clean(fields)
     with transaction.atomic():
+        # The expert's row first, as in `offer_create`: two edits (or an edit and
+        # a creation) at once cannot both pass the duplicate check (AM03).
+        User.objects.select_for_update().only("pk").get(pk=offer.expert_id)
         offer = Offer.objects.select_for_update().get(pk=offer.pk)
         if offer.state != OfferState.LIVE:
             raise Conflict(_("A withdrawn offer cannot be changed."), code="wrong_state")
@@ -267,9 +270,16 @@ def offer_image_add(*, offer: Offer, by: User, upload: UploadedFile) -> OfferIma
     if upload.size and upload.size > IMAGE_MAX_BYTES:
         raise InvalidInput(_("An image is at most 8 MB."), field="file")
     upload_content_type(upload, accept=(JPEG, PNG, WEBP), refusal=_("Send a JPEG, PNG or WebP image."))
-    with Image.open(upload) as source:
-        source.load()
-        full, thumb = _reencode(source, IMAGE_MAX_SIDE), _reencode(source, THUMB_SIDE)
+    try:
+        with Image.open(upload) as source:
+            if source.width * source.height > MAX_PIXELS:
+                raise InvalidInput(_("This image is too large."), field="file")
+            source.load()
+            full, thumb = _reencode(source, IMAGE_MAX_SIDE), _reencode(source, THUMB_SIDE)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        # A file that passes the type check yet cannot be decoded (truncated,
+        # corrupt) is bad input, never a server error.
+        raise InvalidInput(_("This image cannot be read: send it again."), field="file") from None
     paths = (
         default_storage.save(f"offers/{server_file_name(JPEG)}", ContentFile(full)),
         default_storage.save(f"offers/thumbs/{server_file_name(JPEG)}", ContentFile(thumb)),

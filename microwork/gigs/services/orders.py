@@ -20,6 +20,7 @@ from microwork.accounts.services import ExpertNotVerified
 from microwork.core.errors import Forbidden, InvalidInput
 from microwork.core.money import format_eur
 from microwork.core.states import WrongState, state_start
+from microwork.ledger.clearing import earnings_release_due
 from microwork.ledger.services import escrow_of, spend
 from microwork.notifications.services import notify
 
@@ -74,6 +75,8 @@ def order_open(
     """Create an order and pay its total from the buyer's balance into its
     escrow, in one transaction: without the money, no order (AM05, AM17)."""
     _require_buyer(buyer, expert)
+    # Fees that cleared by the clock are spendable before `tick` moves them (AM16).
+    earnings_release_due(user=buyer)
     total = price_cents + sum(int(e["price_cents"]) for e in extras)  # type: ignore[call-overload]
     days = delivery_days + sum(int(e.get("extra_days") or 0) for e in extras)  # type: ignore[call-overload]
     with transaction.atomic():
