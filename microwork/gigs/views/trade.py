@@ -1,0 +1,381 @@
+"""The pages of the packaged-services trade for buyers and both parties of an
+order (AM04-AM10, AM14): the public catalogue, an offer, an expert's
+profile, my orders and the order page with its conversation. Each view finds
+its object through a selector and calls one service."""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from microwork.accounts.models import User
+from microwork.accounts.roles import page_user
+from microwork.core.errors import ApplicationError, InvalidInput
+from microwork.core.pagination import keyset_page, ranked_page
+
+from .. import forms, selectors, services
+from ..models import Offer, Order
+
+PAGE_SIZE = 12
+REVIEWS_SHOWN = 5
+
+
+def _more_url(request: HttpRequest, next_cursor: str | None) -> str:
+    if not next_cursor:
+        return ""
+    query = request.GET.copy()
+    query["cursor"] = next_cursor
+    return f"{request.path}?{query.urlencode()}"
+
+
+def _page(rows: Any, cursor: str, *, ranked: bool) -> dict[str, Any]:
+    """A page of rows; a cursor that is not one starts over."""
+    paginate = ranked_page if ranked else keyset_page
+    try:
+        return paginate(rows, limit=PAGE_SIZE, cursor=cursor or None, serialize=lambda row: row)
+    except InvalidInput:
+        return paginate(rows, limit=PAGE_SIZE, cursor=None, serialize=lambda row: row)
+
+
+# --- The catalogue, an offer, an expert (AM04, AM07, AM14) ---------------------
+
+
+@require_GET
+def catalogue(request: HttpRequest) -> HttpResponse:
+    form = forms.CatalogueFilterForm(request.GET or None)
+    filters: dict[str, Any] = {}
+    if form.is_bound and form.is_valid():
+        filters = {
+            "q": form.cleaned_data["q"] or "",
+            "category": form.cleaned_data["category"] or "",
+            "kind": form.cleaned_data["kind"] or "",
+            "max_price_cents": form.cleaned_data["max_price"],
+        }
+    offers, ranked = selectors.offers_matching(**filters)
+    offers = offers.select_related("expert").prefetch_related("images")
+    page = _page(offers, request.GET.get("cursor", ""), ranked=ranked is not None)
+    records = selectors.expert_records(offer.expert_id for offer in page["items"])
+    context = {
+        "form": form,
+        "cards": [{"offer": offer, "record": records[offer.expert_id]} for offer in page["items"]],
+        "more_url": _more_url(request, page["next_cursor"]),
+        "filtered": any(request.GET.get(k) for k in ("q", "category", "kind", "max_price")),
+    }
+    return render(request, "gigs/catalogue.html", context, status=400 if form.errors else 200)
+
+
+def _offer_page(
+    request: HttpRequest, offer: Offer, form: forms.OrderPlaceForm, *, status: int = 200, short_of_funds: bool = False
+) -> HttpResponse:
+    extras = list(offer.extras.all())
+    chosen = {str(v) for v in (form["extras"].value() or [])}
+    record = selectors.expert_records([offer.expert_id])[offer.expert_id]
+    context = {
+        "offer": offer,
+        "form": form,
+        "extras": [{"index": i, "extra": e, "checked": str(i) in chosen} for i, e in enumerate(extras)],
+        "images": list(offer.images.all()),
+        "record": record,
+        "reviews": selectors.expert_reviews(offer.expert, REVIEWS_SHOWN),
+        "ip_statement": selectors.order_ip_statement(Order(ip_note=offer.ip_note)),
+        "short_of_funds": short_of_funds,
+        "own": request.user.is_authenticated and request.user.pk == offer.expert_id,
+    }
+    return render(request, "gigs/offer.html", context, status=status)
+
+
+@require_GET
+def offer_detail(request: HttpRequest, offer_id: int) -> HttpResponse:
+    offer = selectors.offer_public(offer_id)
+    return _offer_page(request, offer, forms.OrderPlaceForm(offer=offer))
+
+
+@require_POST
+def offer_order(request: HttpRequest, offer_id: int) -> HttpResponse:
+    """Order with the chosen extras and pay into escrow (AM05); signed-out
+    buyers sign in first and come back to the offer."""
+    offer = selectors.offer_public(offer_id)
+    if not request.user.is_authenticated:
+        return redirect_to_login(reverse("gigs:offer", args=[offer.pk]))
+    user = page_user(request)
+    form = forms.OrderPlaceForm(request.POST, offer=offer)
+    if form.is_valid():
+        try:
+            order = services.order_place(
+                offer=offer,
+                buyer=user,
+                extras=form.cleaned_data["extras"],
+                requirements=form.cleaned_data["requirements"],
+            )
+        except ApplicationError as exc:
+            form.add_service_error(exc)
+            return _offer_page(request, offer, form, status=400, short_of_funds=exc.code == "insufficient_funds")
+        else:
+            messages.success(request, _("Order placed: the amount is held until you accept the delivery."))
+            return redirect("gigs:order", order.pk)
+    return _offer_page(request, offer, form, status=400)
+
+
+@require_GET
+def expert_profile(request: HttpRequest, expert_id: int) -> HttpResponse:
+    expert = selectors.expert_public(expert_id)
+    context = {
+        "expert": expert,
+        "record": selectors.expert_records([expert.pk])[expert.pk],
+        "offers": selectors.offers_on_sale_of(expert).prefetch_related("images"),
+        "reviews": selectors.expert_reviews(expert),
+        "cancellations": selectors.cancellations_of(expert).select_related("order").order_by("-pk")[:20],
+    }
+    return render(request, "gigs/expert.html", context)
+
+
+# --- My orders and the order page (AM05-AM10, AM14) ---------------------------
+
+SIDES = {"acheteur": "buyer", "expert": "expert"}
+
+
+@login_required
+def my_orders(request: HttpRequest) -> HttpResponse:
+    user = page_user(request)
+    side_slug = request.GET.get("cote") or ("expert" if user.is_expert else "acheteur")
+    side = SIDES.get(side_slug, "buyer")
+    tab = request.GET.get("etat") or "all"
+    if tab not in selectors.ORDER_TABS:
+        tab = "all"
+    page = _page(selectors.orders_of(user, side=side, tab=tab), request.GET.get("cursor", ""), ranked=False)
+    context = {
+        "orders": page["items"],
+        "more_url": _more_url(request, page["next_cursor"]),
+        "side": side,
+        "side_slug": "expert" if side == "expert" else "acheteur",
+        "tab": tab,
+        "tabs": list(selectors.ORDER_TABS),
+    }
+    return render(request, "gigs/my_orders.html", context)
+
+
+def _order_forms() -> dict[str, Any]:
+    return {
+        "message_form": forms.MessageForm(),
+        "deliver_form": forms.DeliverForm(),
+        "revision_form": forms.RevisionForm(),
+        "accept_form": forms.AcceptForm(),
+        "dispute_form": forms.ReasonForm(prefix="dispute"),
+        "cancellation_form": forms.ReasonForm(prefix="cancellation"),
+        "decline_form": forms.OptionalReasonForm(prefix="decline"),
+        "cancel_form": forms.OptionalReasonForm(prefix="cancel"),
+        "evaluation_form": forms.EvaluationForm(),
+    }
+
+
+def _order_page(
+    request: HttpRequest, user: User, order: Order, *, bound: dict[str, Any] | None = None, status: int = 200
+) -> HttpResponse:
+    actions = selectors.order_actions(order, user)
+    cancellation = selectors.order_open_cancellation(order)
+    evaluable = [
+        c
+        for c in order.cancellations.filter(state__in=("done", "accepted"))
+        if actions.side is not None and c.by_id != user.pk
+    ]
+    context = {
+        "order": order,
+        "actions": actions,
+        "other": order.expert if actions.side == "buyer" else order.buyer,
+        "history": selectors.order_history(order),
+        "conversation": selectors.order_messages(order),
+        "ip_statement": selectors.order_ip_statement(order),
+        "cancellation": cancellation,
+        "evaluable": evaluable,
+        "open_panel": next(iter(bound or {}), ""),
+        **_order_forms(),
+        **(bound or {}),
+    }
+    return render(request, "gigs/order.html", context, status=status)
+
+
+@login_required
+def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
+    user = page_user(request)
+    return _order_page(request, user, selectors.order_for(user, order_id))
+
+
+@login_required
+@require_GET
+def order_conversation(request: HttpRequest, order_id: int) -> HttpResponse:
+    """The conversation alone, which the order page polls (htmx) every few seconds."""
+    user = page_user(request)
+    order = selectors.order_for(user, order_id)
+    context = {"order": order, "conversation": selectors.order_messages(order)}
+    return render(request, "gigs/_conversation.html", context)
+
+
+@login_required
+def order_file(request: HttpRequest, order_id: int, file_id: int) -> FileResponse:
+    """A file of the conversation, for the two parties and staff, as a download."""
+    stored = selectors.order_file_for(page_user(request), order_id, file_id)
+    response = FileResponse(
+        stored.file.open("rb"), as_attachment=True, filename=stored.name, content_type=stored.content_type
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+#: Each action of the order page: its form (with its prefix), the service
+#: call, the form's name in the page, and what to say once done.
+Action = tuple[Callable[[Any], Any] | None, Callable[[Order, User, dict[str, Any], Any], Any], str, str]
+
+
+ACTIONS: dict[str, Action] = {
+    "demarrer": (None, lambda o, u, d, r: services.order_start(order=o, by=u), "", "started"),
+    "refuser": (
+        lambda data: forms.OptionalReasonForm(data, prefix="decline"),
+        lambda o, u, d, r: services.order_decline(order=o, by=u, reason=d["reason"]),
+        "decline_form",
+        "declined",
+    ),
+    "annuler": (
+        lambda data: forms.OptionalReasonForm(data, prefix="cancel"),
+        lambda o, u, d, r: services.order_cancel(order=o, by=u, reason=d["reason"]),
+        "cancel_form",
+        "cancelled",
+    ),
+    "demander-annulation": (
+        lambda data: forms.ReasonForm(data, prefix="cancellation"),
+        lambda o, u, d, r: services.cancellation_request(order=o, by=u, reason=d["reason"]),
+        "cancellation_form",
+        "cancellation_asked",
+    ),
+    "accepter-annulation": (
+        None,
+        lambda o, u, d, r: services.cancellation_answer(cancellation=_open_cancellation(o), by=u, accept=True),
+        "",
+        "cancellation_accepted",
+    ),
+    "refuser-annulation": (
+        None,
+        lambda o, u, d, r: services.cancellation_answer(cancellation=_open_cancellation(o), by=u, accept=False),
+        "",
+        "cancellation_refused",
+    ),
+    "livrer": (
+        lambda data: forms.DeliverForm(*data),
+        lambda o, u, d, r: services.order_deliver(order=o, by=u, message=d["message"], files=d["attachments"]),
+        "deliver_form",
+        "delivered",
+    ),
+    "revision": (
+        lambda data: forms.RevisionForm(data),
+        lambda o, u, d, r: services.order_revise(order=o, by=u, instructions=d["instructions"]),
+        "revision_form",
+        "revision",
+    ),
+    "accepter": (
+        lambda data: forms.AcceptForm(data),
+        lambda o, u, d, r: services.order_accept(order=o, by=u, rating=d["rating"], review=d["review"]),
+        "accept_form",
+        "accepted",
+    ),
+    "contester": (
+        lambda data: forms.ReasonForm(data, prefix="dispute"),
+        lambda o, u, d, r: services.order_dispute(order=o, by=u, reason=d["reason"]),
+        "dispute_form",
+        "disputed",
+    ),
+    "message": (
+        lambda data: forms.MessageForm(*data),
+        lambda o, u, d, r: services.message_post(order=o, by=u, body=d["body"], files=d["attachments"]),
+        "message_form",
+        "message",
+    ),
+}
+
+#: Forms that take files are built from (POST, FILES).
+WITH_FILES = {"livrer", "message"}
+
+
+def _open_cancellation(order: Order) -> Any:
+    cancellation = selectors.order_open_cancellation(order)
+    if cancellation is None:
+        raise services.CancellationNeedsAgreement(_("No cancellation is waiting for an answer."), code="wrong_state")
+    return cancellation
+
+
+def _done_message(key: str) -> str:
+    return {
+        "started": _("Started: the countdown to the delivery has begun."),
+        "declined": _("Order declined: the buyer is refunded in full."),
+        "cancelled": _("Order cancelled: you are refunded in full."),
+        "cancellation_asked": _("Cancellation asked: the other party accepts or refuses."),
+        "cancellation_accepted": _("Cancellation accepted: the buyer is refunded in full."),
+        "cancellation_refused": _("Cancellation refused: the order goes on."),
+        "delivered": _("Delivered: the buyer accepts or asks for a revision."),
+        "revision": _("Revision asked: the expert has your instructions."),
+        "accepted": _("Thank you! The order is completed and the expert is paid."),
+        "disputed": _("Dispute opened: the order is frozen until our team decides."),
+        "message": _("Message sent."),
+    }[key]
+
+
+@login_required
+@require_POST
+def order_act(request: HttpRequest, order_id: int, action: str) -> HttpResponse:
+    """One button or form of the order page: its service, or why not as a form error."""
+    user = page_user(request)
+    order = selectors.order_for(user, order_id)
+    if action not in ACTIONS:
+        return redirect("gigs:order", order.pk)
+    make_form, call, form_name, done = ACTIONS[action]
+    form: Any = None
+    data: dict[str, Any] = {}
+    if make_form is not None:
+        form = make_form((request.POST, request.FILES) if action in WITH_FILES else request.POST)
+        if not form.is_valid():
+            return _order_page(request, user, order, bound={form_name: form}, status=400)
+        data = form.cleaned_data
+    try:
+        result = call(order, user, data, request)
+    except ApplicationError as exc:
+        if form is None:
+            messages.error(request, exc.detail)
+            return redirect("gigs:order", order.pk)
+        form.add_service_error(exc)
+        order.refresh_from_db()
+        return _order_page(request, user, order, bound={form_name: form}, status=400)
+    messages.success(request, _done_message(done))
+    if action == "message" and getattr(result, "contact_flagged", False):
+        messages.warning(
+            request,
+            _(
+                "Your message seems to contain an email address or a phone number. Keep every exchange here: "
+                "it protects both parties, and our team is told."
+            ),
+        )
+    return redirect(reverse("gigs:order", args=[order.pk]) + ("#conversation" if action == "message" else ""))
+
+
+@login_required
+@require_POST
+def cancellation_evaluate(request: HttpRequest, order_id: int, cancellation_id: int) -> HttpResponse:
+    """The other party's comment on a cancellation, shown on the profile (AM07)."""
+    user = page_user(request)
+    order = selectors.order_for(user, order_id)
+    cancellation = selectors.cancellation_for(user, cancellation_id)
+    form = forms.EvaluationForm(request.POST)
+    if form.is_valid():
+        try:
+            services.cancellation_evaluate(cancellation=cancellation, by=user, comment=form.cleaned_data["comment"])
+        except ApplicationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("Your comment is saved."))
+            return redirect("gigs:order", order.pk)
+    return _order_page(request, user, order, bound={"evaluation_form": form}, status=400)
