@@ -71,16 +71,28 @@ class MessageForm(ServiceErrorMixin, forms.Form):
     )
     attachments = MultipleFileField(label=_("Files (PDF or images)"))
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "msg_%s")  # unique ids: several forms share the order page
+        super().__init__(*args, **kwargs)
+
 
 class DeliverForm(ServiceErrorMixin, forms.Form):
     message = forms.CharField(label=_("What you deliver"), max_length=5_000, widget=forms.Textarea(attrs={"rows": 3}))
     attachments = MultipleFileField(label=_("Files (PDF or images)"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "deliver_%s")  # unique ids: several forms share the order page
+        super().__init__(*args, **kwargs)
 
 
 class RevisionForm(ServiceErrorMixin, forms.Form):
     instructions = forms.CharField(
         label=_("What should change, precisely"), max_length=5_000, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "revision_%s")  # unique ids: several forms share the order page
+        super().__init__(*args, **kwargs)
 
 
 class AcceptForm(ServiceErrorMixin, forms.Form):
@@ -90,6 +102,10 @@ class AcceptForm(ServiceErrorMixin, forms.Form):
     review = forms.CharField(
         label=_("Your review"), required=False, max_length=5_000, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "accept_%s")  # unique ids: several forms share the order page
+        super().__init__(*args, **kwargs)
 
 
 class ReasonForm(ServiceErrorMixin, forms.Form):
