@@ -188,8 +188,16 @@ class OfferForm(ServiceErrorMixin, forms.Form):
             initial[f"extra_{i}_days"] = extra.extra_days
         return initial
 
-    def extra_rows(self) -> list[list[forms.BoundField]]:
-        return [[self[f"extra_{i}_{part}"] for part in ("name", "price", "days")] for i in range(1, EXTRA_ROWS + 1)]
+    def extra_rows(self) -> dict[str, list[tuple[int, list[forms.BoundField]]]]:
+        """The extra rows: those filled and the first empty one are shown, the others fold away."""
+        rows: dict[str, list[tuple[int, list[forms.BoundField]]]] = {"shown": [], "folded": []}
+        blank_shown = False
+        for i in range(1, EXTRA_ROWS + 1):
+            fields = [self[f"extra_{i}_{part}"] for part in ("name", "price", "days")]
+            filled = any(field.value() not in (None, "") or field.errors for field in fields)
+            rows["shown" if filled or not blank_shown else "folded"].append((i, fields))
+            blank_shown = blank_shown or not filled
+        return rows
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

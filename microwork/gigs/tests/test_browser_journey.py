@@ -152,3 +152,34 @@ def test_am04_to_am16_a_packaged_service_from_search_to_withdrawable_fee(
     expect(pro.get_by_test_id("available")).to_contain_text("153,00")
     expect(pro.get_by_test_id("earnings")).to_contain_text("153,00")
     shot(pro, "6-expert-cleared")
+
+
+def test_am01_an_expert_publishes_an_offer_from_the_phone(
+    browser: Browser, browser_context_args: dict[str, Any], live_server, expert
+) -> None:
+    pro = phone(browser, browser_context_args)
+    login(pro, live_server.url, "emma@example.fr")
+    pro.get_by_role("link", name="Mes offres").first.click()
+    expect(pro.get_by_role("heading", name="Mes offres")).to_be_visible()
+    pro.get_by_role("link", name="Nouvelle offre").click()
+    pro.get_by_label("Type d\u2019offre").select_option("call")
+    pro.get_by_label("Titre").fill("Appel conseil en comptabilité")
+    pro.get_by_label("Catégorie").select_option("finance")
+    pro.get_by_label("Description").fill(
+        "Une heure au téléphone pour relire vos comptes annuels et répondre à vos questions."
+    )
+    pro.get_by_label("Prix TTC (€)").fill("2")  # below the service's minimum: shown on the field
+    pro.get_by_label("Délai de livraison (jours)").fill("2")
+    pro.get_by_label(re.compile("^Mots-clés")).fill("comptabilité, bilan")
+    pro.get_by_label("Option 1 : nom").fill("Compte rendu écrit")
+    pro.get_by_label("Option 1 : prix (€)").fill("15,50")
+    pro.get_by_role("button", name="Publier").click()
+    expect(pro.locator(".field.has-error")).to_contain_text("5 €")
+    shot(pro, "7-offer-form-error")
+    pro.get_by_label("Prix TTC (€)").fill("60")
+    pro.get_by_role("button", name="Publier").click()
+    expect(pro.locator(".message.success")).to_contain_text("en ligne")
+    expect(pro.get_by_test_id("my-offers")).to_contain_text("Appel conseil en comptabilité")
+    shot(pro, "8-my-offers")
+    pro.goto(f"{live_server.url}/services/?q=bilans")
+    expect(pro.get_by_test_id("offers")).to_contain_text("Appel conseil en comptabilité")

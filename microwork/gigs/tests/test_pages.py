@@ -3,12 +3,14 @@
 instead of a 500, and a 404 for what is someone else's."""
 
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 from PIL import Image
 
 from microwork import testing
@@ -437,3 +439,48 @@ def test_navigation_shows_services_orders_and_offers_by_role(expert, buyer, staf
     assert 'href="/commandes/"' in buyer_page and 'href="/mes-offres/"' not in buyer_page
     assert 'href="/mes-offres/"' in text(client_for(expert).get("/tableau-de-bord/"))
     assert 'href="/commandes/"' not in text(client_for(staff).get("/tableau-de-bord/"))
+
+
+def test_am08_late_first_delivery_says_so_and_the_buyer_disputes_for_a_full_refund(offer, buyer, expert):
+    order = placed(buyer, offer)
+    services.order_start(order=order, by=expert)
+    with time_machine.travel(timezone.now() + timedelta(days=4)):
+        page = text(client_for(buyer).get(f"/commandes/{order.pk}/"))
+        assert 'data-testid="late"' in page and "en retard" in page
+        client_for(buyer).post(f"/commandes/{order.pk}/contester/", {"dispute-reason": "Rien reçu à la date prévue."})
+    order.refresh_from_db()
+    assert order.state == OrderState.RESOLVED
+    assert available(buyer) == 500_00
+
+
+def test_am07_refused_cancellation_goes_on_and_a_done_one_can_be_commented(offer, buyer, expert):
+    order = placed(buyer, offer)
+    services.order_start(order=order, by=expert)
+    services.cancellation_request(order=order, by=expert, reason="Je suis malade cette semaine.")
+    client_for(buyer).post(f"/commandes/{order.pk}/refuser-annulation/")
+    order.refresh_from_db()
+    assert order.state == OrderState.IN_PROGRESS
+    other = placed(buyer, offer)
+    services.order_decline(order=other, by=expert, reason="Complet ce mois-ci.")
+    cancellation = Cancellation.objects.get(order=other)
+    page = text(client_for(buyer).get(f"/commandes/{other.pk}/"))
+    assert f"/commandes/{other.pk}/annulations/{cancellation.pk}/evaluation/" in page
+    response = client_for(buyer).post(
+        f"/commandes/{other.pk}/annulations/{cancellation.pk}/evaluation/", {"comment": "Prévenu à temps, merci."}
+    )
+    assert response.status_code == 302
+    assert "Prévenu à temps, merci." in text(client_for().get(f"/experts/{expert.pk}/"))
+    # the cancelling party does not comment on their own cancellation
+    response = client_for(expert).post(
+        f"/commandes/{other.pk}/annulations/{cancellation.pk}/evaluation/", {"comment": "Tout va bien."}
+    )
+    assert response.status_code == 400
+    cancellation.refresh_from_db()
+    assert cancellation.evaluation == "Prévenu à temps, merci."
+
+
+def test_am10_the_conversation_polls_only_while_the_order_is_open(offer, buyer, expert):
+    order = placed(buyer, offer)
+    assert 'hx-trigger="every 5s"' in text(client_for(buyer).get(f"/commandes/{order.pk}/"))
+    services.order_cancel(order=order, by=buyer)
+    assert "hx-trigger" not in text(client_for(buyer).get(f"/commandes/{order.pk}/"))
