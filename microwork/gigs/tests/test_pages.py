@@ -484,3 +484,14 @@ def test_am10_the_conversation_polls_only_while_the_order_is_open(offer, buyer, 
     assert 'hx-trigger="every 5s"' in text(client_for(buyer).get(f"/commandes/{order.pk}/"))
     services.order_cancel(order=order, by=buyer)
     assert "hx-trigger" not in text(client_for(buyer).get(f"/commandes/{order.pk}/"))
+
+
+def test_am06_a_form_for_a_step_already_past_says_why_on_top(offer, buyer, expert):
+    order = delivered(buyer, expert, offer)
+    services.order_accept(order=order, by=buyer, rating=5)
+    response = client_for(buyer).post(
+        f"/commandes/{order.pk}/revision/", {"instructions": "Encore une petite retouche svp."}, follow=True
+    )
+    assert response.status_code == 200
+    assert 'class="message error"' in text(response) and "retouchée" in text(response)
+    assert client_for(buyer).post(f"/commandes/{order.pk}/inconnue/").status_code == 404

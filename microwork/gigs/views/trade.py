@@ -4,12 +4,13 @@ profile, my orders and the order page with its conversation. Each view finds
 its object through a selector and calls one service."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -229,77 +230,87 @@ def order_file(request: HttpRequest, order_id: int, file_id: int) -> FileRespons
     return response
 
 
-#: Each action of the order page: its form (with its prefix), the service
-#: call, the form's name in the page, and what to say once done.
-Action = tuple[Callable[[Any], Any] | None, Callable[[Order, User, dict[str, Any], Any], Any], str, str]
+@dataclass(frozen=True)
+class OrderAction:
+    """One button or form of the order page: the form that reads it (None for
+    a plain button), the service it calls with the cleaned data, the form's
+    name in the page (to show it again with its errors), and what to say once done."""
+
+    call: Callable[[Order, User, dict[str, Any]], Any]
+    done: str
+    form: Callable[[HttpRequest], Any] | None = None
+    form_name: str = ""
+    # The `OrderActions` flag under which the page shows the form.
+    shown_when: str = ""
 
 
-ACTIONS: dict[str, Action] = {
-    "demarrer": (None, lambda o, u, d, r: services.order_start(order=o, by=u), "", "started"),
-    "refuser": (
-        lambda data: forms.OptionalReasonForm(data, prefix="decline"),
-        lambda o, u, d, r: services.order_decline(order=o, by=u, reason=d["reason"]),
-        "decline_form",
+ACTIONS: dict[str, OrderAction] = {
+    "demarrer": OrderAction(lambda o, u, d: services.order_start(order=o, by=u), "started"),
+    "refuser": OrderAction(
+        lambda o, u, d: services.order_decline(order=o, by=u, reason=d["reason"]),
         "declined",
+        lambda r: forms.OptionalReasonForm(r.POST, prefix="decline"),
+        "decline_form",
+        "decline",
     ),
-    "annuler": (
-        lambda data: forms.OptionalReasonForm(data, prefix="cancel"),
-        lambda o, u, d, r: services.order_cancel(order=o, by=u, reason=d["reason"]),
-        "cancel_form",
+    "annuler": OrderAction(
+        lambda o, u, d: services.order_cancel(order=o, by=u, reason=d["reason"]),
         "cancelled",
+        lambda r: forms.OptionalReasonForm(r.POST, prefix="cancel"),
+        "cancel_form",
+        "cancel",
     ),
-    "demander-annulation": (
-        lambda data: forms.ReasonForm(data, prefix="cancellation"),
-        lambda o, u, d, r: services.cancellation_request(order=o, by=u, reason=d["reason"]),
-        "cancellation_form",
+    "demander-annulation": OrderAction(
+        lambda o, u, d: services.cancellation_request(order=o, by=u, reason=d["reason"]),
         "cancellation_asked",
+        lambda r: forms.ReasonForm(r.POST, prefix="cancellation"),
+        "cancellation_form",
+        "ask_cancellation",
     ),
-    "accepter-annulation": (
-        None,
-        lambda o, u, d, r: services.cancellation_answer(cancellation=_open_cancellation(o), by=u, accept=True),
-        "",
+    "accepter-annulation": OrderAction(
+        lambda o, u, d: services.cancellation_answer(cancellation=_open_cancellation(o), by=u, accept=True),
         "cancellation_accepted",
     ),
-    "refuser-annulation": (
-        None,
-        lambda o, u, d, r: services.cancellation_answer(cancellation=_open_cancellation(o), by=u, accept=False),
-        "",
+    "refuser-annulation": OrderAction(
+        lambda o, u, d: services.cancellation_answer(cancellation=_open_cancellation(o), by=u, accept=False),
         "cancellation_refused",
     ),
-    "livrer": (
-        lambda data: forms.DeliverForm(*data),
-        lambda o, u, d, r: services.order_deliver(order=o, by=u, message=d["message"], files=d["attachments"]),
-        "deliver_form",
+    "livrer": OrderAction(
+        lambda o, u, d: services.order_deliver(order=o, by=u, message=d["message"], files=d["attachments"]),
         "delivered",
+        lambda r: forms.DeliverForm(r.POST, r.FILES),
+        "deliver_form",
+        "deliver",
     ),
-    "revision": (
-        lambda data: forms.RevisionForm(data),
-        lambda o, u, d, r: services.order_revise(order=o, by=u, instructions=d["instructions"]),
-        "revision_form",
+    "revision": OrderAction(
+        lambda o, u, d: services.order_revise(order=o, by=u, instructions=d["instructions"]),
         "revision",
+        lambda r: forms.RevisionForm(r.POST),
+        "revision_form",
+        "revise",
     ),
-    "accepter": (
-        lambda data: forms.AcceptForm(data),
-        lambda o, u, d, r: services.order_accept(order=o, by=u, rating=d["rating"], review=d["review"]),
-        "accept_form",
+    "accepter": OrderAction(
+        lambda o, u, d: services.order_accept(order=o, by=u, rating=d["rating"], review=d["review"]),
         "accepted",
+        lambda r: forms.AcceptForm(r.POST),
+        "accept_form",
+        "accept",
     ),
-    "contester": (
-        lambda data: forms.ReasonForm(data, prefix="dispute"),
-        lambda o, u, d, r: services.order_dispute(order=o, by=u, reason=d["reason"]),
-        "dispute_form",
+    "contester": OrderAction(
+        lambda o, u, d: services.order_dispute(order=o, by=u, reason=d["reason"]),
         "disputed",
+        lambda r: forms.ReasonForm(r.POST, prefix="dispute"),
+        "dispute_form",
+        "dispute",
     ),
-    "message": (
-        lambda data: forms.MessageForm(*data),
-        lambda o, u, d, r: services.message_post(order=o, by=u, body=d["body"], files=d["attachments"]),
-        "message_form",
+    "message": OrderAction(
+        lambda o, u, d: services.message_post(order=o, by=u, body=d["body"], files=d["attachments"]),
         "message",
+        lambda r: forms.MessageForm(r.POST, r.FILES),
+        "message_form",
+        "write",
     ),
 }
-
-#: Forms that take files are built from (POST, FILES).
-WITH_FILES = {"livrer", "message"}
 
 
 def _open_cancellation(order: Order) -> Any:
@@ -325,6 +336,18 @@ def _done_message(key: str) -> str:
     }[key]
 
 
+def _refused(request: HttpRequest, user: User, order: Order, act: OrderAction, form: Any) -> HttpResponse:
+    """The order page again with the refused form and its errors; when the
+    order moved on and the page no longer shows that form, its errors on top."""
+    order.refresh_from_db()
+    if getattr(selectors.order_actions(order, user), act.shown_when, False):
+        return _order_page(request, user, order, bound={act.form_name: form}, status=400)
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
+    return redirect("gigs:order", order.pk)
+
+
 @login_required
 @require_POST
 def order_act(request: HttpRequest, order_id: int, action: str) -> HttpResponse:
@@ -332,25 +355,24 @@ def order_act(request: HttpRequest, order_id: int, action: str) -> HttpResponse:
     user = page_user(request)
     order = selectors.order_for(user, order_id)
     if action not in ACTIONS:
-        return redirect("gigs:order", order.pk)
-    make_form, call, form_name, done = ACTIONS[action]
+        raise Http404
+    act = ACTIONS[action]
     form: Any = None
     data: dict[str, Any] = {}
-    if make_form is not None:
-        form = make_form((request.POST, request.FILES) if action in WITH_FILES else request.POST)
-        if not form.is_valid():
-            return _order_page(request, user, order, bound={form_name: form}, status=400)
-        data = form.cleaned_data
     try:
-        result = call(order, user, data, request)
+        if act.form is not None:
+            form = act.form(request)
+            if not form.is_valid():
+                return _refused(request, user, order, act, form)
+            data = form.cleaned_data
+        result = act.call(order, user, data)
     except ApplicationError as exc:
         if form is None:
             messages.error(request, exc.detail)
             return redirect("gigs:order", order.pk)
         form.add_service_error(exc)
-        order.refresh_from_db()
-        return _order_page(request, user, order, bound={form_name: form}, status=400)
-    messages.success(request, _done_message(done))
+        return _refused(request, user, order, act, form)
+    messages.success(request, _done_message(act.done))
     if action == "message" and getattr(result, "contact_flagged", False):
         messages.warning(
             request,
