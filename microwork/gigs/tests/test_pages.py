@@ -495,3 +495,12 @@ def test_am06_a_form_for_a_step_already_past_says_why_on_top(offer, buyer, exper
     assert response.status_code == 200
     assert 'class="message error"' in text(response) and "retouchée" in text(response)
     assert client_for(buyer).post(f"/commandes/{order.pk}/inconnue/").status_code == 404
+
+
+def test_am04_pages_speak_english_too(offer, buyer):
+    english = client_for(buyer)
+    english.cookies["django_language"] = "en"
+    page = text(english.get("/services/", {"q": "logos"}))
+    assert "Expert services" in page and "incl. VAT" in page and "Création de logo professionnel" in page
+    order = placed(buyer, offer)
+    assert "Ordered, not started" in text(english.get(f"/commandes/{order.pk}/"))

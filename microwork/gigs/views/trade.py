@@ -391,6 +391,8 @@ def cancellation_evaluate(request: HttpRequest, order_id: int, cancellation_id: 
     user = page_user(request)
     order = selectors.order_for(user, order_id)
     cancellation = selectors.cancellation_for(user, cancellation_id)
+    if cancellation.order_id != order.pk:
+        raise Http404
     form = forms.EvaluationForm(request.POST)
     if form.is_valid():
         try:
