@@ -504,3 +504,12 @@ def test_am04_pages_speak_english_too(offer, buyer):
     assert "Expert services" in page and "incl. VAT" in page and "Création de logo professionnel" in page
     order = placed(buyer, offer)
     assert "Ordered, not started" in text(english.get(f"/commandes/{order.pk}/"))
+
+
+def test_am10_polling_stops_once_the_order_is_over_and_a_signed_out_poll_reloads(offer, buyer):
+    order = placed(buyer, offer)
+    services.order_cancel(order=order, by=buyer)
+    assert client_for(buyer).get(f"/commandes/{order.pk}/messages/").status_code == 286
+    signed_out = client_for().get(f"/commandes/{order.pk}/messages/", headers={"HX-Request": "true"})
+    assert signed_out.status_code == 200 and signed_out["HX-Refresh"] == "true"
+    assert client_for().get(f"/commandes/{order.pk}/messages/").status_code == 302

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRefresh
 
 from microwork.accounts.models import User
 from microwork.accounts.roles import page_user
@@ -208,14 +209,20 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
     return _order_page(request, user, selectors.order_for(user, order_id))
 
 
-@login_required
 @require_GET
 def order_conversation(request: HttpRequest, order_id: int) -> HttpResponse:
-    """The conversation alone, which the order page polls (htmx) every few seconds."""
+    """The conversation alone, which the order page polls (htmx) every few
+    seconds; polling stops once the order is over, and a signed-out page
+    reloads (to the sign-in page) rather than showing it inside the conversation."""
+    if not request.user.is_authenticated:
+        if getattr(request, "htmx", False):
+            return HttpResponseClientRefresh()
+        return redirect_to_login(request.get_full_path())
     user = page_user(request)
     order = selectors.order_for(user, order_id)
     context = {"order": order, "conversation": selectors.order_messages(order)}
-    return render(request, "gigs/_conversation.html", context)
+    status = HTMX_STOP_POLLING if selectors.order_is_over(order) else 200
+    return render(request, "gigs/_conversation.html", context, status=status)
 
 
 @login_required
