@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, include, path
 
-from .views import expert, trade
+from .views import expert, orders, trade
 
 app_name = "gigs"
 
@@ -13,16 +13,16 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("services/<int:offer_id>/commander/", trade.offer_order, name="order_place"),
     path("experts/<int:expert_id>/", trade.expert_profile, name="expert"),
     # Orders, for their two parties (and staff, read-only) (AM05-AM10)
-    path("commandes/", trade.my_orders, name="my_orders"),
-    path("commandes/<int:order_id>/", trade.order_detail, name="order"),
-    path("commandes/<int:order_id>/messages/", trade.order_conversation, name="conversation"),
-    path("commandes/<int:order_id>/fichiers/<int:file_id>/", trade.order_file, name="order_file"),
+    path("commandes/", orders.my_orders, name="my_orders"),
+    path("commandes/<int:order_id>/", orders.order_detail, name="order"),
+    path("commandes/<int:order_id>/messages/", orders.order_conversation, name="conversation"),
+    path("commandes/<int:order_id>/fichiers/<int:file_id>/", orders.order_file, name="order_file"),
     path(
         "commandes/<int:order_id>/annulations/<int:cancellation_id>/evaluation/",
-        trade.cancellation_evaluate,
+        orders.cancellation_evaluate,
         name="cancellation_evaluate",
     ),
-    path("commandes/<int:order_id>/<slug:action>/", trade.order_act, name="order_act"),
+    path("commandes/<int:order_id>/<slug:action>/", orders.order_act, name="order_act"),
     # The expert's offers (AM01-AM03)
     path("mes-offres/", expert.my_offers, name="my_offers"),
     path("mes-offres/nouvelle/", expert.offer_new, name="offer_new"),
