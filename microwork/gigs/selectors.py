@@ -5,6 +5,7 @@ questions "may this happen now" that pages ask."""
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
 from django.db.models import Avg, Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, When
@@ -25,6 +26,7 @@ from .models import (
     Offer,
     OfferState,
     Order,
+    OrderFile,
     OrderMessage,
     OrderState,
     Proposal,
@@ -279,3 +281,101 @@ def order_ip_statement(order: Order) -> str:
     if order.ip_note:
         return _("The expert's terms on intellectual property: %(note)s") % {"note": order.ip_note}
     return default
+
+
+# --- Pages
+# Reads the pages of the trade need on top of the ones above (views only call these).
+
+#: The tabs of "my orders": a tab's name and the states it shows.
+ORDER_TABS: dict[str, tuple[str, ...]] = {
+    "all": (),
+    "active": (OrderState.ACTIVE,),
+    "in_progress": (OrderState.IN_PROGRESS,),
+    "delivered": (OrderState.DELIVERED,),
+    "completed": (OrderState.COMPLETED,),
+    "disputed": (OrderState.DISPUTED,),
+    "resolved": (OrderState.RESOLVED,),
+    "cancelled": (OrderState.CANCELLED,),
+}
+
+
+def orders_of(user: User, *, side: str, tab: str = "all") -> QuerySet[Order]:
+    """The orders the user bought (`side` "buyer") or sold ("expert"), in a tab of `ORDER_TABS`."""
+    orders = Order.objects.select_related("buyer", "expert")
+    orders = orders.filter(expert=user) if side == "expert" else orders.filter(buyer=user)
+    states = ORDER_TABS.get(tab, ())
+    return orders.filter(state__in=states) if states else orders
+
+
+def expert_public(expert_id: object) -> User:
+    """An expert anyone may look up; anyone else is not found."""
+    pk = parse_id(expert_id)
+    expert = User.objects.filter(pk=pk, role="expert", is_active=True).first() if pk else None
+    if expert is None:
+        raise NotFound()
+    return expert
+
+
+def offers_on_sale_of(expert: User) -> QuerySet[Offer]:
+    return offers_on_sale().filter(expert=expert).order_by("-pk")
+
+
+def order_history(order: Order) -> QuerySet[Any]:
+    """Who moved the order, from what to what, and when (AM06), oldest first."""
+    return order.transitions.select_related("by").order_by("pk")
+
+
+def order_file_for(user: User, order_id: object, file_id: object) -> OrderFile:
+    """A file of an order the user may see (the API's rule: `order_for`); not found otherwise."""
+    order = order_for(user, order_id)
+    stored = OrderFile.objects.filter(pk=parse_id(file_id) or 0, message__order=order).first()
+    if stored is None:
+        raise NotFound()
+    return stored
+
+
+def messages_after(order: Order, after_id: int = 0) -> QuerySet[OrderMessage]:
+    return order_messages(order).filter(pk__gt=after_id)
+
+
+@dataclass(frozen=True)
+class OrderActions:
+    """What the user may do on an order now, for the order page's buttons (AM05-AM10)."""
+
+    side: str | None
+    start: bool = False
+    decline: bool = False
+    cancel: bool = False
+    ask_cancellation: bool = False
+    answer_cancellation: bool = False
+    deliver: bool = False
+    revise: bool = False
+    accept: bool = False
+    dispute: bool = False
+    write: bool = False
+    late: bool = False
+
+
+def order_actions(order: Order, user: User, now: datetime | None = None) -> OrderActions:
+    """The buttons the order page shows: the services still decide."""
+    side = order.party(user.pk)
+    if side is None:
+        return OrderActions(side=None)
+    state = order.state
+    open_cancellation = order_open_cancellation(order)
+    under_way = state in (OrderState.IN_PROGRESS, OrderState.DELIVERED)
+    theirs = open_cancellation is not None and open_cancellation.by_id != user.pk
+    return OrderActions(
+        side=side,
+        start=side == "expert" and state == OrderState.ACTIVE,
+        decline=side == "expert" and state == OrderState.ACTIVE,
+        cancel=side == "buyer" and state == OrderState.ACTIVE,
+        ask_cancellation=under_way and open_cancellation is None,
+        answer_cancellation=under_way and theirs,
+        deliver=side == "expert" and state == OrderState.IN_PROGRESS,
+        revise=side == "buyer" and state == OrderState.DELIVERED,
+        accept=side == "buyer" and state == OrderState.DELIVERED,
+        dispute=under_way,
+        write=state not in ORDER_FINAL_STATES and state != OrderState.DISPUTED,
+        late=order_first_delivery_late(order, now),
+    )

@@ -160,7 +160,8 @@ def test_am16_the_expert_withdraws_cleared_fees_before_tick(buyer, expert, offer
 
 def test_am14_the_order_states_who_owns_the_deliverable(buyer, expert, offer):
     order = place(buyer, offer)
-    assert "buyer owns the intellectual property" in order["intellectual_property"]
+    # The site speaks French first: the default wording comes back translated.
+    assert "l\u2019acheteur est titulaire de la propriété intellectuelle" in order["intellectual_property"]
     own = make_offer(
         expert,
         title="Rédaction d'articles de blog",

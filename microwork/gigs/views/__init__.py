@@ -1,2 +1,3 @@
-"""The packaged-services pages (SPEC AM): `trade` (catalogue, offers, orders,
-the expert's offers), `custom` (custom requests) and `staff` (queues)."""
+"""The packaged-services pages (SPEC AM): `trade` (catalogue, offers, an
+expert's profile, ordering), `orders` (my orders and the order page),
+`expert` (the expert's own offers), `custom` (custom requests) and `staff` (queues)."""
