@@ -12,7 +12,7 @@ from django.db.models import Avg, Case, Count, Exists, F, IntegerField, OuterRef
 from django.utils import timezone
 
 from microwork.accounts.models import User
-from microwork.accounts.selectors import verified_experts
+from microwork.accounts.selectors import expert_profile_public, verified_experts
 from microwork.core.errors import NotFound
 from microwork.core.ids import parse_id
 
@@ -308,12 +308,11 @@ def orders_of(user: User, *, side: str, tab: str = "all") -> QuerySet[Order]:
 
 
 def expert_public(expert_id: object) -> User:
-    """An expert anyone may look up; anyone else is not found."""
+    """An expert whose profile staff approved (AM17), as anyone may see it; anyone else is not found."""
     pk = parse_id(expert_id)
-    expert = User.objects.filter(pk=pk, role="expert", is_active=True).first() if pk else None
-    if expert is None:
+    if pk is None:
         raise NotFound()
-    return expert
+    return expert_profile_public(pk).user
 
 
 def offers_on_sale_of(expert: User) -> QuerySet[Offer]:
