@@ -24,6 +24,18 @@ HYPOTHESIS_PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "quick")
 hypothesis_settings.load_profile(HYPOTHESIS_PROFILE)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long property tests (Hypothesis state machines) first: with several
+    workers (`make test`), each starts at once on its own worker instead of
+    one of them running alone at the end of the run."""
+    items.sort(key=lambda item: not _runs_a_state_machine(item))
+
+
+def _runs_a_state_machine(item: pytest.Item) -> bool:
+    function = getattr(item, "function", None)
+    return function is not None and "run_state_machine_as_test" in function.__code__.co_names
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings: Any) -> Iterator[None]:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

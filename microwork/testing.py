@@ -7,6 +7,7 @@ It sits above every app so that it may build anything a test needs.
 
 import io
 import json
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.db import connection
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
@@ -198,3 +200,29 @@ def run_together(calls: list[Callable[[], Any]]) -> list[Any]:
         thread.join(timeout=120)
     assert not any(thread.is_alive() for thread in threads)
     return results
+
+
+# --- Pages ------------------------------------------------------------------
+
+
+def signed_in(client: Client, user: User) -> Client:
+    """The test client, signed in as `user`."""
+    client.force_login(user)
+    return client
+
+
+def english(client: Client) -> Client:
+    """The test client, with English chosen (pages speak French by default)."""
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    return client
+
+
+def browser_login(page: Any, base_url: str, email: str) -> None:
+    """Sign in through the real page, in a browser driven by Playwright (a dev tool)."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{base_url}/connexion/")
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Connexion").click()
+    expect(page.get_by_role("heading", name=re.compile("^Bonjour"))).to_be_visible()

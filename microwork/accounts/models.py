@@ -280,9 +280,6 @@ class ExpertProfileTransition(Transition):
 
     profile = models.ForeignKey(ExpertProfile, on_delete=models.CASCADE, related_name="transitions")
 
-    def __str__(self) -> str:
-        return f"{self.profile_id}: {self.from_state} → {self.to_state}"
-
 
 class ApiToken(models.Model):
     """A bearer token for the API; only its SHA-256 is stored, looked up by index."""

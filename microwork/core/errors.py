@@ -4,14 +4,25 @@ Services raise these; the API turns them into problem+json and pages show
 them as form errors.
 """
 
+from typing import Any
+
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 
 class ApplicationError(Exception):
+    """A problem: its HTTP status, stable code and title; a subclass names its
+    own in its class line, `class Gone(ApplicationError, status=410, code="gone")`."""
+
     status = 400
     code = "bad_request"
     title = _("The request cannot be carried out.")
+
+    def __init_subclass__(cls, *, status: int | None = None, code: str | None = None, title: Any = None) -> None:
+        super().__init_subclass__()
+        for name, value in (("status", status), ("code", code), ("title", title)):
+            if value is not None:
+                setattr(cls, name, value)
 
     def __init__(self, detail: str | None = None, *, code: str | None = None, field: str | None = None):
         self.detail = str(detail) if detail is not None else str(self.title)
@@ -21,51 +32,32 @@ class ApplicationError(Exception):
         super().__init__(self.detail)
 
 
-class InvalidInput(ApplicationError):
+class InvalidInput(ApplicationError, status=422, code="invalid", title=_("The input is not valid.")):
     """The input itself is refused, whatever the state of things (422)."""
 
-    status = 422
-    code = "invalid"
-    title = _("The input is not valid.")
 
-
-class Conflict(ApplicationError):
+class Conflict(ApplicationError, status=409, code="conflict", title=_("The action conflicts with the current state.")):
     """Refused because of the current state of things (409)."""
 
-    status = 409
-    code = "conflict"
-    title = _("The action conflicts with the current state.")
 
-
-class Forbidden(ApplicationError):
+class Forbidden(ApplicationError, status=403, code="forbidden", title=_("You may not do this.")):
     """The role or the account may not do this (403)."""
 
-    status = 403
-    code = "forbidden"
-    title = _("You may not do this.")
 
-
-class NotFound(ApplicationError, Http404):
+class NotFound(ApplicationError, Http404, status=404, code="not_found", title=_("Not found.")):
     """Unknown, or another user's: never reveal which (404). Also an Http404,
     so a page that calls an access helper answers Django's own 404."""
 
-    status = 404
-    code = "not_found"
-    title = _("Not found.")
+
+class Unauthenticated(ApplicationError, status=401, code="unauthenticated", title=_("Authentication is required.")):
+    pass
 
 
-class Unauthenticated(ApplicationError):
-    status = 401
-    code = "unauthenticated"
-    title = _("Authentication is required.")
+class TooManyRequests(
+    ApplicationError, status=429, code="too_many_requests", title=_("Too many requests; try again later.")
+):
+    pass
 
 
-class TooManyRequests(ApplicationError):
-    status = 429
-    code = "too_many_requests"
-    title = _("Too many requests; try again later.")
-
-
-class InsufficientFunds(Conflict):
-    code = "insufficient_funds"
-    title = _("The balance is too low for this.")
+class InsufficientFunds(Conflict, code="insufficient_funds", title=_("The balance is too low for this.")):
+    pass

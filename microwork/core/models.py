@@ -30,7 +30,8 @@ class IdempotencyRecord(models.Model):
 
 class Transition(models.Model):
     """One recorded status change: from, to, who, when, why (see core.states).
-    Each stateful model has its own table with a foreign key to the object."""
+    Each stateful model has its own table with a foreign key to the object:
+    a subclass declares only that key."""
 
     from_state = models.CharField(max_length=20)
     to_state = models.CharField(max_length=20)
@@ -40,3 +41,7 @@ class Transition(models.Model):
 
     class Meta:
         abstract = True
+
+    def __str__(self) -> str:
+        subject = next(f for f in self._meta.concrete_fields if f.is_relation and f.name != "by")
+        return f"{getattr(self, subject.attname)}: {self.from_state} → {self.to_state}"

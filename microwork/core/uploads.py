@@ -8,6 +8,7 @@ import warnings
 from collections.abc import Collection
 
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import InvalidInput
@@ -91,3 +92,20 @@ def image_reencoded(upload: UploadedFile, *, accept: Collection[str], refusal: s
     finally:
         upload.seek(0)
     return out.getvalue()
+
+
+def csv_text(content: bytes) -> str:
+    """An uploaded CSV file as text: UTF-8 (a spreadsheet's BOM is dropped), without NUL characters."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput(_("The file must be UTF-8 CSV."), field="file") from None
+    if "\x00" in text:
+        raise InvalidInput(_("The file may not contain NUL characters."), field="file")
+    return text
+
+
+def csv_require_columns(required: Collection[str], present: Collection[str]) -> None:
+    missing = [name for name in required if name not in present]
+    if missing:
+        raise InvalidInput(_("Missing column(s): %(columns)s.") % {"columns": ", ".join(missing)}, field="file")

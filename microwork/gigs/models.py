@@ -82,9 +82,6 @@ class Offer(models.Model):
 class OfferTransition(Transition):
     offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="transitions")
 
-    def __str__(self) -> str:
-        return f"{self.offer_id}: {self.from_state} → {self.to_state}"
-
 
 class OfferExtra(models.Model):
     """An extra service the buyer may add to an order (AM01)."""
@@ -209,9 +206,6 @@ class OrderTransition(Transition):
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="transitions")
 
-    def __str__(self) -> str:
-        return f"{self.order_id}: {self.from_state} → {self.to_state}"
-
 
 class MessageKind(models.TextChoices):
     MESSAGE = "message", _("Message")
@@ -293,9 +287,6 @@ class Cancellation(models.Model):
 class CancellationTransition(Transition):
     cancellation = models.ForeignKey(Cancellation, on_delete=models.CASCADE, related_name="transitions")
 
-    def __str__(self) -> str:
-        return f"{self.cancellation_id}: {self.from_state} → {self.to_state}"
-
 
 class CustomRequestState(models.TextChoices):
     OPEN = "open", _("Open")
@@ -328,9 +319,6 @@ class CustomRequest(models.Model):
 
 class CustomRequestTransition(Transition):
     custom_request = models.ForeignKey(CustomRequest, on_delete=models.CASCADE, related_name="transitions")
-
-    def __str__(self) -> str:
-        return f"{self.custom_request_id}: {self.from_state} → {self.to_state}"
 
 
 class Invitation(models.Model):
@@ -383,6 +371,3 @@ class Proposal(models.Model):
 
 class ProposalTransition(Transition):
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="transitions")
-
-    def __str__(self) -> str:
-        return f"{self.proposal_id}: {self.from_state} → {self.to_state}"

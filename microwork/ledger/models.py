@@ -163,9 +163,6 @@ class Topup(models.Model):
 class TopupTransition(Transition):
     topup = models.ForeignKey(Topup, on_delete=models.CASCADE, related_name="transitions")
 
-    def __str__(self) -> str:
-        return f"{self.topup_id}: {self.from_state} → {self.to_state}"
-
 
 class RefundState(models.TextChoices):
     PENDING = "pending", _("Pending")
@@ -226,15 +223,9 @@ class RefundPart(models.Model):
 class RefundTransition(Transition):
     refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="transitions")
 
-    def __str__(self) -> str:
-        return f"{self.refund_id}: {self.from_state} → {self.to_state}"
-
 
 class RefundPartTransition(Transition):
     part = models.ForeignKey(RefundPart, on_delete=models.CASCADE, related_name="transitions")
-
-    def __str__(self) -> str:
-        return f"{self.part_id}: {self.from_state} → {self.to_state}"
 
 
 class PaymentEvent(models.Model):

@@ -202,14 +202,17 @@ def _pending_earnings_held() -> list[str]:
     return problems
 
 
+def system_balance_cents(kind: AccountKind) -> int:
+    """What the platform's own account of that kind holds; 0 before its first use."""
+    return (
+        Account.objects.filter(kind=kind, owner__isnull=True, ref="").values_list("balance_cents", flat=True).first()
+    ) or 0
+
+
 def _refunds_in_flight() -> list[str]:
     """Money in "refunds in flight" must be exactly that of the refund parts awaiting the provider."""
     pending = RefundPart.objects.filter(state=RefundState.PENDING).aggregate(total=Sum("amount_cents"))["total"] or 0
-    booked = (
-        Account.objects.filter(kind=AccountKind.REFUNDS_IN_FLIGHT, owner__isnull=True, ref="")
-        .values_list("balance_cents", flat=True)
-        .first()
-    ) or 0
+    booked = system_balance_cents(AccountKind.REFUNDS_IN_FLIGHT)
     if pending != booked:
         return [f"refunds in flight: the ledger holds {booked} cents, pending refunds add up to {pending} cents"]
     return []

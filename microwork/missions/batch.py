@@ -9,6 +9,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from microwork.core.errors import InvalidInput
+from microwork.core.uploads import csv_require_columns, csv_text
 
 from . import services
 
@@ -20,21 +21,14 @@ BATCH_MAX_BYTES = 2 * 1024 * 1024
 
 def parse_batch_csv(content: bytes) -> list[dict[str, Any]]:
     """The rows of a mission CSV (MW04), each ready for `mission_create`; every bad row is named."""
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput(_("The file must be UTF-8 CSV."), field="file") from None
-    if "\x00" in text:
-        raise InvalidInput(_("The file may not contain NUL characters."), field="file")
+    text = csv_text(content)
     sample = text[:2048]
     try:
         dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;")
     except csv.Error:
         dialect = csv.excel
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    missing = [c for c in BATCH_COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise InvalidInput(_("Missing column(s): %(columns)s.") % {"columns": ", ".join(missing)}, field="file")
+    csv_require_columns(BATCH_COLUMNS, reader.fieldnames or [])
     rows: list[dict[str, Any]] = []
     errors: list[dict[str, str]] = []
     for number, raw in enumerate(reader, start=1):

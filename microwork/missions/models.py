@@ -145,9 +145,6 @@ class Mission(models.Model):
 class MissionTransition(Transition):
     mission = models.ForeignKey(Mission, on_delete=models.CASCADE, related_name="transitions")
 
-    def __str__(self) -> str:
-        return f"{self.mission_id}: {self.from_state} → {self.to_state}"
-
 
 class ClaimState(models.TextChoices):
     ACTIVE = "active", _("In progress")
@@ -212,9 +209,6 @@ class Claim(models.Model):
 
 class ClaimTransition(Transition):
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="transitions")
-
-    def __str__(self) -> str:
-        return f"{self.claim_id}: {self.from_state} → {self.to_state}"
 
 
 def report_file_path(instance: "ReportFile", filename: str) -> str:

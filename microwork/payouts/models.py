@@ -106,9 +106,6 @@ class Payout(models.Model):
 class PayoutTransition(Transition):
     payout = models.ForeignKey(Payout, on_delete=models.CASCADE, related_name="transitions")
 
-    def __str__(self) -> str:
-        return f"{self.payout_id}: {self.from_state} → {self.to_state}"
-
 
 class VoucherState(models.TextChoices):
     IN_STOCK = "in_stock", _("In stock")
@@ -160,6 +157,3 @@ class VoucherCode(models.Model):
 
 class VoucherCodeTransition(Transition):
     voucher = models.ForeignKey(VoucherCode, on_delete=models.CASCADE, related_name="transitions")
-
-    def __str__(self) -> str:
-        return f"{self.voucher_id}: {self.from_state} → {self.to_state}"

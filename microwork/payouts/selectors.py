@@ -10,7 +10,7 @@ from microwork.core.errors import NotFound
 from microwork.core.ids import object_id, parse_id
 from microwork.core.pagination import keyset_rows
 from microwork.ledger import selectors as ledger_selectors
-from microwork.ledger.models import Account, AccountKind, Posting
+from microwork.ledger.models import AccountKind, Posting
 from microwork.missions import selectors as mission_selectors
 
 from .models import Method, Payout, PayoutAccount, PayoutBatch, PayoutState, VoucherCode, VoucherState
@@ -258,11 +258,7 @@ def voucher_stock(*, today: date | None = None) -> list[StockLine]:
 def voucher_stock_differences() -> list[str]:
     """The ledger's voucher stock must be worth what the codes not yet delivered are worth."""
     held = VoucherCode.objects.filter(state__in=NOT_DELIVERED).aggregate(total=Sum("value_cents"))["total"] or 0
-    booked = (
-        Account.objects.filter(kind=AccountKind.VOUCHER_STOCK, owner__isnull=True, ref="")
-        .values_list("balance_cents", flat=True)
-        .first()
-    ) or 0
+    booked = ledger_selectors.system_balance_cents(AccountKind.VOUCHER_STOCK)
     if held != booked:
         return [f"voucher stock: the ledger holds {booked} cents, the codes not yet delivered are worth {held} cents"]
     return []

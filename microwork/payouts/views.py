@@ -18,6 +18,7 @@ from microwork.accounts.roles import page_user
 from microwork.core.errors import ApplicationError
 from microwork.core.ids import parse_id
 from microwork.core.money import format_eur
+from microwork.core.pages import act_then_redirect, form_then_redirect
 from microwork.core.pagination import keyset_rows
 from microwork.ledger import selectors as ledger_selectors
 from microwork.ledger.clearing import earnings_release_due
@@ -181,22 +182,22 @@ def account_add(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Choose PayPal, IBAN or gift voucher."))
         return redirect("payouts:credits")
     form = form_class(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            account = services.payout_account_create(
-                user=user,
-                method=method,
-                paypal_email=data.get("paypal_email", ""),
-                iban=data.get("iban", ""),
-                holder=data.get("holder", ""),
-                make_default=data["make_default"],
-            )
-        except ApplicationError as exc:
-            form.add_service_error(exc)
-        else:
-            messages.success(request, _("Payout account added: %(account)s") % {"account": account})
-            return redirect("payouts:credits")
+    done = form_then_redirect(
+        request,
+        form,
+        lambda data: services.payout_account_create(
+            user=user,
+            method=method,
+            paypal_email=data.get("paypal_email", ""),
+            iban=data.get("iban", ""),
+            holder=data.get("holder", ""),
+            make_default=data["make_default"],
+        ),
+        done=lambda account: _("Payout account added: %(account)s") % {"account": account},
+        to=reverse("payouts:credits"),
+    )
+    if done:
+        return done
     form_name = {"paypal": "paypal_form", "iban": "iban_form", "gift_voucher": "voucher_form"}[method]
     return _credits(request, user, status=400, open_form=method, **{form_name: form})
 
@@ -314,18 +315,15 @@ def staff(request: HttpRequest) -> HttpResponse:
 @require_POST
 def staff_batch_create(request: HttpRequest) -> HttpResponse:
     user = _staff(request)
-    method = request.POST.get("method", "")
-    try:
-        batch = services.payout_batch_create(by=user, method=method)
-    except ApplicationError as exc:
-        messages.error(request, exc.detail)
-    else:
-        messages.success(
-            request,
+    return act_then_redirect(
+        request,
+        lambda: services.payout_batch_create(by=user, method=request.POST.get("method", "")),
+        done=lambda batch: (
             _("Batch %(number)s created: %(count)s payouts, %(total)s.")
-            % {"number": batch.pk, "count": batch.count, "total": format_eur(batch.total_cents)},
-        )
-    return redirect("payouts:staff")
+            % {"number": batch.pk, "count": batch.count, "total": format_eur(batch.total_cents)}
+        ),
+        to=reverse("payouts:staff"),
+    )
 
 
 @login_required
@@ -345,13 +343,12 @@ def staff_batch_export(request: HttpRequest, batch_id: int) -> HttpResponse:
 def staff_batch_paid(request: HttpRequest, batch_id: int) -> HttpResponse:
     user = _staff(request)
     batch = selectors.batch_for(user, batch_id)
-    try:
-        services.payout_batch_mark_paid(batch=batch, by=user)
-    except ApplicationError as exc:
-        messages.error(request, exc.detail)
-    else:
-        messages.success(request, _("Batch %(number)s marked paid.") % {"number": batch.pk})
-    return redirect("payouts:staff")
+    return act_then_redirect(
+        request,
+        lambda: services.payout_batch_mark_paid(batch=batch, by=user),
+        done=_("Batch %(number)s marked paid.") % {"number": batch.pk},
+        to=reverse("payouts:staff"),
+    )
 
 
 @login_required

@@ -89,7 +89,7 @@ def stripe_stub(settings: Any) -> Iterator[StripeStub]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
     stub = StripeStub(url=f"http://127.0.0.1:{server.server_address[1]}")
     server.RequestHandlerClass = _handler(stub)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     settings.PAYMENT_GATEWAY = "stripe"
     settings.STRIPE_SECRET_KEY = "sk_test_microwork"

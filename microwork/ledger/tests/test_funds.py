@@ -9,7 +9,7 @@ from microwork.ledger.models import AccountKind, Refund, RefundState
 from microwork.ledger.payments import refund_request, topup_create
 from microwork.ledger.selectors import ledger_audit, wallet_balance
 from microwork.ledger.services import escrow_of, give_back, spend, system_account, transfer, wallet_of
-from microwork.testing import api_as, make_company, make_expert, make_staff, run_together
+from microwork.testing import api_as, make_company, make_expert, make_staff, run_together, signed_in
 
 
 def earned(user, cents: int, n: int = 1) -> None:
@@ -173,11 +173,6 @@ def test_race_pl01_parallel_refunds_of_the_same_funds_pay_once(transactional_db)
 
 
 # --- Pages --------------------------------------------------------------------
-
-
-def signed_in(client, user):
-    client.force_login(user)
-    return client
 
 
 def test_pl01_wallet_page_shows_funds_earnings_and_the_demo_notice(client, acme):

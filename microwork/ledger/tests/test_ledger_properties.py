@@ -557,8 +557,9 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @invariant()
     def escrows_hold_their_places(self) -> None:
+        balances = dict(Account.objects.filter(pk__in=[e.pk for e in self.escrows]).values_list("pk", "balance_cents"))
         for mission, escrow in enumerate(self.escrows):
-            held = Account.objects.get(pk=escrow.pk).balance_cents
+            held = balances[escrow.pk]
             assert held == sum(place_cost(reward)[2] for reward in self.places[mission]), escrow
             assert held <= sum(self.put_in[mission]), escrow
 
@@ -590,8 +591,10 @@ class LedgerMachine(RuleBasedStateMachine):
         for who, user in enumerate(self.users):
             assert (earned[user.pk], withdrawn[user.pk]) == (self.earned[who], self.withdrawn[who]), who
             assert withdrawn[user.pk] <= earned[user.pk], who
-        out = Account.objects.get(pk=self.payouts.pk).balance_cents
-        on_the_way = Account.objects.get(pk=self.in_flight_account.pk).balance_cents
+        leaving = [self.payouts.pk, self.in_flight_account.pk]
+        balances = dict(Account.objects.filter(pk__in=leaving).values_list("pk", "balance_cents"))
+        out = balances[self.payouts.pk]
+        on_the_way = balances[self.in_flight_account.pk]
         assert out + on_the_way == sum(withdrawn.values())
 
     @invariant()

@@ -9,7 +9,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from microwork.ledger.selectors import wallet_balance
 from microwork.missions.models import Claim, ClaimState, Mission, MissionState
-from microwork.testing import PASSWORD
+from microwork.testing import browser_login as login
 
 pytestmark = [pytest.mark.browser]
 
@@ -19,14 +19,6 @@ SHOTS = "/tmp"
 def phone(browser: Browser, browser_context_args: dict[str, Any]) -> Page:
     """A fresh phone: one person per browser context, no shared session."""
     return browser.new_context(**browser_context_args).new_page()
-
-
-def login(page: Page, base_url: str, email: str) -> None:
-    page.goto(f"{base_url}/connexion/")
-    page.get_by_label("Adresse e-mail").fill(email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Connexion").click()
-    expect(page.get_by_role("heading", name=re.compile("^Bonjour"))).to_be_visible()
 
 
 def fits_the_phone(page: Page) -> None:

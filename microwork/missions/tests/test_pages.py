@@ -18,6 +18,8 @@ from microwork.missions import services
 from microwork.missions.batch import parse_batch_csv
 from microwork.missions.models import Claim, ClaimState, Mission, MissionState, ReportFile
 from microwork.notifications.models import Notice
+from microwork.testing import english
+from microwork.testing import signed_in as as_user
 
 from .conftest import ACCOUNT, MISSION, photo_upload
 from .conftest import make_mission as draft
@@ -33,16 +35,6 @@ QUESTIONS = [
 @pytest.fixture(autouse=True)
 def _pages_media(settings: Any, tmp_path: Any) -> None:
     settings.MEDIA_ROOT = str(tmp_path / "media")
-
-
-def as_user(client: Any, user: Any) -> Any:
-    client.force_login(user)
-    return client
-
-
-def english(client: Any) -> Any:
-    client.post(reverse("set_language"), {"language": "en", "next": "/"})
-    return client
 
 
 def reported(company: Any, staff: Any, tasker: Any) -> Claim:

@@ -1,23 +1,37 @@
 """What every mission page shares: who is asking, the object they may see
-(404 for a foreign one), keyset pages and a report shown question by question."""
+(404 for a foreign one), a report shown question by question; and, from
+`core.pages`, keyset pages and the call-a-service-then-redirect helpers."""
 
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import render
 
 from microwork.accounts.models import User
 from microwork.accounts.roles import page_user
-from microwork.core.errors import ApplicationError, InvalidInput
-from microwork.core.pagination import keyset_page, keyset_page_ascending
+from microwork.core.pages import act_then_redirect, form_then_redirect, more_url, page_of
 
 from .. import selectors
 from ..models import Claim, Mission
 
-PAGE_SIZE = 20
+__all__ = [
+    "act_then_redirect",
+    "any_user",
+    "claim_for",
+    "company_user",
+    "form_then_redirect",
+    "mission_for",
+    "more_url",
+    "page_of",
+    "posted",
+    "report_rows",
+    "rows_page",
+    "staff_user",
+    "tasker_user",
+    "with_override",
+]
 
 
 def any_user(request: HttpRequest) -> User:
@@ -44,26 +58,9 @@ def claim_for(user: User, claim_id: object) -> Claim:
     return selectors.claim_for(user, claim_id)
 
 
-def page_of(queryset: QuerySet[Any], cursor: str, *, ascending: bool = False) -> dict[str, Any]:
-    """A keyset page of model objects; a cursor that is not one starts over."""
-    paginate = keyset_page_ascending if ascending else keyset_page
-    try:
-        return paginate(queryset, limit=PAGE_SIZE, cursor=cursor or None, serialize=lambda row: row)
-    except InvalidInput:
-        return paginate(queryset, limit=PAGE_SIZE, cursor=None, serialize=lambda row: row)
-
-
 def posted(request: HttpRequest) -> Any:
     """The POST data, also when empty: an empty POST still binds the form (and shows its errors)."""
     return request.POST if request.method == "POST" else None
-
-
-def more_url(request: HttpRequest, next_cursor: str | None) -> str:
-    if not next_cursor:
-        return ""
-    query = request.GET.copy()
-    query["cursor"] = next_cursor
-    return f"{request.path}?{query.urlencode()}"
 
 
 def report_rows(claim: Claim, mission: Mission) -> list[dict[str, Any]]:
@@ -83,37 +80,23 @@ def report_rows(claim: Claim, mission: Mission) -> list[dict[str, Any]]:
     return rows
 
 
-def act_then_redirect(request: HttpRequest, action: Callable[[], object], *, done: str, to: str) -> HttpResponse:
-    """A button that calls one service: say it was done, or why not, on the page it leads back to."""
-    try:
-        action()
-    except ApplicationError as exc:
-        messages.error(request, exc.detail)
-    else:
-        messages.success(request, done)
-    return redirect(to)
-
-
-def form_then_redirect(
+def rows_page(
     request: HttpRequest,
-    form: Any,
-    action: Callable[[dict[str, Any]], object],
+    queryset: QuerySet[Any],
+    template: str,
+    row: Callable[[Any], dict[str, Any]],
     *,
-    done: str,
-    to: str,
-    aliases: dict[str, str] | None = None,
-) -> HttpResponse | None:
-    """A form that calls one service: where to go once it is done, or None to
-    show the form again with what the form or the service refused."""
-    if not form.is_valid():
-        return None
-    try:
-        action(form.cleaned_data)
-    except ApplicationError as exc:
-        form.add_service_error(exc, aliases=aliases)
-        return None
-    messages.success(request, done)
-    return redirect(to)
+    key: str,
+    ascending: bool = False,
+    override: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """A keyset page of rows, one per object, built by `row`; the row just
+    posted (`override`) keeps its bound form and errors."""
+    page = page_of(queryset, request.GET.get("cursor", ""), ascending=ascending)
+    rows = [with_override(row(obj), key, override) for obj in page["items"]]
+    context = {"rows": rows, "more_url": more_url(request, page["next_cursor"])}
+    return render(request, template, context, status=status)
 
 
 def with_override(row: dict[str, Any], key: str, override: dict[str, Any] | None) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -15,23 +14,23 @@ from .common import (
     claim_for,
     form_then_redirect,
     mission_for,
-    more_url,
-    page_of,
     report_rows,
+    rows_page,
     staff_user,
-    with_override,
 )
 
 
 def _queue_page(request: HttpRequest, *, row_override: dict[str, Any] | None = None, status: int = 200) -> HttpResponse:
-    missions = selectors.missions_pending_review().select_related("company")
-    page = page_of(missions, request.GET.get("cursor", ""), ascending=True)
-    rows = []
-    for mission in page["items"]:
-        row = {"mission": mission, "form": forms.ReasonForm(prefix=f"m{mission.pk}")}
-        rows.append(with_override(row, "mission", row_override))
-    context = {"rows": rows, "more_url": more_url(request, page["next_cursor"])}
-    return render(request, "missions/review_queue.html", context, status=status)
+    return rows_page(
+        request,
+        selectors.missions_pending_review().select_related("company"),
+        "missions/review_queue.html",
+        lambda mission: {"mission": mission, "form": forms.ReasonForm(prefix=f"m{mission.pk}")},
+        key="mission",
+        ascending=True,
+        override=row_override,
+        status=status,
+    )
 
 
 @login_required
@@ -72,20 +71,20 @@ def mission_request_changes(request: HttpRequest, mission_id: int) -> HttpRespon
 def _disputes_page(
     request: HttpRequest, *, row_override: dict[str, Any] | None = None, status: int = 200
 ) -> HttpResponse:
-    claims = (
-        selectors.claims_disputed().select_related("mission", "mission__company", "tasker").prefetch_related("files")
-    )
-    page = page_of(claims, request.GET.get("cursor", ""), ascending=True)
-    rows = []
-    for claim in page["items"]:
-        row = {
+    return rows_page(
+        request,
+        selectors.claims_disputed().select_related("mission", "mission__company", "tasker").prefetch_related("files"),
+        "missions/disputes.html",
+        lambda claim: {
             "claim": claim,
             "answers": report_rows(claim, claim.mission),
             "form": forms.SettleForm(prefix=f"s{claim.pk}"),
-        }
-        rows.append(with_override(row, "claim", row_override))
-    context = {"rows": rows, "more_url": more_url(request, page["next_cursor"])}
-    return render(request, "missions/disputes.html", context, status=status)
+        },
+        key="claim",
+        ascending=True,
+        override=row_override,
+        status=status,
+    )
 
 
 @login_required

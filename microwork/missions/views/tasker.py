@@ -27,6 +27,7 @@ from .common import (
     page_of,
     posted,
     report_rows,
+    rows_page,
     tasker_user,
 )
 
@@ -100,19 +101,18 @@ def mission_claim(request: HttpRequest, mission_id: int) -> HttpResponse:
 @login_required
 def my_claims(request: HttpRequest) -> HttpResponse:
     user = tasker_user(request)
-    claims = selectors.claims_of_tasker(user).select_related("mission")
-    page = page_of(claims, request.GET.get("cursor", ""))
     now = timezone.now()
-    rows = [
-        {
+    return rows_page(
+        request,
+        selectors.claims_of_tasker(user).select_related("mission"),
+        "missions/my_claims.html",
+        lambda claim: {
             "claim": claim,
             "overdue": selectors.claim_is_overdue(claim, now),
             "can_dispute": selectors.claim_can_dispute(claim, now),
-        }
-        for claim in page["items"]
-    ]
-    context = {"rows": rows, "more_url": more_url(request, page["next_cursor"])}
-    return render(request, "missions/my_claims.html", context)
+        },
+        key="claim",
+    )
 
 
 def _own_claim(request: HttpRequest, claim_id: int) -> tuple[User, Claim]:

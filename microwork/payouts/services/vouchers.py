@@ -17,6 +17,7 @@ from microwork.accounts.models import User
 from microwork.core.errors import Forbidden, InvalidInput
 from microwork.core.money import format_eur
 from microwork.core.states import state_move
+from microwork.core.uploads import csv_require_columns, csv_text
 from microwork.ledger.models import AccountKind
 from microwork.ledger.services import entry_post, system_account
 
@@ -69,20 +70,13 @@ def _euros_to_cents(text: str) -> int | None:
 
 def _voucher_rows(content: bytes, *, today: date) -> list[VoucherCode]:
     """The issuer's CSV as unsaved codes; every bad row is named, and one bad row refuses the file."""
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput(_("The file must be UTF-8 CSV."), field="file") from None
-    if "\x00" in text:
-        raise InvalidInput(_("The file may not contain NUL characters."), field="file")
+    text = csv_text(content)
     header_line = text.split("\n", 1)[0]
     # A spreadsheet saved in French separates with semicolons, since the comma marks decimals.
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     header = [name.strip().lower() for name in next(reader, [])]
-    missing = [name for name in VOUCHER_COLUMNS if name not in header]
-    if missing:
-        raise InvalidInput(_("Missing column(s): %(columns)s.") % {"columns": ", ".join(missing)}, field="file")
+    csv_require_columns(VOUCHER_COLUMNS, header)
     where = {name: header.index(name) for name in VOUCHER_COLUMNS}
     codes: list[VoucherCode] = []
     errors: list[tuple[int, str, str]] = []

@@ -17,21 +17,11 @@ from microwork.missions import selectors as mission_selectors
 from microwork.payouts import selectors, services
 from microwork.payouts.models import Payout, PayoutAccount, PayoutState
 from microwork.payouts.views import earnings_chart
-from microwork.testing import make_tasker
+from microwork.testing import english, make_tasker, signed_in
 
 from .conftest import approved_claim, available, fund, published_mission, stock_vouchers
 
 pytestmark = pytest.mark.usefixtures("books_stay_right")
-
-
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
-def english(client):
-    client.post(reverse("set_language"), {"language": "en", "next": "/"})
-    return client
 
 
 def paypal_account(user, email="alice@paypal.example"):

@@ -11,6 +11,7 @@ from microwork.accounts.models import DocumentState, User, VerificationDocument
 from microwork.ledger.selectors import wallet_balance
 from microwork.notifications import sms
 from microwork.testing import PASSWORD
+from microwork.testing import browser_login as login
 
 pytestmark = [pytest.mark.browser]
 
@@ -114,11 +115,3 @@ def test_am13_expert_sends_a_document_and_staff_approves_it(page: Page, live_ser
     # htmx swaps the row in place
     expect(row).to_contain_text("Approuvé")
     assert VerificationDocument.objects.get(user=emma).state == DocumentState.APPROVED
-
-
-def login(page: Page, base_url: str, email: str) -> None:
-    page.goto(f"{base_url}/connexion/")
-    page.get_by_label("Adresse e-mail").fill(email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Connexion").click()
-    expect(page.get_by_role("heading", name=re.compile("^Bonjour"))).to_be_visible()

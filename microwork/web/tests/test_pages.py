@@ -15,19 +15,9 @@ from microwork.accounts.models import DocumentState, Organisation, PhoneCode, Us
 from microwork.ledger.models import Entry
 from microwork.ledger.selectors import ledger_audit, wallet_balance
 from microwork.notifications import sms
-from microwork.testing import ACME_SIRET, PASSWORD
+from microwork.testing import ACME_SIRET, PASSWORD, english, signed_in
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
-def english(client):
-    client.post(reverse("set_language"), {"language": "en", "next": "/"})
-    return client
 
 
 def sms_code() -> str:
