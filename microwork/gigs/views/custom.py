@@ -9,7 +9,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -19,35 +18,15 @@ from django.views.decorators.http import require_POST
 
 from microwork.accounts.models import User
 from microwork.accounts.roles import page_user
-from microwork.core.errors import ApplicationError, InsufficientFunds, InvalidInput
+from microwork.core.errors import ApplicationError, InsufficientFunds
 from microwork.core.forms import EurosField, ServiceErrorMixin
-from microwork.core.pagination import keyset_page, keyset_page_ascending
+from microwork.core.pages import PAGE_SIZE, more_url, page_of
 
 from .. import selectors, services
 from ..models import CustomRequest, CustomRequestState, Invitation, OfferCategory, Proposal
 from ..services.offers import MAX_DELIVERY_DAYS
 
-PAGE_SIZE = 20
-
-
-# --- Shared by the custom and staff pages -----------------------------------------
-
-
-def page_of(queryset: QuerySet[Any], cursor: str, *, ascending: bool = False) -> dict[str, Any]:
-    """A keyset page of model objects; a cursor that is not one starts over."""
-    paginate = keyset_page_ascending if ascending else keyset_page
-    try:
-        return paginate(queryset, limit=PAGE_SIZE, cursor=cursor or None, serialize=lambda row: row)
-    except InvalidInput:
-        return paginate(queryset, limit=PAGE_SIZE, cursor=None, serialize=lambda row: row)
-
-
-def more_url(request: HttpRequest, next_cursor: str | None) -> str:
-    if not next_cursor:
-        return ""
-    query = request.GET.copy()
-    query["cursor"] = next_cursor
-    return f"{request.path}?{query.urlencode()}"
+# Pages of keyset rows: core.pages, shared with every app.
 
 
 def form_service(form: Any, action: Callable[[dict[str, Any]], Any], *, aliases: dict[str, str] | None = None) -> Any:
