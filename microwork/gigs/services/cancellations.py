@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from microwork.accounts.models import User
 from microwork.core.errors import Forbidden, InvalidInput
-from microwork.core.states import state_move, state_start
+from microwork.core.states import WrongState, state_move, state_start
 
 from ..models import CANCELLATION_MOVES, Cancellation, CancellationState, CancellationTransition, Order, OrderState
 from .common import (
@@ -115,11 +115,9 @@ def cancellation_request(*, order: Order, by: User, reason: str) -> Cancellation
     with transaction.atomic():
         order = order_locked(order)
         if order.state not in UNDER_WAY:
-            raise CancellationNeedsAgreement(
-                _("Only an order under way needs the other party's agreement to cancel."), code="wrong_state"
-            )
+            raise WrongState(_("Only an order under way needs the other party's agreement to cancel."))
         if Cancellation.objects.filter(order=order, state=CancellationState.REQUESTED).exists():
-            raise CancellationNeedsAgreement(_("A cancellation is already waiting for an answer."), code="wrong_state")
+            raise WrongState(_("A cancellation is already waiting for an answer."))
         cancellation = Cancellation.objects.create(order=order, by=by, reason=reason, state=CancellationState.REQUESTED)
         state_start(
             cancellation, allowed=CANCELLATION_MOVES, history=CancellationTransition, by=by, cancellation=cancellation
@@ -169,7 +167,7 @@ def cancellation_evaluate(*, cancellation: Cancellation, by: User, comment: str)
     if cancellation.by_id == by.pk:
         raise Forbidden(_("The other party edits this evaluation."))
     if cancellation.state not in (CancellationState.DONE, CancellationState.ACCEPTED):
-        raise CancellationNeedsAgreement(_("Only a cancellation that took effect is evaluated."), code="wrong_state")
+        raise WrongState(_("Only a cancellation that took effect is evaluated."))
     cancellation.evaluation = comment.strip()[:1000]
     cancellation.evaluation_edited_at = timezone.now()
     cancellation.save(update_fields=["evaluation", "evaluation_edited_at"])
