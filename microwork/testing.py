@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from microwork.accounts.legal import required_kinds
 from microwork.accounts.models import (
     DocumentState,
     ExpertProfile,
@@ -31,7 +32,6 @@ from microwork.accounts.models import (
     VerificationDocument,
     required_documents,
 )
-from microwork.accounts.legal import required_kinds
 from microwork.accounts.services import consents_record, document_longest_validity, expert_profile_create, token_create
 from microwork.ledger.payments import topup_create
 

@@ -23,7 +23,7 @@ class LegalDocument:
 
 
 #: The page of each document (French URLs, see web.urls).
-URL_NAMES = {
+URL_NAMES: dict[str, str] = {
     LegalKind.TERMS_OF_USE: "web:legal_terms_of_use",
     LegalKind.TERMS_OF_SALE: "web:legal_terms_of_sale",
     LegalKind.PRIVACY: "web:legal_privacy",

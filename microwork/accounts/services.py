@@ -22,6 +22,7 @@ from microwork.core.sms import send_sms
 from microwork.core.states import WrongState, state_move, state_start
 from microwork.core.uploads import JPEG, PDF, PNG, WEBP, image_reencoded, server_file_name, upload_content_type
 
+from .legal import current, required_kinds
 from .models import (
     DOCUMENT_MOVES,
     DOCUMENT_VALIDITY,
@@ -42,7 +43,6 @@ from .models import (
     User,
     VerificationDocument,
 )
-from .legal import current, required_kinds
 from .selectors import expert_profile_missing
 
 SIGNUP_ROLES = (Role.TASKER, Role.COMPANY, Role.EXPERT)

@@ -219,7 +219,9 @@ def closure_cancel(*, user: User) -> ClosureRequest:
 def closures_apply_due(*, now: datetime | None = None) -> int:
     """Close every account whose request is due and no longer blocked; returns how many closed."""
     now = now or timezone.now()
-    due = ClosureRequest.objects.filter(state=ClosureState.REQUESTED, effective_at__lte=now).values_list("pk", flat=True)
+    due = ClosureRequest.objects.filter(state=ClosureState.REQUESTED, effective_at__lte=now).values_list(
+        "pk", flat=True
+    )
     closed = 0
     for pk in list(due):
         try:
@@ -335,7 +337,7 @@ def _anonymise(closure_id: int, outcome: dict[str, Any]) -> bool:
         if profile is not None:
             if profile.photo:
                 files.append(profile.photo.name)
-            profile.headline, profile.bio, profile.skills, profile.photo = "", "", [], ""  # type: ignore[assignment]
+            profile.headline, profile.bio, profile.skills, profile.photo = "", "", [], ""
             profile.save(update_fields=["headline", "bio", "skills", "photo"])
         PhoneCode.objects.filter(user=user).delete()
         Notice.objects.filter(user=user).delete()

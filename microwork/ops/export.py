@@ -329,7 +329,9 @@ def _orders(user: User) -> list[dict[str, Any]]:
                 "review": order.review,
                 "messages": [
                     {
-                        "from": "me" if m.author_id == user.pk else (other.display_name if m.author_id else "Microwork"),
+                        "from": "me"
+                        if m.author_id == user.pk
+                        else (other.display_name if m.author_id else "Microwork"),
                         "kind": m.kind,
                         "body": m.body,
                         "files": [f.name for f in m.files.all()],

@@ -51,7 +51,13 @@ def earn(user: User, cents: int) -> None:
         destination=escrow,
         amount_cents=cents,
     )
-    transfer(kind="claim_approve", idempotency_key=f"test-earn:{user.pk}:{n}", source=escrow, destination=wallet_of(user), amount_cents=cents)
+    transfer(
+        kind="claim_approve",
+        idempotency_key=f"test-earn:{user.pk}:{n}",
+        source=escrow,
+        destination=wallet_of(user),
+        amount_cents=cents,
+    )
 
 
 def ask_and_apply(user: User, captured: Any) -> ClosureRequest:
@@ -191,7 +197,9 @@ def test_ac02_cancelled_before_the_date_the_account_stays(alice):
 def test_ac02_closure_applied_by_tick_anonymises_and_deletes_files(django_capture_on_commit_callbacks):
     # given an expert with approved documents and a profile photo stored
     expert = testing.verified_expert("vera@example.fr")
-    names = [d.file.name for d in VerificationDocument.objects.filter(user=expert)] + [ExpertProfile.objects.get(user=expert).photo.name]
+    names = [d.file.name for d in VerificationDocument.objects.filter(user=expert)] + [
+        ExpertProfile.objects.get(user=expert).photo.name
+    ]
     assert all(name for name in names) and all(default_storage.exists(name) for name in names)
     offer = make_offer(expert)
     # when the closure is applied

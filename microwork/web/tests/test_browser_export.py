@@ -1,6 +1,7 @@
 """The data export button, in a real browser (AC03)."""
 
 import json
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page
@@ -22,6 +23,6 @@ def test_ac03_export_button_downloads_json(page: Page, live_server) -> None:
     # then a JSON file of her data arrives
     assert download.suggested_filename.startswith("microwork-mes-donnees-")
     assert download.suggested_filename.endswith(".json")
-    data = json.loads(open(download.path(), encoding="utf-8").read())
+    data = json.loads(Path(download.path()).read_text(encoding="utf-8"))
     assert data["account"]["email"] == "alice@example.fr"
     assert data["account"]["phone"] == "+33612345678"

@@ -1,3 +1,5 @@
+# French typography: the page titles checked here use the typographic apostrophe (U+2019).
+# ruff: noqa: RUF001
 """Legal pages, consent at signup, and acceptance of a new version (AC03)."""
 
 from typing import Any
@@ -24,6 +26,7 @@ def test_ac03_legal_pages_are_public_versioned_and_in_the_footer(path):
     assert response.status_code == 200
     text = response.content.decode()
     assert "Microwork SAS" in text
+    assert f"<h1>{PAGES[path]}</h1>" in text
     assert 'data-testid="legal-version"' in text
     home = Client().get("/").content.decode()
     assert f'href="{path}"' in home

@@ -10,8 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image
 
-from microwork.accounts.legal import required_kinds
 from microwork.accounts import services as accounts
+from microwork.accounts.legal import required_kinds
 from microwork.accounts.models import (
     DocumentState,
     ExpertProfileState,
