@@ -7,7 +7,9 @@ account closes at the end of the second one (midnight, Paris time).
 It is refused with `closure_blocked` while work or money is open, and checked
 again when `tick` applies it. A closure that became blocked meanwhile is not
 cancelled: it waits, the user is told once what stands in the way, and the
-next tick tries again (the user may still cancel it).
+next tick tries again (the user may still cancel it). When applying, an
+expert's fees still clearing (AM16) make it wait too, so that they are paid
+out rather than held.
 
 Applying it, in order:
 1. one transaction locks the request and the user, checks again, and locks
@@ -19,7 +21,7 @@ Applying it, in order:
    account (taskers: the largest multiple of 10 EUR, HM16), funds put in are
    refunded with `ledger.payments.refund_request` to the payments they came
    from. Whatever cannot leave (no payout account, a tasker's remainder under
-   10 EUR, earnings still clearing, funds not refundable to a payment) stays
+   10 EUR, funds not refundable to a payment) stays
    in the user's ledger accounts as a held balance, recorded on the request,
    never lost (AC02: kept for the legal period);
 3. one transaction anonymises what identifies the person and deletes their
@@ -60,7 +62,7 @@ from microwork.core.errors import ApplicationError, Conflict, Forbidden
 from microwork.core.states import state_move, state_start
 from microwork.gigs.models import ORDER_FINAL_STATES, Offer, OfferImage, OfferState, Order, OrderFile, OrderState
 from microwork.gigs.services.offers import offer_withdraw
-from microwork.ledger.clearing import earnings_release_due
+from microwork.ledger.clearing import earnings_release_due, held_unreleased_cents
 from microwork.ledger.models import RefundPart, RefundState, Topup, TopupState
 from microwork.ledger.payments import refund_request, refundable_topups
 from microwork.ledger.selectors import wallet_balance
@@ -85,6 +87,8 @@ BLOCKERS: dict[str, Any] = {
     "payouts_in_flight": gettext_lazy("A payout is on its way to you."),
     "topups_pending": gettext_lazy("A top-up is waiting for the payment provider's answer."),
     "refunds_pending": gettext_lazy("A refund is waiting for the payment provider's answer."),
+    # Only when applying: the closure waits for fees still clearing (AM16), so they are paid out too.
+    "earnings_clearing": gettext_lazy("Some of your earnings are still clearing; they will be paid out first."),
 }
 
 
@@ -127,8 +131,10 @@ def closure_effective_at(requested_at: datetime) -> datetime:
 # --- What blocks a closure ---------------------------------------------------
 
 
-def closure_blockers(user: User) -> list[str]:
-    """The stable codes of the work and money still open for the user, empty when it may close."""
+def closure_blockers(user: User, *, applying: bool = False) -> list[str]:
+    """The stable codes of the work and money still open for the user, empty
+    when it may close. `applying`: also earnings still clearing, which make
+    the closure wait (they never refuse a request)."""
     reasons = []
     open_claims = (ClaimState.ACTIVE, ClaimState.SUBMITTED)
     if Claim.objects.filter(tasker=user, state__in=open_claims).exists():
@@ -152,6 +158,10 @@ def closure_blockers(user: User) -> list[str]:
         reasons.append("topups_pending")
     if RefundPart.objects.filter(refund__user=user, state=RefundState.PENDING).exists():
         reasons.append("refunds_pending")
+    if applying:
+        earnings_release_due(user=user)
+        if held_unreleased_cents(user) > 0:
+            reasons.append("earnings_clearing")
     return reasons
 
 
@@ -251,7 +261,7 @@ def _lock_account(closure_id: int) -> bool:
         if closure.started_at is not None:
             return True
         user = User.objects.select_for_update().get(pk=closure.user_id)
-        reasons = closure_blockers(user)
+        reasons = closure_blockers(user, applying=True)
         if reasons:
             if reasons != closure.blocked_reasons:
                 closure.blocked_reasons = reasons

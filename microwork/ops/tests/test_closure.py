@@ -287,3 +287,36 @@ def test_ac02_financial_records_stay_after_closure(acme, django_capture_on_commi
     assert acme.ledger_accounts.filter(postings__isnull=False).exists()
     # and the closed account cannot ask again
     assert_problem(testing.api_as(None).get("/me/closure"), 401, "unauthenticated")
+
+
+def test_ac02_an_experts_fee_still_clearing_is_waited_for_then_paid_out(
+    acme, settings, django_capture_on_commit_callbacks
+):
+    # given an expert whose order acme accepted today: the fee clears in 10 days
+    settings.EARNINGS_CLEARING_DAYS = 10
+    expert = testing.make_verified_expert("vera@example.fr", display_name="Vera")
+    payouts.payout_account_create(user=expert, method="iban", iban=IBAN, holder="Vera Dupont")
+    order = gigs.order_place(offer=make_offer(expert, price_cents=50_00, extras=[]), buyer=acme)
+    gigs.order_start(order=order, by=expert)
+    gigs.order_deliver(order=order, by=expert, message="Voici le logo.")
+    gigs.order_accept(order=order, by=acme, rating=5)
+    fee = wallet_balance(expert).pending_cents
+    assert fee > 0
+    # when the closure is due, before the fee has cleared
+    closure = closures.closure_request(user=expert)
+    with time_machine.travel(closure.effective_at + timedelta(minutes=1)):
+        run_due()
+    closure.refresh_from_db()
+    assert closure.state == ClosureState.REQUESTED
+    assert closure.blocked_reasons == ["earnings_clearing"]
+    # then once it has cleared, the closure goes through and the whole fee is paid out
+    with (
+        time_machine.travel(timezone.now() + timedelta(days=11)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert run_due()["accounts_closed"] == 1
+    closure.refresh_from_db()
+    assert closure.state == ClosureState.CLOSED
+    assert Payout.objects.get(user=expert).amount_cents == fee
+    assert closure.held_cents == 0
+    assert ledger_audit() == []
