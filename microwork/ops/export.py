@@ -22,7 +22,7 @@ from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.urls import reverse
 
 from microwork.accounts.models import ClosureRequest, Consent, ExpertProfile, User
@@ -231,6 +231,10 @@ def _payout_account(account: PayoutAccount) -> dict[str, Any]:
 
 def _missions(user: User) -> list[dict[str, Any]]:
     """The company's missions; of the taskers' claims only their states are counted."""
+    claims_by_state: dict[int, dict[str, int]] = {}
+    counted = Claim.objects.filter(mission__company=user).values("mission_id", "state").annotate(n=Count("pk"))
+    for row in counted.order_by():
+        claims_by_state.setdefault(row["mission_id"], {})[row["state"]] = row["n"]
     return [
         {
             "id": str(m.pk),
@@ -244,6 +248,7 @@ def _missions(user: User) -> list[dict[str, Any]]:
             "places": m.places,
             "places_approved": m.places_approved,
             "questions": m.questions,
+            "claims_by_state": claims_by_state.get(m.pk, {}),
             "created_at": _iso(m.created_at),
             "published_at": _iso(m.published_at),
         }

@@ -80,7 +80,9 @@ def test_ac03_export_covers_claims_missions_payouts_notices_and_consents(acme, s
     assert data["notices"] == [] or all("title" in n for n in data["notices"])
     # and acme's export lists the mission, without the tasker's identity
     company = testing.api_as(acme).get("/me/export")
-    assert [m["title"] for m in company.json()["missions"]] == [mission.title]
+    assert [(m["title"], m["claims_by_state"]) for m in company.json()["missions"]] == [
+        (mission.title, {"approved": 1})
+    ]
     assert "alice@example.fr" not in company.content.decode()
     assert "+33612345678" not in company.content.decode()
 
@@ -122,3 +124,12 @@ def test_ac03_the_dashboard_button_downloads_the_json(alice):
     assert json.loads(response.content)["account"]["email"] == "alice@example.fr"
     assert user_export(alice)["account"]["id"] == str(alice.pk)
     assert Consent.objects.filter(user=alice).count() == 2
+
+
+def test_ac03_the_dashboard_button_on_a_large_account_queues_the_export(alice, settings):
+    settings.EXPORT_INLINE_MAX_ROWS = 0
+    testing.api_as(alice).post("/me/closure")  # one notice: a row
+    browser = testing.english(testing.signed_in(Client(), alice))
+    response = browser.get("/tableau-de-bord/mes-donnees/", follow=True)
+    assert response.redirect_chain[0] == ("/tableau-de-bord/", 302)
+    assert "we are preparing the file and will email you a link" in response.content.decode()
