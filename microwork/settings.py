@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "microwork.web.middleware.LegalConsentMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -146,6 +147,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 TERMS_VERSION = env("TERMS_VERSION", "2026-01")
+# The legal documents in force (AC03): kind -> (version, publication date).
+# A new version makes every signed-in user who must accept it do so at their
+# next page view (web.middleware.LegalConsentMiddleware).
+LEGAL_DOCUMENT_VERSIONS = {
+    "terms_of_use": (TERMS_VERSION, "2026-01-01"),
+    "terms_of_sale": (TERMS_VERSION, "2026-01-01"),
+    "privacy": (env("PRIVACY_VERSION", "2026-12"), "2026-12-01"),
+    "legal_notice": ("2026-12", "2026-12-01"),
+}
 PHONE_DEFAULT_REGION = "FR"
 PHONE_CODE_TTL_MINUTES = 10
 PHONE_CODE_MAX_ATTEMPTS = 5
@@ -276,6 +286,13 @@ EARNINGS_CLEARING_DAYS = int(env("EARNINGS_CLEARING_DAYS", "3"))
 # --- Background work ------------------------------------------------------
 TASKS = {"default": {"BACKEND": env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
 TICK_INTERVAL_SECONDS = int(env("TICK_INTERVAL_SECONDS", "60"))
+
+# --- Data export (AC03) ---------------------------------------------------
+# Above this many rows the export is built in the background and emailed as a link.
+EXPORT_INLINE_MAX_ROWS = int(env("EXPORT_INLINE_MAX_ROWS", "5000"))
+# Built exports wait here, outside MEDIA_ROOT, served only to their owner.
+EXPORT_ROOT = Path(env("EXPORT_ROOT", str(BASE_DIR / "var" / "exports")))
+EXPORT_LINK_MAX_AGE_SECONDS = int(env("EXPORT_LINK_MAX_AGE_SECONDS", str(7 * 24 * 3600)))
 
 # --- Security -------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"

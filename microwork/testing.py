@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from microwork.accounts.legal import required_kinds
 from microwork.accounts.models import (
     DocumentState,
     ExpertProfile,
@@ -31,7 +32,7 @@ from microwork.accounts.models import (
     VerificationDocument,
     required_documents,
 )
-from microwork.accounts.services import document_longest_validity, expert_profile_create, token_create
+from microwork.accounts.services import consents_record, document_longest_validity, expert_profile_create, token_create
 from microwork.ledger.payments import topup_create
 
 PASSWORD = "correct-horse-battery-staple"
@@ -63,6 +64,8 @@ def make_user(
     )
     if siret:
         Organisation.objects.create(user=user, siret=siret, legal_name=user.display_name)
+    # Up to date with the legal documents, as signup leaves an account (AC03).
+    consents_record(user=user, kinds=required_kinds(role))
     return user
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import ApiToken, Organisation, User, VerificationDocument
+from .models import ApiToken, ClosureRequest, Consent, Organisation, User, VerificationDocument
 
 
 class OrganisationInline(admin.StackedInline):
@@ -111,4 +111,53 @@ class ApiTokenAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ClosureRequest)
+class ClosureRequestAdmin(admin.ModelAdmin):
+    """Closures are asked by users and applied by `tick` (AC02): staff read them."""
+
+    list_display = ("user", "state", "requested_at", "effective_at", "closed_at", "held_cents")
+    list_filter = ("state",)
+    search_fields = ("user__email",)
+    readonly_fields = (
+        "user",
+        "state",
+        "requested_at",
+        "effective_at",
+        "started_at",
+        "closed_at",
+        "cancelled_at",
+        "blocked_reasons",
+        "outcome",
+        "held_cents",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Consent)
+class ConsentAdmin(admin.ModelAdmin):
+    """Proof of what each user accepted, and when (AC03): never edited."""
+
+    list_display = ("user", "kind", "version", "accepted_at", "ip")
+    list_filter = ("kind", "version")
+    search_fields = ("user__email",)
+    readonly_fields = ("user", "kind", "version", "accepted_at", "ip")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -2,14 +2,13 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from django.contrib.auth import authenticate
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from microwork.core.errors import Unauthenticated
 from microwork.core.ids import object_id
 from microwork.core.pagination import PageParams, keyset_page
-from microwork.core.problems import problem_response
 from microwork.core.schemas import Text
 
 from . import selectors, services
@@ -158,6 +157,7 @@ def account_create(request: HttpRequest, data: SignupIn) -> Status[dict[str, Any
         phone=data.phone or "",
         siret=data.siret or "",
         legal_name=data.legal_name or "",
+        ip=request.META.get("REMOTE_ADDR"),
     )
     return Status(201, account_out(user))
 
@@ -208,13 +208,6 @@ def document_list(request: HttpRequest, page: Query[PageParams]) -> dict[str, An
 @router.get("/me/documents/{document_id}", response=DocumentOut)
 def document_detail(request: HttpRequest, document_id: str) -> dict[str, Any]:
     return document_out(selectors.document_for(current_user(request), object_id(document_id)))
-
-
-@router.post("/me/closure", response={202: dict})
-def closure(request: HttpRequest) -> HttpResponse:
-    return problem_response(
-        status=501, code="not_implemented", title="Account closure arrives with the account-lifecycle work."
-    )
 
 
 # --- Staff ----------------------------------------------------------------

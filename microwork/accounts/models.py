@@ -297,3 +297,83 @@ class ApiToken(models.Model):
     @staticmethod
     def hash(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
+
+
+# --- Account closure (AC02) -------------------------------------------------
+
+
+class ClosureState(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    CLOSED = "closed", _("Closed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+#: A request waits for its date; the user may cancel it until `tick` starts
+#: applying it; once applied, the closure is final (AC02).
+CLOSURE_MOVES: dict[str, set[str]] = {
+    "": {ClosureState.REQUESTED},
+    ClosureState.REQUESTED: {ClosureState.CLOSED, ClosureState.CANCELLED},
+}
+
+
+class ClosureRequest(models.Model):
+    """A user's request to close their account, applied by `tick` once
+    `effective_at` has come and no work or money is open (AC02)."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="closure_requests")
+    state = models.CharField(max_length=16, choices=ClosureState.choices, default=ClosureState.REQUESTED)
+    requested_at = models.DateTimeField()
+    effective_at = models.DateTimeField(db_index=True)
+    # Set when `tick` passed the last check and the account was locked: from
+    # then on the closure can no longer be cancelled, only finished.
+    started_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    # Why the last attempt had to wait (stable codes, see ops.closure).
+    blocked_reasons = models.JSONField(default=list, blank=True)
+    # What happened to the money: payout and refund asked, and what stays held.
+    outcome = models.JSONField(default=dict, blank=True)
+    held_cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(state="requested"), name="accounts_one_open_closure_request"
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "effective_at"], name="accounts_closure_due_idx")]
+
+    def __str__(self) -> str:
+        return f"closure of {self.user_id} ({self.state})"
+
+
+class ClosureTransition(Transition):
+    closure = models.ForeignKey(ClosureRequest, on_delete=models.CASCADE, related_name="transitions")
+
+
+# --- Consent to the legal documents (AC03) ---------------------------------
+
+
+class LegalKind(models.TextChoices):
+    TERMS_OF_USE = "terms_of_use", _("Terms of use")
+    TERMS_OF_SALE = "terms_of_sale", _("Terms of sale")
+    PRIVACY = "privacy", _("Privacy policy")
+    LEGAL_NOTICE = "legal_notice", _("Legal notice")
+
+
+class Consent(models.Model):
+    """One acceptance of one version of a legal document, kept as proof (AC03)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consents")
+    kind = models.CharField(max_length=24, choices=LegalKind.choices)
+    version = models.CharField(max_length=32)
+    accepted_at = models.DateTimeField()
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind", "version"], name="accounts_consent_once_per_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} accepted {self.kind} {self.version}"

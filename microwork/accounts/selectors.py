@@ -8,8 +8,10 @@ from django.utils.translation import gettext as _
 
 from microwork.core.errors import NotFound
 
+from .legal import current, required_kinds
 from .models import (
     REQUIRED_DOCUMENTS,
+    Consent,
     DocumentKind,
     DocumentState,
     ExpertProfile,
@@ -216,3 +218,13 @@ def expert_profile_missing(profile: ExpertProfile) -> list[str]:
     if not profile.photo:
         missing.append(str(_("a photo")))
     return missing
+
+
+def consents_missing(user: User) -> list[str]:
+    """The documents in force the user must accept and has not (AC03): empty
+    for staff and for anyone up to date."""
+    kinds = required_kinds(user.role)
+    if not kinds:
+        return []
+    accepted = set(Consent.objects.filter(user=user, kind__in=kinds).values_list("kind", "version"))
+    return [kind for kind in kinds if (kind, current(kind).version) not in accepted]

@@ -22,12 +22,14 @@ from microwork.core.sms import send_sms
 from microwork.core.states import WrongState, state_move, state_start
 from microwork.core.uploads import JPEG, PDF, PNG, WEBP, image_reencoded, server_file_name, upload_content_type
 
+from .legal import current, required_kinds
 from .models import (
     DOCUMENT_MOVES,
     DOCUMENT_VALIDITY,
     EXPERT_PROFILE_MOVES,
     ISSUE_DATE_REQUIRED,
     ApiToken,
+    Consent,
     DocumentKind,
     DocumentState,
     DocumentTransition,
@@ -116,8 +118,10 @@ def user_signup(
     phone: str = "",
     siret: str = "",
     legal_name: str = "",
+    ip: str | None = None,
 ) -> User:
-    """Create a tasker, company or expert account (HM01, HM03, AC01)."""
+    """Create a tasker, company or expert account (HM01, HM03, AC01); the
+    accepted terms are recorded as consents to the versions in force (AC03)."""
     if role not in SIGNUP_ROLES:
         raise InvalidInput(_("Choose tasker, company or expert."), field="role")
     if not accept_terms:
@@ -166,6 +170,7 @@ def user_signup(
             raise EmailTaken(_("An account already uses this email address."), field="email") from None
         if siret_clean:
             Organisation.objects.create(user=user, siret=siret_clean, legal_name=legal_name.strip()[:200])
+        consents_record(user=user, kinds=required_kinds(role), ip=ip)
         if user.is_expert:
             expert_profile_create(user=user)
     if user.is_tasker:
@@ -643,3 +648,19 @@ def user_by_token(key: str) -> tuple[User, ApiToken] | None:
     if token is None:
         return None
     return token.user, token
+
+
+# --- Consents (AC03) ------------------------------------------------------
+
+
+def consents_record(*, user: User, kinds: "tuple[str, ...] | list[str]", ip: str | None = None) -> list[Consent]:
+    """Record that the user accepted the version in force of each document;
+    accepting the same version twice keeps the first acceptance."""
+    now = timezone.now()
+    recorded = []
+    for kind in kinds:
+        consent, _created = Consent.objects.get_or_create(
+            user=user, kind=kind, version=current(kind).version, defaults={"accepted_at": now, "ip": ip or None}
+        )
+        recorded.append(consent)
+    return recorded

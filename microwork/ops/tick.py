@@ -11,7 +11,7 @@ from microwork.gigs import services as gigs
 from microwork.ledger import clearing, payments
 from microwork.missions import services as missions
 
-from . import experts
+from . import closure, experts
 
 
 def run_due() -> dict[str, int]:
@@ -27,4 +27,5 @@ def run_due() -> dict[str, int]:
         "refunds_resent": payments.refunds_resend_due(),
         "earnings_cleared": clearing.earnings_release_due(),
         "orders_late": gigs.orders_flag_late_due(),
+        "accounts_closed": closure.closures_apply_due(),
     }

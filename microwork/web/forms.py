@@ -181,3 +181,13 @@ class DocumentApproveForm(ServiceErrorMixin, forms.Form):
 
 class DocumentRefuseForm(ServiceErrorMixin, forms.Form):
     reason = forms.CharField(label=_("Reason given to the expert"), max_length=500)
+
+
+class LegalAcceptForm(ServiceErrorMixin, forms.Form):
+    accept = forms.BooleanField(label=_("I have read and I accept these documents"))
+
+
+class ClosureForm(ServiceErrorMixin, forms.Form):
+    confirm = forms.BooleanField(
+        label=_("I understand that closing my account is final once it takes effect"),
+    )

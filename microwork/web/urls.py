@@ -1,7 +1,7 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path
 
-from . import views
+from . import account_views, views
 
 app_name = "web"
 
@@ -30,6 +30,17 @@ urlpatterns = [
     path("tableau-de-bord/recharger/", views.topup, name="topup"),
     path("tableau-de-bord/documents/", views.document_upload, name="document_upload"),
     path("documents/<int:document_id>/fichier/", views.document_file, name="document_file"),
+    # Legal documents and consent (AC03)
+    path("conditions-utilisation/", account_views.legal_terms_of_use, name="legal_terms_of_use"),
+    path("conditions-vente/", account_views.legal_terms_of_sale, name="legal_terms_of_sale"),
+    path("confidentialite/", account_views.legal_privacy, name="legal_privacy"),
+    path("mentions-legales/", account_views.legal_notice, name="legal_notice"),
+    path("conditions/accepter/", account_views.legal_accept, name="legal_accept"),
+    # My data (AC03) and closing the account (AC02)
+    path("tableau-de-bord/mes-donnees/", account_views.export_download, name="export"),
+    path("mes-donnees/<str:token>/", account_views.export_file, name="export_download"),
+    path("tableau-de-bord/fermer-mon-compte/", account_views.closure, name="closure"),
+    path("tableau-de-bord/fermer-mon-compte/annuler/", account_views.closure_cancel, name="closure_cancel"),
     # Expert profile (AM13, AM17)
     path("tableau-de-bord/profil-expert/", views.expert_profile, name="expert_profile"),
     path("tableau-de-bord/profil-expert/photo/", views.expert_profile_photo, name="expert_profile_photo"),

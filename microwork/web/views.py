@@ -106,6 +106,7 @@ def _signup(request: HttpRequest, role: str) -> HttpResponse:
                 phone=data.get("phone", ""),
                 siret=data.get("siret", ""),
                 legal_name=data.get("legal_name", ""),
+                ip=request.META.get("REMOTE_ADDR"),
             )
         except ApplicationError as exc:
             form.add_service_error(exc)

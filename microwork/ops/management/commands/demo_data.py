@@ -11,6 +11,7 @@ from django.utils import timezone
 from PIL import Image
 
 from microwork.accounts import services as accounts
+from microwork.accounts.legal import required_kinds
 from microwork.accounts.models import (
     DocumentState,
     ExpertProfileState,
@@ -117,6 +118,7 @@ class Command(BaseCommand):
         )
         if person.get("siret"):
             Organisation.objects.create(user=user, siret=person["siret"], legal_name=person["display_name"])
+        accounts.consents_record(user=user, kinds=required_kinds(user.role))
         if user.is_expert:
             accounts.expert_profile_create(user=user)
         return user

@@ -1,0 +1,57 @@
+"""Asks a signed-in user to accept a new version of the legal documents (AC03)."""
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from microwork.accounts.legal import versions_signature
+from microwork.accounts.models import User
+from microwork.accounts.selectors import consents_missing
+
+#: The session remembers the versions it found accepted, until one changes.
+CONSENT_SESSION_KEY = "legal_versions_accepted"
+
+#: Paths a user who has not accepted yet may still reach: the documents
+#: themselves, signing out, the language switch, and what is not a page.
+OPEN_PREFIXES = (
+    "/api/",
+    "/admin/",
+    "/static/",
+    "/media/",
+    "/i18n/",
+    "/deconnexion/",
+    "/conditions-utilisation/",
+    "/conditions-vente/",
+    "/confidentialite/",
+    "/mentions-legales/",
+    "/conditions/accepter/",
+)
+
+
+class LegalConsentMiddleware:
+    """A page view (GET) by a signed-in user who has not accepted the versions
+    in force of the documents their role needs goes to the acceptance page
+    first. API requests are never held back; the check is remembered in the
+    session until a version changes."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            request.method in ("GET", "HEAD")
+            and isinstance(user, User)
+            and not request.path.startswith(OPEN_PREFIXES)
+            and not request.headers.get("HX-Request")
+        ):
+            signature = versions_signature(user.role)
+            if signature and request.session.get(CONSENT_SESSION_KEY) != signature:
+                if consents_missing(user):
+                    url = reverse("web:legal_accept")
+                    return redirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
+                request.session[CONSENT_SESSION_KEY] = signature
+        return self.get_response(request)
