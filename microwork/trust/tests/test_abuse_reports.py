@@ -13,7 +13,9 @@ pytestmark = pytest.mark.usefixtures("books_stay_right")
 
 
 def report(client, target_type, target_id, reason="fraud", **extra):
-    return client.post("/abuse-reports", {"target_type": target_type, "target_id": target_id, "reason": reason, **extra})
+    return client.post(
+        "/abuse-reports", {"target_type": target_type, "target_id": target_id, "reason": reason, **extra}
+    )
 
 
 # --- Each target, as someone who can see it ---------------------------------------
@@ -99,7 +101,10 @@ def test_ac04_bad_input_is_a_422(alice, mission):
     response = report(client, "mission", mission.pk, reason="other")
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "details"
     assert report(client, "mission", mission.pk, details="x" * 2001).status_code == 422
-    assert api_as(None).post("/abuse-reports", {"target_type": "mission", "target_id": 1, "reason": "spam"}).status_code == 401
+    assert (
+        api_as(None).post("/abuse-reports", {"target_type": "mission", "target_id": 1, "reason": "spam"}).status_code
+        == 401
+    )
     assert not AbuseReport.objects.exists()
 
 
@@ -183,7 +188,9 @@ def test_ac03_the_export_lists_the_reports_filed_and_nothing_of_the_other_user(a
 # --- Pages --------------------------------------------------------------------------------
 
 
-def test_ac04_signaler_links_lead_to_the_report_form(client, alice, buyer, expert, mission, offer, order, expert_message):
+def test_ac04_signaler_links_lead_to_the_report_form(
+    client, alice, buyer, expert, mission, offer, order, expert_message
+):
     signed_in(client, alice)
     page = client.get(reverse("missions:detail", args=[mission.pk])).content.decode()
     assert f"{reverse('trust:report')}?type=mission&amp;id={mission.pk}" in page

@@ -105,7 +105,9 @@ def test_ac04_lifting_the_suspension_gives_the_rights_back(alice, staff, mission
 
 
 def test_ac04_suspension_from_a_report_actions_it(alice, acme, staff, mission):
-    created = api_as(alice).post("/abuse-reports", {"target_type": "mission", "target_id": mission.pk, "reason": "fraud"})
+    created = api_as(alice).post(
+        "/abuse-reports", {"target_type": "mission", "target_id": mission.pk, "reason": "fraud"}
+    )
     response = suspend(staff, acme, "Mission frauduleuse.", report_id=created.json()["id"])
     assert response.status_code == 200
     kept = AbuseReport.objects.get()
