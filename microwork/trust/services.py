@@ -213,6 +213,8 @@ def account_suspend(*, user: User, by: User, reason: str, report: AbuseReport | 
         raise InvalidInput(_("Give a reason (at most %(max)s characters).") % {"max": REASON_MAX}, field="reason")
     if user.is_staff_member:
         raise Forbidden(_("Staff accounts are not suspended here."))
+    if report is not None and report.subject_id != user.pk:
+        raise InvalidInput(_("This report is about another account."), field="report_id")
     with transaction.atomic():
         # One staff decision at a time per account.
         User.objects.select_for_update().only("pk").get(pk=user.pk)

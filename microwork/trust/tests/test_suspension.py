@@ -111,6 +111,9 @@ def test_ac04_suspension_from_a_report_actions_it(alice, acme, staff, mission):
     response = suspend(staff, acme, "Mission frauduleuse.", report_id=created.json()["id"])
     assert response.status_code == 200
     kept = AbuseReport.objects.get()
+    # a report about another account does not suspend this one
+    assert suspend(staff, alice, "Erreur.", report_id=kept.pk).status_code == 422
+    assert not is_suspended(alice)
     assert kept.state == ReportState.ACTIONED and "Mission frauduleuse." in kept.decision_note
     assert Suspension.objects.get(user=acme).report == kept
 
