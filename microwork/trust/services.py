@@ -204,6 +204,11 @@ def user_for_staff(staff: User, user_id: object) -> User:
     return user
 
 
+def user_by_email_for_staff(staff: User, email: str) -> User | None:
+    _require_staff(staff)
+    return User.objects.filter(email__iexact=email.strip()).first()
+
+
 def account_suspend(*, user: User, by: User, reason: str, report: AbuseReport | None = None) -> Suspension:
     """Suspend an account (AC04): it keeps its money and may read, but may not
     claim, post, sell or buy. The user is told why; a report it comes from is actioned."""

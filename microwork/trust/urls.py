@@ -25,6 +25,7 @@ urlpatterns = [
         views.staff_contact_move,
         name="staff_contact_move",
     ),
+    path("moderation/comptes/", views.staff_suspensions, name="staff_suspensions"),
     path("moderation/comptes/<int:user_id>/", views.staff_account, name="staff_account"),
     path("moderation/comptes/<int:user_id>/suspendre/", views.staff_account_suspend, name="staff_account_suspend"),
     path("moderation/comptes/<int:user_id>/lever/", views.staff_account_unsuspend, name="staff_account_unsuspend"),

@@ -3,9 +3,10 @@ staff's inbox: abuse reports, accounts to suspend, contact messages (HM18)."""
 
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -68,6 +69,14 @@ def _staff(request: HttpRequest) -> User:
     return page_user(request, "staff")
 
 
+def _counts() -> dict[str, int]:
+    """What waits in each tab of the inbox."""
+    return {
+        "open_reports": selectors.reports_in_state(ReportState.OPEN).count(),
+        "open_contacts": selectors.contact_messages_in_state(ContactState.OPEN).count(),
+    }
+
+
 @login_required
 def staff_reports(request: HttpRequest) -> HttpResponse:
     """Reports in a state (open by default), oldest first, each with its target and staff's buttons."""
@@ -86,7 +95,7 @@ def staff_reports(request: HttpRequest) -> HttpResponse:
         "states": ReportState.choices,
         "more_url": more_url(request, page["next_cursor"]),
         "tab": "reports",
-        "open_contacts": selectors.contact_messages_in_state(ContactState.OPEN).count(),
+        **_counts(),
     }
     return render(request, "trust/staff_reports.html", context)
 
@@ -126,6 +135,27 @@ def staff_report_suspend(request: HttpRequest, report_id: int) -> HttpResponse:
         done=_("Account suspended; the user was told why."),
         to=_queue(),
     )
+
+
+@login_required
+def staff_suspensions(request: HttpRequest) -> HttpResponse:
+    """Accounts suspended now, the latest first, and a way to find any account by its email."""
+    staff = _staff(request)
+    email = request.GET.get("email", "").strip()
+    if email:
+        found = services.user_by_email_for_staff(staff, email)
+        if found is not None:
+            return redirect("trust:staff_account", found.pk)
+        messages.error(request, _("No account has this email address."))
+    page = page_of(selectors.suspensions_active(), request.GET.get("cursor", ""))
+    context = {
+        "suspensions": page["items"],
+        "more_url": more_url(request, page["next_cursor"]),
+        "tab": "suspensions",
+        "email": email,
+        **_counts(),
+    }
+    return render(request, "trust/staff_suspensions.html", context)
 
 
 @login_required
@@ -182,7 +212,7 @@ def staff_contacts(request: HttpRequest) -> HttpResponse:
         "states": ContactState.choices,
         "more_url": more_url(request, page["next_cursor"]),
         "tab": "contacts",
-        "open_reports": selectors.reports_in_state(ReportState.OPEN).count(),
+        **_counts(),
     }
     return render(request, "trust/staff_contacts.html", context)
 

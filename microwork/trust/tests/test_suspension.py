@@ -145,3 +145,16 @@ def test_ac04_staff_suspend_and_lift_from_the_account_page(client, alice, staff)
     assert "Spam." in client.get(page).content.decode()
     client.post(reverse("trust:staff_account_unsuspend", args=[alice.pk]))
     assert not is_suspended(alice)
+
+
+def test_ac04_staff_list_suspended_accounts_and_find_one_by_email(client, alice, bob, staff):
+    services.account_suspend(user=alice, by=staff, reason="Spam répété.")
+    signed_in(client, staff)
+    listing = client.get(reverse("trust:staff_suspensions")).content.decode()
+    assert f'data-testid="suspension-{alice.pk}"' in listing and "Spam répété." in listing
+    assert f'data-testid="suspension-{bob.pk}"' not in listing
+    found = client.get(reverse("trust:staff_suspensions"), {"email": "BOB@example.fr"})
+    assert found.status_code == 302 and found["Location"] == reverse("trust:staff_account", args=[bob.pk])
+    assert client.get(reverse("trust:staff_suspensions"), {"email": "nobody@example.fr"}).status_code == 200
+    signed_in(client, alice)
+    assert client.get(reverse("trust:staff_suspensions")).status_code == 403
