@@ -17,7 +17,7 @@ class ReportForm(ServiceErrorMixin, forms.Form):
         error_messages={"required": _("Choose a reason.")},
     )
     details = forms.CharField(
-        label=_("Details (optional)"),
+        label=_("Details"),
         required=False,
         max_length=DETAILS_MAX,
         widget=forms.Textarea(attrs={"rows": 4}),
