@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from microwork.core.errors import Forbidden, NotFound
 from microwork.core.ids import parse_id
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from microwork.accounts.models import User
 
 
-class AccountSuspended(Forbidden, code="account_suspended", title="This account is suspended."):
+class AccountSuspended(Forbidden, code="account_suspended", title=gettext_lazy("This account is suspended.")):
     """A suspended account may read and keep its money, not claim, post, sell or buy (403)."""
 
 
@@ -39,7 +40,7 @@ def ensure_not_suspended(user: "User", *, other: "User | None" = None) -> None:
     if suspension is not None:
         raise AccountSuspended(
             _("Your account is suspended: %(reason)s. You can still sign in, read and be paid what you earned.")
-            % {"reason": suspension.reason}
+            % {"reason": suspension.reason.rstrip(". ")}
         )
     if other is not None and is_suspended(other):
         raise AccountSuspended(_("This account cannot take new orders for now."))

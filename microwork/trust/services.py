@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from microwork.accounts.models import User
 from microwork.core.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -40,11 +41,11 @@ NOTE_MAX = 500
 REASON_MAX = 500
 
 
-class AlreadySuspended(Conflict, code="already_suspended", title="This account is already suspended."):
+class AlreadySuspended(Conflict, code="already_suspended", title=gettext_lazy("This account is already suspended.")):
     pass
 
 
-class NotSuspended(Conflict, code="not_suspended", title="This account is not suspended."):
+class NotSuspended(Conflict, code="not_suspended", title=gettext_lazy("This account is not suspended.")):
     pass
 
 
