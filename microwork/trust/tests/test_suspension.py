@@ -158,3 +158,15 @@ def test_ac04_staff_list_suspended_accounts_and_find_one_by_email(client, alice,
     assert client.get(reverse("trust:staff_suspensions"), {"email": "nobody@example.fr"}).status_code == 200
     signed_in(client, alice)
     assert client.get(reverse("trust:staff_suspensions")).status_code == 403
+
+
+def test_ac04_pages_tell_a_suspended_buyer_and_seller_why(client, buyer, expert, staff, offer):
+    services.account_suspend(user=buyer, by=staff, reason="Paiements contestés")
+    signed_in(client, buyer)
+    page = client.post(reverse("gigs:order_place", args=[offer.pk]), {"requirements": ""})
+    assert page.status_code == 400 and "Paiements contestés" in page.content.decode()
+    assert not Order.objects.exists()
+    services.account_suspend(user=expert, by=staff, reason="Faux diplômes")
+    signed_in(client, expert)
+    page = client.get(reverse("gigs:my_offers")).content.decode()
+    assert 'data-testid="cannot-sell"' in page and "Faux diplômes" in page
