@@ -35,7 +35,8 @@ def is_suspended(user: "User") -> bool:
 
 def ensure_not_suspended(user: "User", *, other: "User | None" = None) -> None:
     """Refuse with `403 account_suspended` an action of a suspended account, or
-    one made with a suspended account (`other`: the seller of an order)."""
+    one made with a suspended account (`other`: the seller of a new order, the
+    company whose mission staff would publish)."""
     suspension = active_suspension(user)
     if suspension is not None:
         raise AccountSuspended(
@@ -43,7 +44,7 @@ def ensure_not_suspended(user: "User", *, other: "User | None" = None) -> None:
             % {"reason": suspension.reason.rstrip(". ")}
         )
     if other is not None and is_suspended(other):
-        raise AccountSuspended(_("This account cannot take new orders for now."))
+        raise AccountSuspended(_("The other account is suspended: no new order or publication with it for now."))
 
 
 def suspended_user_ids(among: list[int]) -> set[int]:

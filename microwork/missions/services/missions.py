@@ -184,6 +184,7 @@ def require_staff(user: User) -> None:
 
 def mission_publish(*, mission: Mission, by: User) -> Mission:
     require_staff(by)
+    ensure_not_suspended(by, other=mission.company)
     # Past its end date it expires and is refunded instead, whether or not tick has run (HM15b).
     if mission_expire(mission=mission).state == MissionState.EXPIRED:
         raise MissionNotAvailable(_("The mission's end date has passed; its reservation was refunded."))

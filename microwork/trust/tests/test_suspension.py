@@ -170,3 +170,12 @@ def test_ac04_pages_tell_a_suspended_buyer_and_seller_why(client, buyer, expert,
     signed_in(client, expert)
     page = client.get(reverse("gigs:my_offers")).content.decode()
     assert 'data-testid="cannot-sell"' in page and "Faux diplômes" in page
+
+
+def test_ac04_staff_do_not_publish_the_mission_of_a_suspended_company(acme, staff):
+    draft = make_mission(acme)
+    api_as(acme).post(f"/missions/{draft.pk}/submit")
+    suspend(staff, acme)
+    refused(api_as(staff).post(f"/missions/{draft.pk}/publish"))
+    draft.refresh_from_db()
+    assert draft.published_at is None
