@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "microwork.missions",
     "microwork.payouts",
     "microwork.gigs",
+    "microwork.trust",
     "microwork.api",
     "microwork.web",
     "microwork.ops",

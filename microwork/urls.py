@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("credits/", include("microwork.payouts.urls")),
     path("porte-monnaie/", include("microwork.ledger.urls")),
     path("notifications/", include("microwork.notifications.urls")),
+    path("", include("microwork.trust.urls")),
     path("", include("microwork.gigs.urls")),
     path("", include("microwork.web.urls")),
 ]

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from microwork.core.errors import InvalidInput
 from microwork.core.ratelimit import rate_limit
+from microwork.trust.inbox import contact_message_record
 
 from .models import Notice
 
@@ -38,8 +39,8 @@ def notices_mark_read(*, user: "User") -> int:
 
 
 def contact_staff(*, email: str, name: str, subject: str, message: str, client_key: str) -> int:
-    """A message from the contact form reaches every staff member, as a notice
-    and by email (HM18). `client_key` (the sender's address) bounds the rate."""
+    """A message from the contact form is kept for the staff inbox, and reaches
+    every staff member as a notice and by email (HM18). `client_key` (the sender's address) bounds the rate."""
     from microwork.accounts.models import Role, User
 
     email = email.strip().lower()
@@ -61,6 +62,8 @@ def contact_staff(*, email: str, name: str, subject: str, message: str, client_k
     staff = User.objects.filter(Q(role=Role.STAFF) | Q(is_staff=True), is_active=True)
     body = f"{name} <{email}>\n\n{message}"
     with transaction.atomic():
+        # Kept first, for the staff inbox: never lost, even with no staff account to tell.
+        contact_message_record(email=email, name=name, subject=subject, message=message)
         count = 0
         for member in staff:
             notify(

@@ -33,6 +33,7 @@ from microwork.ledger.selectors import refunds_of, topups_of, wallet_balance
 from microwork.missions.models import Claim, Mission
 from microwork.notifications.models import Notice
 from microwork.payouts.models import Method, Payout, PayoutAccount
+from microwork.trust.selectors import abuse_reports_filed_by
 
 EXPORT_SIGNING_SALT = "microwork.ops.export"
 
@@ -186,12 +187,8 @@ def user_export(user: User) -> dict[str, Any]:
 
 
 def _abuse_reports(user: User) -> list[dict[str, Any]]:
-    """The abuse reports the user filed (AC04).
-
-    TODO(merge): the abuse-report model is being built in `microwork.trust`;
-    return the reports this user filed there (target type and id, reason,
-    state, created_at), never the reported party's personal data."""
-    return []
+    """The abuse reports the user filed (AC04), never the reported party's personal data."""
+    return abuse_reports_filed_by(user)
 
 
 def _expert_profile(user: User) -> dict[str, Any] | None:

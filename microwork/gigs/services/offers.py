@@ -20,6 +20,7 @@ from microwork.accounts.services import ExpertNotVerified
 from microwork.core.errors import Conflict, InvalidInput
 from microwork.core.states import state_move, state_start
 from microwork.core.uploads import JPEG, MAX_PIXELS, PNG, WEBP, server_file_name, upload_content_type
+from microwork.trust.selectors import ensure_not_suspended
 
 from ..models import OFFER_MOVES, Offer, OfferExtra, OfferImage, OfferState, OfferTransition
 from ..search import DUPLICATE_THRESHOLD, plain, similarity, stemmed
@@ -85,6 +86,7 @@ def require_seller(user: User) -> None:
     """Only an expert whom staff approved, with every document valid, sells (AM13, AM17)."""
     if not user.is_expert or not expert_is_verified(user):
         raise ExpertNotVerified(_("Only verified experts sell: complete your profile and documents first."))
+    ensure_not_suspended(user)
 
 
 def _clean_video(url: str) -> str:

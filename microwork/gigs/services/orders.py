@@ -23,6 +23,7 @@ from microwork.core.states import WrongState, state_start
 from microwork.ledger.clearing import earnings_release_due
 from microwork.ledger.services import escrow_of, spend
 from microwork.notifications.services import notify
+from microwork.trust.selectors import ensure_not_suspended
 
 from ..models import (
     ORDER_MOVES,
@@ -75,6 +76,7 @@ def order_open(
     """Create an order and pay its total from the buyer's balance into its
     escrow, in one transaction: without the money, no order (AM05, AM17)."""
     _require_buyer(buyer, expert)
+    ensure_not_suspended(buyer, other=expert)
     # Fees that cleared by the clock are spendable before `tick` moves them (AM16).
     earnings_release_due(user=buyer)
     total = price_cents + sum(int(e["price_cents"]) for e in extras)  # type: ignore[call-overload]

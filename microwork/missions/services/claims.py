@@ -22,6 +22,7 @@ from microwork.accounts.services import PhoneNotVerified
 from microwork.core.errors import Conflict, Forbidden, InvalidInput
 from microwork.core.states import WrongState, state_move, state_start
 from microwork.notifications.services import notify
+from microwork.trust.selectors import ensure_not_suspended
 
 from ..models import (
     CLAIM_MOVES,
@@ -92,6 +93,7 @@ def claim_create(*, mission: Mission, tasker: User) -> Claim:
     """Take a place, first come, first served (MW01, HM04, HM05, HM12)."""
     if not tasker.is_tasker:
         raise Forbidden(_("Only taskers take missions."))
+    ensure_not_suspended(tasker)
     if not tasker.phone_verified:
         raise PhoneNotVerified(_("Verify your phone number before taking a mission."))
     now = timezone.now()

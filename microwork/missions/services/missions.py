@@ -20,6 +20,7 @@ from microwork.core.errors import Conflict, Forbidden, InvalidInput
 from microwork.core.states import WrongState, state_move, state_start
 from microwork.ledger.services import escrow_of, give_back, spend
 from microwork.notifications.services import notify
+from microwork.trust.selectors import ensure_not_suspended
 
 from ..models import MISSION_MOVES, Mission, MissionState, MissionTransition
 from ..selectors import mission_is_editable
@@ -68,6 +69,7 @@ def mission_create(
     """A draft mission, priced but not yet paid for (HM06-HM10, HM12)."""
     if not company.is_company:
         raise Forbidden(_("Only companies post missions."))
+    ensure_not_suspended(company)
     clean_mission_fields(
         title=title,
         category=category,
@@ -142,6 +144,7 @@ def _require_owner(mission: Mission, company: User) -> None:
 def mission_submit(*, mission: Mission, by: User) -> Mission:
     """Send the mission to review, reserving its whole cost in escrow (HM10, HM11)."""
     _require_owner(mission, by)
+    ensure_not_suspended(by)
     with transaction.atomic():
         mission = _mission_locked(mission)
         today = timezone.localdate()
@@ -181,6 +184,7 @@ def require_staff(user: User) -> None:
 
 def mission_publish(*, mission: Mission, by: User) -> Mission:
     require_staff(by)
+    ensure_not_suspended(by, other=mission.company)
     # Past its end date it expires and is refunded instead, whether or not tick has run (HM15b).
     if mission_expire(mission=mission).state == MissionState.EXPIRED:
         raise MissionNotAvailable(_("The mission's end date has passed; its reservation was refunded."))
