@@ -9,7 +9,7 @@ PYTEST_WORKERS ?= 2
 RUN_ADDRESS ?= 127.0.0.1:8000
 PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
-.PHONY: install run serve test test-sqlite test-postgres lint format browser messages
+.PHONY: install run serve test test-sqlite test-postgres lint format browser messages schemathesis
 
 install: $(STAMP)
 
@@ -51,6 +51,12 @@ test: install browser
 		echo "== Test suite on PostgreSQL ($$DATABASE_URL)"; \
 		$(PYTEST); \
 	fi
+
+# A deeper schemathesis run against the OpenAPI document than the suite's short
+# one: `make schemathesis EXAMPLES=500`.
+EXAMPLES ?= 100
+schemathesis: install
+	SCHEMATHESIS_MAX_EXAMPLES=$(EXAMPLES) env -u DATABASE_URL $(BIN)/pytest -p no:xdist -q -m schemathesis
 
 lint: install
 	$(BIN)/ruff check .

@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -54,6 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "ninja",
+    "csp",
     "microwork.core",
     "microwork.accounts",
     "microwork.ledger",
@@ -71,6 +73,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "microwork.core.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -102,6 +106,7 @@ TEMPLATES = [
                 "microwork.ledger.views.demo_mode",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "microwork.core.headers.csp_nonce",
             ],
         },
     },
@@ -297,6 +302,42 @@ EXPORT_LINK_MAX_AGE_SECONDS = int(env("EXPORT_LINK_MAX_AGE_SECONDS", str(7 * 24 
 
 # --- Security -------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp): scripts and styles from this site only,
+# inline scripts only with the request's nonce. A form may post to this site,
+# and to the payment page it redirects to (Stripe Checkout), nowhere else.
+FORM_ACTION_ORIGINS = env_list("CSP_FORM_ACTION", "https://checkout.stripe.com" if PAYMENT_GATEWAY == "stripe" else "")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF, *FORM_ACTION_ORIGINS],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    },
+}
+# Browser features: none but the position, which "Near me" (HM12) asks for.
+# Report photos come from a file input, which needs no camera permission.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    "geolocation": ["self"],
+    "camera": [],
+    "microphone": [],
+    "payment": [],
+    "usb": [],
+    "serial": [],
+    "bluetooth": [],
+    "midi": [],
+    "magnetometer": [],
+    "gyroscope": [],
+    "accelerometer": [],
+    "display-capture": [],
+    "browsing-topics": [],
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 if PRODUCTION:

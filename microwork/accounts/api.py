@@ -86,7 +86,7 @@ class DocumentPage(Schema):
     next_cursor: str | None
 
 
-class ApproveIn(Schema):
+class DocumentApproveIn(Schema):
     valid_until: date | None = None
 
 
@@ -224,7 +224,9 @@ def staff_document_list(
 
 
 @staff_router.post("/documents/{document_id}/approve", response=DocumentOut)
-def staff_document_approve(request: HttpRequest, document_id: str, data: ApproveIn | None = None) -> dict[str, Any]:
+def staff_document_approve(
+    request: HttpRequest, document_id: str, data: DocumentApproveIn | None = None
+) -> dict[str, Any]:
     staff = current_user(request)
     require_role(staff, "staff")
     document = selectors.document_for(staff, object_id(document_id))

@@ -80,18 +80,48 @@ class ExpertNotVerified(Forbidden):
     code = "expert_not_verified"
 
 
+# Where a tasker's mobile may be from (HM01): metropolitan France, the overseas
+# departments (Guadeloupe, Martinique, Guyane, La Réunion, Mayotte) and the
+# overseas collectivities (Saint-Barthélemy, Saint-Martin, Saint-Pierre-et-
+# Miquelon, Nouvelle-Calédonie, Polynésie française, Wallis-et-Futuna).
+FRENCH_PHONE_REGIONS = ("FR", "GP", "MQ", "GF", "RE", "YT", "BL", "MF", "PM", "NC", "PF", "WF")
+_MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+def _phone_candidates(raw: str) -> list[phonenumbers.PhoneNumber]:
+    """The valid numbers `raw` may mean: written internationally, one; written
+    nationally (`06…`, `0690…`), as read in metropolitan France or overseas."""
+    regions = dict.fromkeys((settings.PHONE_DEFAULT_REGION, *FRENCH_PHONE_REGIONS))
+    found = []
+    for region in regions:
+        try:
+            number = phonenumbers.parse(raw, region, keep_raw_input=True)
+        except phonenumbers.NumberParseException:
+            return []
+        if phonenumbers.is_valid_number(number):
+            found.append(number)
+        if number.country_code_source != phonenumbers.CountryCodeSource.FROM_DEFAULT_COUNTRY:
+            break  # written with its country code: the region does not change it
+    return found
+
+
 def phone_normalise(raw: str) -> str:
-    """The number in E.164 form; French numbers may be written nationally."""
-    try:
-        number = phonenumbers.parse(raw, settings.PHONE_DEFAULT_REGION)
-    except phonenumbers.NumberParseException:
-        raise InvalidInput(_("Enter a valid mobile phone number."), field="phone") from None
-    if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in (
-        phonenumbers.PhoneNumberType.MOBILE,
-        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-    ):
-        raise InvalidInput(_("Enter a valid mobile phone number."), field="phone")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    """A French mobile number (metropolitan or overseas, HM01) in E.164 form;
+    French numbers may be written nationally. A landline, a foreign number or
+    a number that does not exist is refused (422 `invalid` on `phone`)."""
+    candidates = _phone_candidates((raw or "").strip())
+    for number in candidates:
+        if phonenumbers.number_type(number) in _MOBILE_TYPES and (
+            phonenumbers.region_code_for_number(number) in FRENCH_PHONE_REGIONS
+        ):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if any(phonenumbers.region_code_for_number(number) not in FRENCH_PHONE_REGIONS for number in candidates):
+        message = _("Enter a French mobile number (metropolitan France or overseas): foreign numbers are not accepted.")
+    elif candidates:
+        message = _("Enter a valid mobile phone number: a landline or special number cannot receive the SMS code.")
+    else:
+        message = _("Enter a valid mobile phone number.")
+    raise InvalidInput(message, field="phone")
 
 
 def siret_normalise(raw: str) -> str:

@@ -6,17 +6,18 @@ from typing import Any
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
-from ninja import NinjaAPI, Router
+from ninja import Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from microwork.core.errors import ApplicationError
 from microwork.core.problems import problem_response, request_too_big_response, unreadable_request_response
 
 from .auth import TokenAuth
+from .openapi import ProblemNinjaAPI
 
 logger = logging.getLogger(__name__)
 
-api = NinjaAPI(
+api = ProblemNinjaAPI(
     title="Microwork API",
     version="1",
     description="Paid micro-missions and packaged expert services. Money is in integer euro cents.",

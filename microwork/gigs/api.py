@@ -42,9 +42,9 @@ from .schemas import (
     OrderIn,
     OrderOut,
     OrderPage,
+    OrderReasonIn,
     ProposalIn,
     ProposalOut,
-    ReasonIn,
     ResolveIn,
     RevisionIn,
     cancellation_out,
@@ -242,7 +242,7 @@ def order_accept(request: HttpRequest, order_id: str, data: AcceptIn) -> dict[st
 
 
 @router.post("/orders/{order_id}/dispute", response=OrderOut)
-def order_dispute(request: HttpRequest, order_id: str, data: ReasonIn) -> dict[str, Any]:
+def order_dispute(request: HttpRequest, order_id: str, data: OrderReasonIn) -> dict[str, Any]:
     return _act(request, order_id, services.order_dispute, reason=data.reason)
 
 
@@ -283,7 +283,7 @@ def order_file(request: HttpRequest, order_id: str, file_id: str) -> FileRespons
 
 
 @router.post("/orders/{order_id}/cancellation-request", response={201: CancellationOut})
-def cancellation_request(request: HttpRequest, order_id: str, data: ReasonIn) -> Status[dict[str, Any]]:
+def cancellation_request(request: HttpRequest, order_id: str, data: OrderReasonIn) -> Status[dict[str, Any]]:
     user = current_user(request)
     cancellation = services.cancellation_request(order=selectors.order_for(user, order_id), by=user, reason=data.reason)
     return Status(201, cancellation_out(cancellation))

@@ -121,7 +121,7 @@ class OrderIn(TextIn):
     requirements: str | None = Field(None, max_length=10_000)
 
 
-class TransitionOut(Schema):
+class OrderTransitionOut(Schema):
     from_state: str
     to_state: str
     by_id: str | None
@@ -154,7 +154,7 @@ class OrderOut(Schema):
     buyer_refund_cents: int | None
     cancellation_request: dict[str, Any] | None
     created_at: datetime
-    history: list[TransitionOut]
+    history: list[OrderTransitionOut]
 
 
 class OrderPage(Schema):
@@ -184,7 +184,7 @@ class AcceptIn(TextIn):
     review: str | None = Field(None, max_length=5_000)
 
 
-class ReasonIn(TextIn):
+class OrderReasonIn(TextIn):
     reason: str = Field(max_length=1_000)
 
 

@@ -79,7 +79,11 @@ def closure_request(request: HttpRequest) -> Any:
     return Status(202, closure_out(closure))
 
 
-@router.get("/me/closure", response=ClosureOut)
+@router.get(
+    "/me/closure",
+    response=ClosureOut,
+    openapi_extra={"responses": {404: {"description": "No closure is waiting to take effect."}}},
+)
 def closure_detail(request: HttpRequest) -> dict[str, Any]:
     """The closure waiting to take effect; 404 when there is none."""
     closure = closures.closure_open(current_user(request))

@@ -33,7 +33,7 @@ class RequiredDocumentOut(Schema):
     state: str | None
 
 
-class ExpertOut(Schema):
+class ExpertProfileOut(Schema):
     id: str
     display_name: str
     email: str
@@ -51,7 +51,7 @@ class ExpertOut(Schema):
 
 
 class ExpertPage(Schema):
-    items: list[ExpertOut]
+    items: list[ExpertProfileOut]
     next_cursor: str | None
 
 
@@ -121,14 +121,14 @@ def _own_out(user: Any) -> dict[str, Any]:
 # --- The expert's own profile ------------------------------------------------
 
 
-@router.get("/me/expert-profile", response=ExpertOut)
+@router.get("/me/expert-profile", response=ExpertProfileOut)
 def my_profile(request: HttpRequest) -> dict[str, Any]:
     user = current_user(request)
     require_role(user, "expert")
     return _own_out(user)
 
 
-@router.put("/me/expert-profile", response=ExpertOut)
+@router.put("/me/expert-profile", response=ExpertProfileOut)
 def my_profile_update(request: HttpRequest, data: ProfileIn) -> dict[str, Any]:
     user = current_user(request)
     require_role(user, "expert")
@@ -138,7 +138,7 @@ def my_profile_update(request: HttpRequest, data: ProfileIn) -> dict[str, Any]:
     return _own_out(user)
 
 
-@router.post("/me/expert-profile/photo", response=ExpertOut)
+@router.post("/me/expert-profile/photo", response=ExpertProfileOut)
 def my_profile_photo(request: HttpRequest, file: File[UploadedFile]) -> dict[str, Any]:
     user = current_user(request)
     require_role(user, "expert")
@@ -146,7 +146,7 @@ def my_profile_photo(request: HttpRequest, file: File[UploadedFile]) -> dict[str
     return _own_out(user)
 
 
-@router.post("/me/expert-profile/submit", response=ExpertOut)
+@router.post("/me/expert-profile/submit", response=ExpertProfileOut)
 def my_profile_submit(request: HttpRequest) -> dict[str, Any]:
     user = current_user(request)
     require_role(user, "expert")
@@ -209,7 +209,7 @@ def staff_expert_list(
     }
 
 
-@staff_router.post("/experts/{expert_id}/approve", response=ExpertOut)
+@staff_router.post("/experts/{expert_id}/approve", response=ExpertProfileOut)
 def staff_expert_approve(request: HttpRequest, expert_id: str, data: ExpertApproveIn | None = None) -> dict[str, Any]:
     staff = current_user(request)
     require_role(staff, "staff")
@@ -218,7 +218,7 @@ def staff_expert_approve(request: HttpRequest, expert_id: str, data: ExpertAppro
     return expert_out(profile, verified=accounts.expert_is_verified(profile.user))
 
 
-@staff_router.post("/experts/{expert_id}/refuse", response=ExpertOut)
+@staff_router.post("/experts/{expert_id}/refuse", response=ExpertProfileOut)
 def staff_expert_refuse(request: HttpRequest, expert_id: str, data: ExpertRefuseIn) -> dict[str, Any]:
     staff = current_user(request)
     require_role(staff, "staff")

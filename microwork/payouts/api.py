@@ -81,7 +81,7 @@ class BatchIn(Schema):
     method: Literal["paypal", "iban", "gift_voucher"]
 
 
-class BatchOut(Schema):
+class PayoutBatchOut(Schema):
     id: str
     method: str
     count: int
@@ -226,14 +226,14 @@ def voucher_code(request: HttpRequest, payout_id: str) -> dict[str, str]:
     return {"code": services.voucher_code_reveal(payout=payout, user=user)}
 
 
-@staff_router.post("/payout-batches", response={201: BatchOut})
+@staff_router.post("/payout-batches", response={201: PayoutBatchOut})
 def batch_create(request: HttpRequest, data: BatchIn) -> Status[dict[str, Any]]:
     user = current_user(request)
     require_role(user, "staff")
     return Status(201, batch_out(services.payout_batch_create(by=user, method=data.method)))
 
 
-@staff_router.get("/payout-batches/{batch_id}", response=BatchOut)
+@staff_router.get("/payout-batches/{batch_id}", response=PayoutBatchOut)
 def batch_detail(request: HttpRequest, batch_id: str) -> dict[str, Any]:
     return batch_out(selectors.batch_for(current_user(request), batch_id))
 
@@ -247,7 +247,7 @@ def batch_export(request: HttpRequest, batch_id: str) -> HttpResponse:
     return response
 
 
-@staff_router.post("/payout-batches/{batch_id}/paid", response=BatchOut)
+@staff_router.post("/payout-batches/{batch_id}/paid", response=PayoutBatchOut)
 def batch_paid(request: HttpRequest, batch_id: str) -> dict[str, Any]:
     user = current_user(request)
     batch = selectors.batch_for(user, batch_id)

@@ -23,14 +23,14 @@ ReportStateName = Literal["open", "dismissed", "actioned"]
 ContactStateName = Literal["open", "answered", "closed"]
 
 
-class ReportIn(TextIn):
+class AbuseReportIn(TextIn):
     target_type: TargetName
     target_id: str | int
     reason: ReasonName
     details: str = Field("", max_length=services.DETAILS_MAX)
 
 
-class ReportOut(Schema):
+class AbuseReportOut(Schema):
     id: str
     target_type: str
     target_id: str
@@ -46,7 +46,7 @@ class PersonOut(Schema):
     email: str
 
 
-class StaffReportOut(ReportOut):
+class StaffAbuseReportOut(AbuseReportOut):
     target_label: str
     reporter: PersonOut
     subject: PersonOut | None
@@ -56,7 +56,7 @@ class StaffReportOut(ReportOut):
 
 
 class StaffReportPage(Schema):
-    items: list[StaffReportOut]
+    items: list[StaffAbuseReportOut]
     next_cursor: str | None
 
 
@@ -150,8 +150,8 @@ def contact_out(contact: ContactMessage) -> dict[str, Any]:
 # --- Everyone signed in ------------------------------------------------------
 
 
-@router.post("/abuse-reports", response={200: ReportOut, 201: ReportOut})
-def report_create(request: HttpRequest, data: ReportIn) -> Status[dict[str, Any]]:
+@router.post("/abuse-reports", response={200: AbuseReportOut, 201: AbuseReportOut})
+def report_create(request: HttpRequest, data: AbuseReportIn) -> Status[dict[str, Any]]:
     """Report what one can see (AC04); a repeat while the first is open answers it, 200."""
     report, created = services.report_create(
         reporter=current_user(request),
@@ -192,12 +192,12 @@ def _decide(request: HttpRequest, report_id: str, to: str, data: NoteIn | None) 
     return staff_report_out(report)
 
 
-@staff_router.post("/abuse-reports/{report_id}/dismiss", response=StaffReportOut)
+@staff_router.post("/abuse-reports/{report_id}/dismiss", response=StaffAbuseReportOut)
 def staff_report_dismiss(request: HttpRequest, report_id: str, data: NoteIn | None = None) -> dict[str, Any]:
     return _decide(request, report_id, ReportState.DISMISSED, data)
 
 
-@staff_router.post("/abuse-reports/{report_id}/action", response=StaffReportOut)
+@staff_router.post("/abuse-reports/{report_id}/action", response=StaffAbuseReportOut)
 def staff_report_action(request: HttpRequest, report_id: str, data: NoteIn | None = None) -> dict[str, Any]:
     return _decide(request, report_id, ReportState.ACTIONED, data)
 

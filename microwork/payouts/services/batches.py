@@ -1,7 +1,6 @@
 """Staff gather requested payouts into batches, with the file the bank or
 PayPal takes, and mark them paid: the money leaves the platform."""
 
-import csv
 import io
 from datetime import timedelta
 
@@ -15,6 +14,7 @@ from sepaxml import SepaTransfer
 from microwork.accounts.models import User
 from microwork.core.errors import Conflict, Forbidden, InvalidInput
 from microwork.core.money import format_eur
+from microwork.core.spreadsheets import csv_writer
 from microwork.ledger.models import AccountKind
 from microwork.ledger.services import system_account, transfer
 from microwork.notifications.services import notify
@@ -61,7 +61,7 @@ def _sepa_export(batch: PayoutBatch, payouts: list[Payout]) -> bytes:
 
 def _paypal_export(payouts: list[Payout]) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)
     writer.writerow(["Email", "Amount", "Currency", "Reference ID", "Note"])
     for payout in payouts:
         writer.writerow(
