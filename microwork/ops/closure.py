@@ -61,6 +61,7 @@ from microwork.accounts.models import (
 from microwork.core.errors import ApplicationError, Conflict, Forbidden
 from microwork.core.states import state_move, state_start
 from microwork.gigs.models import ORDER_FINAL_STATES, Offer, OfferImage, OfferState, Order, OrderFile, OrderState
+from microwork.gigs.services.custom import custom_work_end_for
 from microwork.gigs.services.offers import offer_withdraw
 from microwork.ledger.clearing import earnings_release_due, held_unreleased_cents
 from microwork.ledger.models import RefundPart, RefundState, Topup, TopupState
@@ -331,6 +332,7 @@ def _anonymise(closure_id: int, outcome: dict[str, Any]) -> bool:
         address, name = user.email, user.display_name
         for offer in Offer.objects.filter(expert=user, state=OfferState.LIVE):
             offer_withdraw(offer=offer, by=user)
+        custom_work_end_for(user=user)
         for image in OfferImage.objects.filter(offer__expert=user):
             files += [image.image.name, image.thumbnail.name]
         OfferImage.objects.filter(offer__expert=user).delete()

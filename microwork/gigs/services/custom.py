@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -191,3 +192,37 @@ def proposal_accept(*, proposal: Proposal, by: User) -> Order:
                 title=_("Another proposal was chosen for “%(title)s”") % {"title": request.title},
             )
     return order
+
+
+def custom_work_end_for(*, user: User) -> None:
+    """An account closing (AC02): its open requests close, and the proposals on
+    them and its own open proposals are declined, so no order can come of them.
+    Runs inside the closure's transaction."""
+    requests = CustomRequest.objects.select_for_update().filter(buyer=user, state=CustomRequestState.OPEN)
+    for request in requests:
+        state_move(
+            request,
+            CustomRequestState.CLOSED,
+            allowed=CUSTOM_REQUEST_MOVES,
+            history=CustomRequestTransition,
+            by=user,
+            reason="account closed",
+            custom_request=request,
+        )
+    proposals = Proposal.objects.select_for_update().select_related("custom_request")
+    for proposal in proposals.filter(Q(expert=user) | Q(custom_request__buyer=user), state=ProposalState.OPEN):
+        state_move(
+            proposal,
+            ProposalState.DECLINED,
+            allowed=PROPOSAL_MOVES,
+            history=ProposalTransition,
+            by=user,
+            reason="account closed",
+            proposal=proposal,
+        )
+        if proposal.expert_id != user.pk:
+            notify(
+                user=proposal.expert,
+                kind="custom_not_chosen",
+                title=_("The request “%(title)s” is closed") % {"title": proposal.custom_request.title},
+            )

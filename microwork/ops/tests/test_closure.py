@@ -218,6 +218,37 @@ def test_ac02_closure_applied_by_tick_anonymises_and_deletes_files(django_captur
     assert offer.state == "withdrawn"
 
 
+def test_ac02_closure_ends_open_custom_requests_and_proposals(acme, staff, django_capture_on_commit_callbacks):
+    # given acme's open custom request, with one expert's proposal on it, and
+    # the same expert's proposal on another buyer's open request
+    vera = testing.verified_expert("vera@example.fr")
+    other_buyer = testing.make_company("bob@example.fr")
+    deadline = timezone.localdate() + timedelta(days=10)
+    need = "A logo for our bakery, in three colours, delivered as vectors."
+
+    def request_with_proposal(buyer: User) -> Any:
+        request = gigs.custom_request_create(
+            buyer=buyer, title="Logo boulangerie", description=need, budget_cents=300_00, deadline=deadline
+        )
+        gigs.custom_request_invite(request=request, by=staff, expert_ids=[vera.pk])
+        return gigs.proposal_create(request=request, by=vera, price_cents=280_00, delivery_days=5)
+
+    on_acme, on_bob = request_with_proposal(acme), request_with_proposal(other_buyer)
+    # when acme's closure is applied: nothing open blocks it
+    ask_and_apply(acme, django_capture_on_commit_callbacks)
+    # then acme's request is closed and the proposal on it declined, so no
+    # order can be made of it; the other buyer's request goes on
+    on_acme.refresh_from_db()
+    on_acme.custom_request.refresh_from_db()
+    assert (on_acme.custom_request.state, on_acme.state) == ("closed", "declined")
+    on_bob.refresh_from_db()
+    assert (on_bob.custom_request.state, on_bob.state) == ("open", "open")
+    # and when vera closes hers, her proposal on bob's request is declined too
+    ask_and_apply(vera, django_capture_on_commit_callbacks)
+    on_bob.refresh_from_db()
+    assert on_bob.state == "declined"
+
+
 def test_ac02_sign_in_and_tokens_refused_after_closure(alice, django_capture_on_commit_callbacks):
     # given alice signed in on the site and holding an API token
     api = testing.api_as(alice)
