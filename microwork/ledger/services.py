@@ -136,8 +136,8 @@ def entry_post(
                 and pk not in may_overdraw
             ):
                 raise InsufficientFunds(
-                    _("Balance %(balance)s cents, %(needed)s cents needed.")
-                    % {"balance": account.balance_cents, "needed": -delta}
+                    _("Balance %(balance)s, %(needed)s needed.")
+                    % {"balance": format_eur(account.balance_cents), "needed": format_eur(-delta)}
                 )
         try:
             with transaction.atomic():

@@ -208,7 +208,7 @@ def test_the_same_form_posted_twice_asks_once(client, alice):
     [
         ("9,99", "Les retraits commencent à 10,00"),
         ("15", "Les retraits se font par tranches de 10,00"),
-        ("30", "Solde de 2500 centimes"),
+        ("30", "Solde de 25,00 €, 30,00 € nécessaires"),
     ],
 )
 def test_hm16_page_shows_service_errors_and_changes_nothing(client, alice, amount, message):
