@@ -32,7 +32,7 @@ def notice_list(request: HttpRequest) -> HttpResponse:
 def mark_read(request: HttpRequest) -> HttpResponse:
     services.notices_mark_read(user=_user(request))
     if request.htmx:  # type: ignore[attr-defined]
-        return render(request, "notifications/_bell.html", {"open": True})
+        return render(request, "notifications/_bell.html", {"bell_open": True})
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = ""

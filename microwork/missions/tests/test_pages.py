@@ -692,6 +692,17 @@ def test_bell_shows_unread_notices_and_marks_them_read(client, acme, staff, alic
     assert "Nouveau rapport" in page
 
 
+def test_bell_stays_closed_on_an_open_mission_page_until_tapped(client, acme, staff, alice):
+    # given a mission open for claims (its page says so to its own template)
+    mission = published(acme, staff)
+    as_user(client, alice)
+    page = html(client.get(reverse("missions:detail", args=[mission.pk])))
+    # then the bell menu is folded; only its own refresh opens it
+    assert '<details class="bell" id="bell">' in page
+    response = client.post(reverse("notifications:mark_read"), HTTP_HX_REQUEST="true")
+    assert '<details class="bell" id="bell" open>' in html(response)
+
+
 def test_mark_read_redirects_only_to_this_site(client, alice):
     as_user(client, alice)
     response = client.post(reverse("notifications:mark_read"), {"next": "https://evil.example/"})
