@@ -205,6 +205,10 @@ TIME_ZONE = "Europe/Paris"
 # --- Files ----------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+# Files a phone or a browser asks for at the site's root (favicon.ico, the web
+# app manifest), served by WhiteNoise like the static files.
+WHITENOISE_ROOT = BASE_DIR / "microwork" / "web" / "root"
+WHITENOISE_MIMETYPES = {".webmanifest": "application/manifest+json"}
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
 STORAGES = {
