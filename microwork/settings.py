@@ -197,6 +197,8 @@ SMIC_HOURLY_CENTS = [
 # --- Internationalisation -------------------------------------------------
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]
+# English dates as in Europe (1 Dec 2026, 14:05); French keeps Django's own.
+FORMAT_MODULE_PATH = ["microwork.formats"]
 LOCALE_PATHS = [BASE_DIR / "microwork" / "locale"]
 USE_I18N = True
 USE_TZ = True
