@@ -24,3 +24,10 @@ def format_eur(amount_cents: int) -> str:
     sign = "-" if amount_cents < 0 else ""
     euros, cents = divmod(abs(amount_cents), 100)
     return f"{sign}{euros:,}.{cents:02d} €".replace(",", "\u202f").replace(".", ",")
+
+
+def per_hour_cents(amount_cents: int, minutes: int) -> int:
+    """What `amount_cents` for `minutes` of work makes per hour, half-up to the cent."""
+    if minutes <= 0:
+        return 0
+    return (amount_cents * 60 * 2 + minutes) // (minutes * 2)

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Exists, F, FloatField, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, Cos, Power, Radians, Sqrt
 from django.utils import timezone
@@ -70,7 +71,10 @@ def with_places_left(missions: QuerySet[Mission]) -> QuerySet[Mission]:
     return missions.annotate(places_overdue=Coalesce(Subquery(overdue, output_field=IntegerField()), 0))
 
 
-def missions_visible_to(user: User) -> QuerySet[Mission]:
+def missions_visible_to(user: User | AnonymousUser) -> QuerySet[Mission]:
+    if not user.is_authenticated:
+        # A visitor sees what a tasker could take now, and nothing else.
+        return missions_open()
     if user.is_staff_member:
         missions = Mission.objects.all()
     elif user.is_company:
@@ -83,7 +87,7 @@ def missions_visible_to(user: User) -> QuerySet[Mission]:
     return with_places_left(missions)
 
 
-def mission_for(user: User, mission_id: object, *, lock: bool = False) -> Mission:
+def mission_for(user: User | AnonymousUser, mission_id: object, *, lock: bool = False) -> Mission:
     """The mission if `user` may see it; not-found otherwise, never forbidden."""
     missions = missions_visible_to(user)
     if lock:
@@ -276,3 +280,11 @@ def company_charges(company: User, *, before: int | None = None, limit: int = CH
             row.vat_cents += vat
             row.settled_from_wallet_cents += paid + fee + vat
     return ChargesPage(rows=list(rows.values()), next_cursor=next_pk)
+
+
+def missions_showcase(*, limit: int = 3) -> tuple[int, list[Mission]]:
+    """For the front page: how many missions anyone could take now, and the
+    latest few of them (what a card shows: no company, no private detail)."""
+    missions = missions_open()
+    latest = missions.select_related(None).order_by("-published_at", "-pk")[:limit]
+    return missions.count(), list(latest)

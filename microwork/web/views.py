@@ -36,7 +36,10 @@ from microwork.core.errors import ApplicationError, Forbidden
 from microwork.ledger import selectors as ledger_selectors
 from microwork.ledger.clearing import earnings_release_due
 from microwork.ledger.pages import TopupForm, topup_submit
+from microwork.missions.selectors import missions_showcase
+from microwork.missions.services import AUTO_APPROVE_DAYS
 from microwork.ops import experts as expert_review
+from microwork.payouts.services import TASKER_MINIMUM_CENTS
 
 from . import forms
 
@@ -48,7 +51,14 @@ def _user(request: HttpRequest) -> User:
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/home.html")
+    live_count, live_missions = missions_showcase()
+    context = {
+        "live_count": live_count,
+        "live_missions": live_missions,
+        "payout_minimum_cents": TASKER_MINIMUM_CENTS,
+        "auto_approve_days": AUTO_APPROVE_DAYS,
+    }
+    return render(request, "web/home.html", context)
 
 
 # --- Sign in, sign out, password reset (AC01) -----------------------------

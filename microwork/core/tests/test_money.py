@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from microwork.core.money import BASIS_POINTS, format_eur, percent_of, split
+from microwork.core.money import BASIS_POINTS, format_eur, per_hour_cents, percent_of, split
 
 TWENTY_PERCENT = 2000
 
@@ -131,3 +131,12 @@ def test_format_eur_writes_french_euros(amount_cents, expected):
     # when it is shown
     # then it reads as French euros: comma decimals, narrow no-break space thousands, euro sign after
     assert format_eur(amount_cents) == expected
+
+
+@pytest.mark.parametrize(
+    ("amount_cents", "minutes", "expected"),
+    [(300, 10, 18_00), (250, 10, 15_00), (100, 7, 857), (1, 120, 1), (1, 121, 0), (500, 0, 0)],
+)
+def test_per_hour_cents_rounds_half_up_to_the_cent(amount_cents, minutes, expected):
+    # 1 cent for 120 minutes is 0.5 cent an hour: half-up gives 1; for 121, 0
+    assert per_hour_cents(amount_cents, minutes) == expected

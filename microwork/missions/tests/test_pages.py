@@ -54,7 +54,8 @@ def html(response: Any) -> str:
 
 # --- Access ---------------------------------------------------------------
 
-TASKER_PAGES = [("missions:list", []), ("missions:my_claims", [])]
+# The mission list is open to visitors (MW01); what is the tasker's own is not.
+TASKER_PAGES = [("missions:my_claims", [])]
 COMPANY_PAGES = [("missions:company_list", []), ("missions:create", []), ("missions:batch", [])]
 STAFF_PAGES = [("missions:review_queue", []), ("missions:disputes", [])]
 
@@ -64,6 +65,44 @@ def test_pages_need_a_login(client, db, name):
     response = client.get(reverse(name))
     assert response.status_code == 302
     assert response.url.startswith(reverse("web:login"))
+
+
+def test_mw01_visitor_browses_open_missions_and_signs_up_to_claim(client, acme, staff):
+    # given one mission open for claims, with its hourly rate, and one still a draft
+    open_mission = published(acme, staff, reward_cents=300, estimated_minutes=10)
+    hidden = draft(acme, title="Draft not yet reviewed")
+    # when a visitor without an account opens the list
+    page = html(client.get(reverse("missions:list")))
+    # then they see the open mission, its reward and what it makes per hour, and not the draft
+    assert open_mission.title in page and "3,00 €" in page and "18,00 €/h" in page
+    assert hidden.title not in page
+    # and its page, instructions included, asks them to sign up to take it
+    page = html(client.get(reverse("missions:detail", args=[open_mission.pk])))
+    assert MISSION["instructions"] in page
+    assert 'data-testid="signup-to-claim"' in page and reverse("web:signup_tasker") in page
+    assert "Prendre cette mission" not in page
+    # a draft stays out of sight, and claiming still needs an account
+    assert client.get(reverse("missions:detail", args=[hidden.pk])).status_code == 404
+    response = client.post(reverse("missions:claim", args=[open_mission.pk]))
+    assert response.status_code == 302 and response.url.startswith(reverse("web:login"))
+    assert not Claim.objects.exists()
+
+
+def test_mw01_front_page_shows_live_missions_and_how_it_works(client, acme, staff):
+    # given no mission open, the front page says so
+    page = html(client.get(reverse("web:home")))
+    assert 'data-testid="live-count"' not in page
+    # given two missions open and one full
+    published(acme, staff, title="Photo du rayon biscuits", reward_cents=250, estimated_minutes=10)
+    published(acme, staff, title="Tester le tunnel de commande", reward_cents=600, estimated_minutes=20)
+    full = published(acme, staff, title="Mission déjà prise", places=1)
+    services.claim_create(mission=full, tasker=testing.make_tasker("zoe@example.fr", "+33698765432"))
+    # then the front page counts the two a tasker could take, with reward and rate per hour
+    page = html(client.get(reverse("web:home")))
+    assert "2 missions attendent" in page
+    assert "Photo du rayon biscuits" in page and "2,50 €" in page and "15,00 €/h" in page
+    assert "Mission déjà prise" not in page
+    assert "10,00 €" in page  # the payout minimum, in the steps
 
 
 def test_each_role_sees_its_pages_and_is_refused_the_others(client, acme, alice, staff, emma):

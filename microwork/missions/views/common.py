@@ -5,6 +5,7 @@
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -50,7 +51,7 @@ def staff_user(request: HttpRequest) -> User:
     return page_user(request, "staff")
 
 
-def mission_for(user: User, mission_id: object) -> Mission:
+def mission_for(user: User | AnonymousUser, mission_id: object) -> Mission:
     return selectors.mission_for(user, mission_id)
 
 

@@ -32,9 +32,9 @@ from .common import (
 )
 
 
-@login_required
 def mission_list(request: HttpRequest) -> HttpResponse:
-    user = tasker_user(request)
+    """Open to visitors too (MW01): they browse, and sign up to claim."""
+    user = tasker_user(request) if request.user.is_authenticated else None
     form = forms.MissionFilterForm(request.GET or None)
     near = None
     missions: QuerySet[Mission] = Mission.objects.none()
@@ -52,7 +52,7 @@ def mission_list(request: HttpRequest) -> HttpResponse:
             }
         missions = selectors.missions_open(**filters)
     page = page_of(missions, request.GET.get("cursor", ""))
-    taken = selectors.missions_taken_by(user, page["items"])
+    taken = selectors.missions_taken_by(user, page["items"]) if user else set()
     context = {
         "form": form,
         "missions": page["items"],
@@ -65,8 +65,9 @@ def mission_list(request: HttpRequest) -> HttpResponse:
 
 
 def _detail(request: HttpRequest, mission: Mission, *, error: ApplicationError | None = None) -> HttpResponse:
-    user = any_user(request)
-    claim = Claim.objects.filter(mission=mission, tasker=user).first() if user.is_tasker else None
+    user = request.user
+    tasker = user if isinstance(user, User) and user.is_tasker else None
+    claim = Claim.objects.filter(mission=mission, tasker=tasker).first() if tasker else None
     context = {
         "mission": mission,
         "claim": claim,
@@ -76,11 +77,11 @@ def _detail(request: HttpRequest, mission: Mission, *, error: ApplicationError |
     return render(request, "missions/detail.html", context, status=400 if error else 200)
 
 
-@login_required
 def mission_detail(request: HttpRequest, mission_id: int) -> HttpResponse:
-    user = any_user(request)
+    """Open to visitors for a mission they could take now (MW01)."""
+    user = request.user
     mission = mission_for(user, mission_id)
-    if user.is_company:
+    if user.is_authenticated and user.is_company:
         return redirect("missions:company_mission", mission.pk)
     return _detail(request, mission)
 

@@ -1,8 +1,9 @@
 import phonenumbers
 from django import template
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from microwork.core.money import format_eur
+from microwork.core.money import format_eur, per_hour_cents
 
 register = template.Library()
 
@@ -24,6 +25,12 @@ ENTRY_LABELS = {
 def eur(amount_cents: int | None) -> str:
     """Integer cents as euros, French style: 1 234,50 €."""
     return format_eur(int(amount_cents or 0))
+
+
+@register.filter
+def per_hour(amount_cents: int | None, minutes: int | None) -> str:
+    """What a reward for `minutes` of work makes per hour, in euros: 15,00 €/h."""
+    return gettext("%(amount)s/h") % {"amount": format_eur(per_hour_cents(int(amount_cents or 0), int(minutes or 0)))}
 
 
 @register.filter
