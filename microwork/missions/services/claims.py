@@ -7,7 +7,7 @@ mission's escrow; a place given back returns to the pool, or to the company
 once the mission no longer takes claims.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from microwork.accounts.models import User
 from microwork.accounts.services import PhoneNotVerified
-from microwork.core.errors import Conflict, Forbidden, InvalidInput
+from microwork.core.errors import ApplicationError, Conflict, Forbidden, InvalidInput
 from microwork.core.states import WrongState, state_move, state_start
 from microwork.notifications.services import notify
 from microwork.trust.selectors import ensure_not_suspended
@@ -89,13 +89,39 @@ def _lapse_locked(claim: Claim, mission: Mission) -> bool:
     return True
 
 
-def claim_create(*, mission: Mission, tasker: User) -> Claim:
-    """Take a place, first come, first served (MW01, HM04, HM05, HM12)."""
+def _ensure_may_claim(tasker: User) -> None:
+    """What is checked of the tasker alone, before any lock."""
     if not tasker.is_tasker:
         raise Forbidden(_("Only taskers take missions."))
     ensure_not_suspended(tasker)
     if not tasker.phone_verified:
         raise PhoneNotVerified(_("Verify your phone number before taking a mission."))
+
+
+def _ensure_below_claim_limit(tasker: User, now: datetime) -> None:
+    """HM05: at most MAX_ACTIVE_CLAIMS places held at once; a place held past
+    its deadline does not count (it lapses when the tasker claims again)."""
+    held = Claim.objects.filter(tasker=tasker, state=ClaimState.ACTIVE, deadline_at__gt=now).count()
+    if held >= MAX_ACTIVE_CLAIMS:
+        raise ClaimLimitReached(
+            _("You already have %(count)s missions in progress; report one first.") % {"count": MAX_ACTIVE_CLAIMS}
+        )
+
+
+def claim_refusal(*, tasker: User) -> ApplicationError | None:
+    """Why taking a mission would be refused to this tasker right now, before
+    the click (MW01); `claim_create` decides for good under its lock."""
+    try:
+        _ensure_may_claim(tasker)
+        _ensure_below_claim_limit(tasker, timezone.now())
+    except ApplicationError as exc:
+        return exc
+    return None
+
+
+def claim_create(*, mission: Mission, tasker: User) -> Claim:
+    """Take a place, first come, first served (MW01, HM04, HM05, HM12)."""
+    _ensure_may_claim(tasker)
     now = timezone.now()
     with transaction.atomic():
         # One tasker's claims queue here, so HM05 holds under double clicks.
@@ -114,10 +140,7 @@ def claim_create(*, mission: Mission, tasker: User) -> Claim:
             raise MissionNotAvailable(_("This mission is not open for claims."))
         if Claim.objects.filter(mission=target, tasker=tasker).exists():
             raise AlreadyClaimed(_("You have already taken this mission."))
-        if Claim.objects.filter(tasker=tasker, state=ClaimState.ACTIVE).count() >= MAX_ACTIVE_CLAIMS:
-            raise ClaimLimitReached(
-                _("You already have %(count)s missions in progress; report one first.") % {"count": MAX_ACTIVE_CLAIMS}
-            )
+        _ensure_below_claim_limit(tasker, now)
         if target.places_free <= 0:
             # A place held past its deadline goes back to the pool now, not at the next tick.
             for stale in Claim.objects.filter(mission=target, state=ClaimState.ACTIVE, deadline_at__lte=now):

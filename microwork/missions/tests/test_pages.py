@@ -272,6 +272,24 @@ def test_hm01_unverified_phone_cannot_claim_and_is_shown_the_way(client, acme, s
     assert not Claim.objects.exists()
 
 
+def test_mw01_claim_button_that_would_fail_is_disabled_with_the_reason(client, acme, staff, alice, charlie):
+    first, second, third = (published(acme, staff, title=f"Mission {n}") for n in range(3))
+    claim_url = reverse("missions:claim", args=[third.pk])
+    # a tasker free to claim gets the working button
+    page = html(as_user(client, alice).get(reverse("missions:detail", args=[third.pk])))
+    assert f'action="{claim_url}"' in page and 'data-testid="claim-refusal"' not in page
+    # at the limit of two missions in progress (HM05), the button is disabled and says why
+    services.claim_create(mission=first, tasker=alice)
+    services.claim_create(mission=second, tasker=alice)
+    page = html(client.get(reverse("missions:detail", args=[third.pk])))
+    assert 'data-testid="claim-refusal"' in page and "déjà 2 missions en cours" in page
+    assert f'action="{claim_url}"' not in page and "disabled" in page
+    # an unverified phone (HM01): disabled, with the way to verify it
+    page = html(as_user(client, charlie).get(reverse("missions:detail", args=[third.pk])))
+    assert "Vérifiez votre numéro" in page and reverse("web:phone_verify") in page
+    assert f'action="{claim_url}"' not in page
+
+
 def test_mission_full_is_shown(client, acme, staff, alice, bob):
     mission = published(acme, staff)
     services.claim_create(mission=mission, tasker=bob)

@@ -72,6 +72,8 @@ def _detail(request: HttpRequest, mission: Mission, *, error: ApplicationError |
         "mission": mission,
         "claim": claim,
         "open": services.mission_is_open(mission) and mission.places_left > 0,
+        # Why the button would fail, shown beside it disabled rather than after the click.
+        "refusal": services.claim_refusal(tasker=tasker) if tasker and not claim and not error else None,
         "error": error,
     }
     return render(request, "missions/detail.html", context, status=400 if error else 200)
