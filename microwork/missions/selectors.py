@@ -168,8 +168,31 @@ def claims_disputed() -> QuerySet[Claim]:
     return Claim.objects.filter(state=ClaimState.DISPUTED)
 
 
-def claims_of_tasker(tasker: User) -> QuerySet[Claim]:
-    return Claim.objects.filter(tasker=tasker)
+#: The tabs of "My missions" (MW01), by slug: every claim state in exactly one.
+CLAIM_TABS: dict[str, tuple[str, ...]] = {
+    "en-cours": (ClaimState.ACTIVE,),
+    "rendues": (ClaimState.SUBMITTED,),
+    "validees": (ClaimState.APPROVED,),
+    "refusees": (ClaimState.REJECTED, ClaimState.DISPUTED, ClaimState.SETTLED),
+    "abandonnees": (ClaimState.RELEASED, ClaimState.LAPSED),
+}
+
+
+def claims_of_tasker(tasker: User, *, tab: str | None = None) -> QuerySet[Claim]:
+    claims = Claim.objects.filter(tasker=tasker)
+    return claims.filter(state__in=CLAIM_TABS[tab]) if tab else claims
+
+
+def claim_tab_counts(tasker: User) -> dict[str, int]:
+    """How many of the tasker's claims each tab holds, in one query."""
+    by_state = dict(
+        Claim.objects.filter(tasker=tasker)
+        .order_by()
+        .values_list("state")
+        .annotate(n=Count("pk"))
+        .values_list("state", "n")
+    )
+    return {tab: sum(by_state.get(state, 0) for state in states) for tab, states in CLAIM_TABS.items()}
 
 
 def closed_mission_escrow_refs() -> Iterable[str]:

@@ -250,6 +250,30 @@ def test_hm04_taking_a_mission_gives_48_hours_and_opens_the_report(client, acme,
     assert reverse("missions:release", args=[claim.pk]) in page
 
 
+def test_mw01_my_missions_in_tabs_by_state(client, acme, staff, alice):
+    # given one mission alice reported and acme approved, one she holds, one she gave back
+    approved = reported(acme, staff, alice)
+    services.claim_approve(claim=approved, by=acme, rating=5)
+    held = services.claim_create(mission=published(acme, staff, title="Mission en cours"), tasker=alice)
+    given_back = services.claim_create(mission=published(acme, staff, title="Mission rendue au pot"), tasker=alice)
+    services.claim_release(claim=given_back, by=alice)
+    as_user(client, alice)
+    # when she opens "My missions", she lands on the one in progress, and the tabs count each state
+    page = html(client.get(reverse("missions:my_claims")))
+    assert 'aria-current="page" class="current">En cours<span class="count">1</span>' in page
+    assert "Validées" in page and "Abandonnées" in page
+    assert f'id="claim-{held.pk}"' in page
+    assert f'id="claim-{approved.pk}"' not in page and f'id="claim-{given_back.pk}"' not in page
+    # each tab holds its own claims only
+    page = html(client.get(reverse("missions:my_claims") + "?onglet=validees"))
+    assert f'id="claim-{approved.pk}"' in page and f'id="claim-{held.pk}"' not in page
+    page = html(client.get(reverse("missions:my_claims") + "?onglet=abandonnees"))
+    assert f'id="claim-{given_back.pk}"' in page and f'id="claim-{approved.pk}"' not in page
+    # an empty tab says so, without pretending she never took a mission
+    page = html(client.get(reverse("missions:my_claims") + "?onglet=refusees"))
+    assert 'data-testid="tab-empty"' in page
+
+
 def test_hm05_third_claim_refused_on_the_page(client, acme, staff, alice):
     first, second, third = (published(acme, staff, title=f"Mission {n}") for n in range(3))
     services.claim_create(mission=first, tasker=alice)

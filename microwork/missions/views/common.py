@@ -91,12 +91,13 @@ def rows_page(
     ascending: bool = False,
     override: dict[str, Any] | None = None,
     status: int = 200,
+    extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
     """A keyset page of rows, one per object, built by `row`; the row just
-    posted (`override`) keeps its bound form and errors."""
+    posted (`override`) keeps its bound form and errors; `extra` adds to the context."""
     page = page_of(queryset, request.GET.get("cursor", ""), ascending=ascending)
     rows = [with_override(row(obj), key, override) for obj in page["items"]]
-    context = {"rows": rows, "more_url": more_url(request, page["next_cursor"])}
+    context = {"rows": rows, "more_url": more_url(request, page["next_cursor"]), **(extra or {})}
     return render(request, template, context, status=status)
 
 

@@ -105,9 +105,14 @@ def mission_claim(request: HttpRequest, mission_id: int) -> HttpResponse:
 def my_claims(request: HttpRequest) -> HttpResponse:
     user = tasker_user(request)
     now = timezone.now()
+    counts = selectors.claim_tab_counts(user)
+    tab = request.GET.get("onglet", "")
+    if tab not in selectors.CLAIM_TABS:
+        # The first tab holding something, so a tasker lands on what matters now.
+        tab = next((name for name, count in counts.items() if count), "en-cours")
     return rows_page(
         request,
-        selectors.claims_of_tasker(user).select_related("mission"),
+        selectors.claims_of_tasker(user, tab=tab).select_related("mission"),
         "missions/my_claims.html",
         lambda claim: {
             "claim": claim,
@@ -115,6 +120,7 @@ def my_claims(request: HttpRequest) -> HttpResponse:
             "can_dispute": selectors.claim_can_dispute(claim, now),
         },
         key="claim",
+        extra={"tab": tab, "tabs": counts, "claims_total": sum(counts.values())},
     )
 
 
