@@ -139,15 +139,19 @@ class WeekBar:
 
 def weekly_earnings(user: User, *, weeks: int = CHART_WEEKS, today: date | None = None) -> list[WeekBar]:
     """What the user earned per ISO week (rewards and settlements), the last
-    `weeks` weeks, oldest first: one query, summed here in the user's time zone."""
+    `weeks` weeks or the weeks since signup if fewer, oldest first: one query,
+    summed here in the user's time zone."""
     today = today or timezone.localdate()
     this_monday = today - timedelta(days=today.weekday())
-    first_monday = this_monday - timedelta(weeks=weeks - 1)
+    joined = timezone.localtime(user.date_joined).date()
+    joined_monday = joined - timedelta(days=joined.weekday())
+    first_monday = min(max(this_monday - timedelta(weeks=weeks - 1), joined_monday), this_monday)
     since = timezone.make_aware(datetime.combine(first_monday, time.min))
     credits = ledger_selectors.wallet_postings(user).filter(
         entry__kind__in=EARNING_KINDS, amount_cents__gt=0, entry__created_at__gte=since
     )
-    totals: dict[date, int] = {first_monday + timedelta(weeks=n): 0 for n in range(weeks)}
+    count = (this_monday - first_monday).days // 7 + 1
+    totals: dict[date, int] = {first_monday + timedelta(weeks=n): 0 for n in range(count)}
     for created_at, cents in credits.values_list("entry__created_at", "amount_cents"):
         day = timezone.localtime(created_at).date()
         monday = day - timedelta(days=day.weekday())

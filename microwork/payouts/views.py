@@ -10,6 +10,7 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -57,64 +58,52 @@ def _int_param(request: HttpRequest, name: str) -> int | None:
 
 @dataclass(frozen=True)
 class Bar:
-    x: float
     y: float
     width: float
-    height: float
     label: str
     value: str
     title: str
-    text_x: float
-    value_y: float
+    value_x: float
+    text_y: float
 
 
+# One row per week, bars drawn sideways: on a phone every label and every
+# exact amount stays readable (the viewBox scales to the screen's width).
 CHART_WIDTH = 360
-CHART_HEIGHT = 180
-CHART_TOP = 22  # room for the value above the tallest bar
-CHART_BOTTOM = 24  # room for the week labels
-
-
-def _short_eur(cents: int) -> str:
-    """A bar's caption: whole euros, rounded half-up; the exact amount is in its title."""
-    euros = (cents + 50) // 100
-    if euros >= 1000:
-        return f"{euros / 1000:.1f}".replace(".", ",") + " k€"
-    return f"{euros} €"
+CHART_LABEL = 64  # the week's Monday, left
+CHART_VALUE = 76  # room for the exact amount after the longest bar
+CHART_ROW = 26
+CHART_BAR = 16
 
 
 def earnings_chart(weeks: list[selectors.WeekBar]) -> dict[str, Any]:
-    """The bars of an inline SVG chart, computed here: no script, and it
-    scales to the phone's width through its viewBox."""
-    slot = CHART_WIDTH / max(len(weeks), 1)
-    width = slot * 0.66
-    plot = CHART_HEIGHT - CHART_TOP - CHART_BOTTOM
+    """The bars of an inline SVG chart, computed here: no script, no inline style."""
+    plot = CHART_WIDTH - CHART_LABEL - CHART_VALUE
     top = max((week.cents for week in weeks), default=0)
     bars = []
     for index, week in enumerate(weeks):
-        height = round(plot * week.cents / top, 1) if top else 0.0
-        if week.cents and height < 2:
-            height = 2.0  # a small amount stays visible
-        x = round(index * slot + (slot - width) / 2, 1)
+        width = round(plot * week.cents / top, 1) if top else 0.0
+        if week.cents and width < 2:
+            width = 2.0  # a small amount stays visible
+        y = index * CHART_ROW + (CHART_ROW - CHART_BAR) / 2
         bars.append(
             Bar(
-                x=x,
-                y=round(CHART_TOP + plot - height, 1),
-                width=round(width, 1),
-                height=height,
-                label=week.monday.strftime("%d/%m"),
-                value=_short_eur(week.cents) if week.cents else "",
+                y=round(y, 1),
+                width=width,
+                label=date_format(week.monday, "j N"),
+                value=format_eur(week.cents),
                 title=_("Week of %(day)s: %(amount)s")
-                % {"day": week.monday.strftime("%d/%m/%Y"), "amount": format_eur(week.cents)},
-                text_x=round(x + width / 2, 1),
-                value_y=round(CHART_TOP + plot - height - 5, 1),
+                % {"day": date_format(week.monday, "SHORT_DATE_FORMAT"), "amount": format_eur(week.cents)},
+                value_x=round(CHART_LABEL + width + 6, 1),
+                text_y=round(y + CHART_BAR - 3.5, 1),
             )
         )
     return {
         "bars": bars,
         "width": CHART_WIDTH,
-        "height": CHART_HEIGHT,
-        "baseline": CHART_HEIGHT - CHART_BOTTOM,
-        "label_y": CHART_HEIGHT - 8,
+        "height": max(len(weeks), 1) * CHART_ROW,
+        "plot_x": CHART_LABEL,
+        "weeks": len(weeks),
         "total_cents": sum(week.cents for week in weeks),
         "empty": top == 0,
     }

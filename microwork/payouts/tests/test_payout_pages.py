@@ -3,13 +3,13 @@
 """The payout pages, driven through Django's test client (HM16, AM15, HM10, MW03)."""
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from microwork.ledger.models import AccountKind
 from microwork.ledger.services import entry_post, escrow_of, system_account, wallet_of
@@ -331,27 +331,37 @@ def test_weekly_chart_sums_per_iso_week(alice):
     fund(alice, 99_00)  # not an earning
     _earn(alice, 3_00, key="a1")
     _earn(alice, 4_50, key="a2")
+    # alice signed up this week: one week to show, not eleven empty ones before it
     weeks = selectors.weekly_earnings(alice)
-    assert len(weeks) == 12
+    assert len(weeks) == 1
     assert weeks[-1].cents == 7_50
-    assert sum(w.cents for w in weeks) == 7_50
     assert weeks[-1].monday == timezone.localdate() - timedelta(days=timezone.localdate().weekday())
-    # a week in the past: seen from a date 3 weeks later it is the 4th bar from the end
+    # seen from a date 3 weeks later, it is the 4th bar from the end, the first since signup
     later = timezone.localdate() + timedelta(weeks=3)
-    assert [w.cents for w in selectors.weekly_earnings(alice, today=later)][-4] == 7_50
+    assert [w.cents for w in selectors.weekly_earnings(alice, today=later)] == [7_50, 0, 0, 0]
+    # and never more than the last 12 weeks
+    much_later = timezone.localdate() + timedelta(weeks=30)
+    assert len(selectors.weekly_earnings(alice, today=much_later)) == 12
 
 
-def test_chart_scales_bars_to_the_best_week():
+def test_chart_scales_bars_to_the_best_week_with_exact_amounts():
     weeks = [
-        selectors.WeekBar(monday=timezone.localdate() - timedelta(weeks=11 - n), cents=n * 1_00) for n in range(12)
+        selectors.WeekBar(monday=date(2026, 9, 14) + timedelta(weeks=n), cents=n * 1_00 + 50 * (n == 11))
+        for n in range(12)
     ]
-    chart = earnings_chart(weeks)
-    heights = [bar.height for bar in chart["bars"]]
-    assert heights[0] == 0
-    assert heights[-1] == max(heights) == chart["baseline"] - 22
-    assert all(bar.x + bar.width <= chart["width"] for bar in chart["bars"])
-    assert chart["bars"][-1].value == "11 €"
-    assert chart["total_cents"] == sum(range(12)) * 100
+    with translation.override("fr"):
+        chart = earnings_chart(weeks)
+    widths = [bar.width for bar in chart["bars"]]
+    assert widths[0] == 0
+    assert widths[-1] == max(widths) and chart["plot_x"] + widths[-1] < chart["width"]
+    # the exact amount beside each bar, never rounded to the euro
+    assert chart["bars"][-1].value == "11,50 €"
+    assert chart["bars"][0].label == "14 sept."
+    with translation.override("en"):
+        assert earnings_chart(weeks)["bars"][0].label == "14 Sept."
+    assert chart["total_cents"] == sum(range(12)) * 100 + 50
+    # every value fits: it starts after its bar and the chart keeps room for it
+    assert all(bar.value_x <= chart["width"] - 70 for bar in chart["bars"])
 
 
 # --- Company page (HM10) ------------------------------------------------------
