@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from microwork.accounts.models import User
@@ -308,7 +309,11 @@ def staff_batch_create(request: HttpRequest) -> HttpResponse:
         request,
         lambda: services.payout_batch_create(by=user, method=request.POST.get("method", "")),
         done=lambda batch: (
-            _("Batch %(number)s created: %(count)s payouts, %(total)s.")
+            ngettext(
+                "Batch %(number)s created: %(count)s payout, %(total)s.",
+                "Batch %(number)s created: %(count)s payouts, %(total)s.",
+                batch.count,
+            )
             % {"number": batch.pk, "count": batch.count, "total": format_eur(batch.total_cents)}
         ),
         to=reverse("payouts:staff"),

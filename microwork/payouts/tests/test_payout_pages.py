@@ -436,9 +436,11 @@ def test_staff_page_counts_and_batches_per_method(client, staff, alice, bob):
     paypal_row = html[html.index('data-testid="queue-paypal"') :]
     assert "2 payouts · 30,00" in paypal_row
     response = client.post(reverse("payouts:staff_batch_create"), {"method": "paypal"}, follow=True)
-    assert "Batch" in response.content.decode()
+    assert "2 payouts, 30,00" in response.content.decode()
     assert Payout.objects.filter(state=PayoutState.PROCESSING).count() == 2
-    client.post(reverse("payouts:staff_batch_create"), {"method": "iban"})
+    response = client.post(reverse("payouts:staff_batch_create"), {"method": "iban"}, follow=True)
+    # one payout in the batch: singular, in English as in French
+    assert "1 payout, 20,00" in response.content.decode()
     batches = list(selectors.batches_page().rows)
     assert len(batches) == 2
     sepa = client.get(reverse("payouts:staff_batch_export", args=[batches[0].batch.pk]))
