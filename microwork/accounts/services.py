@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from stdnum.fr import siret as siret_number
 
-from microwork.core.errors import Conflict, Forbidden, InvalidInput, TooManyRequests
+from microwork.core.errors import Conflict, Forbidden, InputChecks, InvalidInput, TooManyRequests
 from microwork.core.sms import send_sms
 from microwork.core.states import WrongState, state_move, state_start
 from microwork.core.uploads import JPEG, PDF, PNG, WEBP, image_reencoded, server_file_name, upload_content_type
@@ -131,11 +131,57 @@ def siret_normalise(raw: str) -> str:
     return compact
 
 
+def _email_check(email: str) -> None:
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise InvalidInput(_("Enter a valid email address."), field="email") from None
+
+
 def password_check(password: str, user: User | None = None) -> None:
     try:
         validate_password(password, user)
     except ValidationError as exc:
         raise WeakPassword(" ".join(exc.messages), field="password") from None
+
+
+def signup_input(
+    *,
+    role: str,
+    email: str,
+    password: str,
+    display_name: str,
+    accept_terms: bool,
+    phone: str = "",
+    siret: str = "",
+) -> tuple[str, str, str, str]:
+    """The signup's input checked field by field, every refusal told at once
+    (the first answers, in this order); (email, display name, E.164 phone,
+    SIRET) cleaned. The signup form asks it too, to show all its errors."""
+    if role not in SIGNUP_ROLES:
+        raise InvalidInput(_("Choose tasker, company or expert."), field="role")
+    checks = InputChecks()
+    if not accept_terms:
+        checks.problems.append(TermsNotAccepted(_("You must accept the terms to sign up."), field="accept_terms"))
+    email = User.objects.normalize_email(email.strip()).lower()
+    checks.check(lambda: _email_check(email))
+    display_name = display_name.strip()
+    if not display_name:
+        checks.problems.append(InvalidInput(_("A display name is required."), field="display_name"))
+    e164 = ""
+    if role == Role.TASKER and not phone:
+        checks.problems.append(InvalidInput(_("Taskers sign up with a mobile phone number."), field="phone"))
+    elif phone:
+        e164 = checks.check(lambda: phone_normalise(phone)) or ""
+    siret_clean = ""
+    if role == Role.COMPANY and not siret:
+        checks.problems.append(InvalidSiret(_("Companies sign up with their SIRET number."), field="siret"))
+    elif siret:
+        siret_clean = checks.check(lambda: siret_normalise(siret)) or ""
+    candidate = User(email=email, display_name=display_name, role=role)
+    checks.check(lambda: password_check(password, candidate))
+    checks.done()
+    return email, display_name, e164, siret_clean
 
 
 def user_signup(
@@ -152,33 +198,15 @@ def user_signup(
 ) -> User:
     """Create a tasker, company or expert account (HM01, HM03, AC01); the
     accepted terms are recorded as consents to the versions in force (AC03)."""
-    if role not in SIGNUP_ROLES:
-        raise InvalidInput(_("Choose tasker, company or expert."), field="role")
-    if not accept_terms:
-        raise TermsNotAccepted(_("You must accept the terms to sign up."), field="accept_terms")
-    email = User.objects.normalize_email(email.strip()).lower()
-    try:
-        validate_email(email)
-    except ValidationError:
-        raise InvalidInput(_("Enter a valid email address."), field="email") from None
-    display_name = display_name.strip()
-    if not display_name:
-        raise InvalidInput(_("A display name is required."), field="display_name")
-    e164 = ""
-    if role == Role.TASKER:
-        if not phone:
-            raise InvalidInput(_("Taskers sign up with a mobile phone number."), field="phone")
-        e164 = phone_normalise(phone)
-    elif phone:
-        e164 = phone_normalise(phone)
-    siret_clean = ""
-    if role == Role.COMPANY or siret:
-        if not siret:
-            raise InvalidSiret(_("Companies sign up with their SIRET number."), field="siret")
-        siret_clean = siret_normalise(siret)
-    candidate = User(email=email, display_name=display_name, role=role)
-    password_check(password, candidate)
-
+    email, display_name, e164, siret_clean = signup_input(
+        role=role,
+        email=email,
+        password=password,
+        display_name=display_name,
+        accept_terms=accept_terms,
+        phone=phone,
+        siret=siret,
+    )
     with transaction.atomic():
         if User.objects.filter(email__iexact=email).exists():
             raise EmailTaken(_("An account already uses this email address."), field="email")

@@ -4,10 +4,13 @@ Services raise these; the API turns them into problem+json and pages show
 them as form errors.
 """
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
+
+T = TypeVar("T")
 
 
 class ApplicationError(Exception):
@@ -29,7 +32,36 @@ class ApplicationError(Exception):
         if code is not None:
             self.code = code
         self.field = field
+        #: Other input errors found with this one, so a person fixes them all at once.
+        self.also: list[ApplicationError] = []
         super().__init__(self.detail)
+
+
+class InputChecks:
+    """Runs the input checks of one request and keeps every refusal, so a form
+    shows all its errors in one answer; `done()` raises the first (its status
+    and code answer the request), carrying the others and the `errors` list."""
+
+    def __init__(self) -> None:
+        self.problems: list[ApplicationError] = []
+
+    def check(self, step: Callable[[], T]) -> T | None:
+        try:
+            return step()
+        except ApplicationError as exc:
+            self.problems.append(exc)
+            return None
+
+    def done(self) -> None:
+        if not self.problems:
+            return
+        first, *others = self.problems
+        first.also = others
+        if others:
+            first.errors = [  # type: ignore[attr-defined]
+                {"field": problem.field or "body", "message": problem.detail} for problem in self.problems
+            ]
+        raise first
 
 
 class InvalidInput(ApplicationError, status=422, code="invalid", title=_("The input is not valid.")):

@@ -1,12 +1,14 @@
 """Page forms: they check the shape of the input; the rules live in services."""
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from microwork.accounts.models import DocumentKind, ExpertStatus
+from microwork.accounts import services as account_services
+from microwork.accounts.models import DocumentKind, ExpertStatus, Role
+from microwork.core.errors import ApplicationError
 from microwork.core.forms import ServiceErrorMixin
 
 # Kept for the missions app until it imports `microwork.core.forms`.
@@ -65,7 +67,32 @@ def _terms_field(label: "StrOrPromise") -> forms.BooleanField:
     return forms.BooleanField(label=label, required=False, widget=forms.CheckboxInput(attrs={"required": True}))
 
 
-class TaskerSignupForm(ServiceErrorMixin, forms.Form):
+class SignupChecks:
+    """Every signup error in one answer: the fields Django cleaned and the raw
+    values of those it refused go through the service's own checks, and each
+    field gets its first error (HM01, HM03)."""
+
+    role = ""
+
+    def clean(self) -> dict[str, Any]:
+        form: Any = self
+        cleaned: dict[str, Any] = super().clean()  # type: ignore[misc]
+        values = {
+            name: str(cleaned.get(name) or form.data.get(name, ""))
+            for name in ("email", "password", "display_name", "phone", "siret")
+            if name in form.fields
+        }
+        try:
+            account_services.signup_input(role=self.role, accept_terms=bool(cleaned.get("accept_terms")), **values)
+        except ApplicationError as exc:
+            for problem in (exc, *exc.also):
+                if problem.field in form.fields and problem.field not in form.errors:
+                    form.add_error(problem.field, problem.detail)
+        return cleaned
+
+
+class TaskerSignupForm(SignupChecks, ServiceErrorMixin, forms.Form):
+    role = Role.TASKER
     display_name = _display_name_field(_("First name or nickname"))
     email = _email_field()
     password = _password_field()
@@ -78,7 +105,8 @@ class TaskerSignupForm(ServiceErrorMixin, forms.Form):
     accept_terms = _terms_field(_("I accept the terms of use"))
 
 
-class CompanySignupForm(ServiceErrorMixin, forms.Form):
+class CompanySignupForm(SignupChecks, ServiceErrorMixin, forms.Form):
+    role = Role.COMPANY
     display_name = _display_name_field(_("Company name shown on the platform"))
     legal_name = forms.CharField(label=_("Legal name"), max_length=200)
     siret = _siret_field(required=True)
@@ -87,7 +115,8 @@ class CompanySignupForm(ServiceErrorMixin, forms.Form):
     accept_terms = _terms_field(_("I accept the terms of sale"))
 
 
-class ExpertSignupForm(ServiceErrorMixin, forms.Form):
+class ExpertSignupForm(SignupChecks, ServiceErrorMixin, forms.Form):
+    role = Role.EXPERT
     display_name = _display_name_field()
     legal_name = forms.CharField(label=_("Legal name"), max_length=200, required=False)
     siret = _siret_field(required=False)

@@ -264,3 +264,15 @@ def test_nul_characters_are_refused_not_a_server_error(anon, role, field):
 def test_nul_in_a_sign_in_email_is_refused_not_a_server_error(anon):
     response = anon.post("/tokens", {"email": "alice\x00@example.fr", "password": PASSWORD})
     assert "email" in error_fields(assert_problem(response, 422, "invalid"))
+
+
+def test_hm01_api_signup_lists_every_field_error(anon):
+    # given several bad fields in one request
+    response = anon.post(
+        "/accounts", body("tasker", email="not-an-email", password="abc", phone="01 23 45 67 89", accept_terms=False)
+    )
+    # then the first refusal answers (as before), and `errors` names every field
+    problem = response.json()
+    assert response.status_code == 422 and problem["code"] == "terms_not_accepted"
+    assert {error["field"] for error in problem["errors"]} == {"accept_terms", "email", "phone", "password"}
+    assert not User.objects.exists()

@@ -184,6 +184,22 @@ def test_hm01_bad_tasker_signup_shows_the_error_and_creates_nothing(client, db, 
     assert sms.outbox == []
 
 
+def test_hm01_signup_shows_every_error_at_once(client, db):
+    # given a bad email, a password too short, a landline and the terms unticked
+    bad = {"email": "not-an-email", "password": "abc", "phone": "01 23 45 67 89", "accept_terms": ""}
+    response = client.post(reverse("web:signup_tasker"), {**TASKER, **bad})
+    # then one answer names all four, each under its own field
+    errors = response.context["form"].errors
+    assert set(errors) == {"email", "password", "phone", "accept_terms"}
+    page = response.content.decode()
+    for message in ("adresse e-mail valide", "trop court", "numéro de mobile valide", "accepter les conditions"):
+        assert message in page
+    assert not User.objects.exists()
+    # and once they are fixed, nothing stale stays: the signup goes through
+    response = client.post(reverse("web:signup_tasker"), TASKER)
+    assert response.status_code == 302 and User.objects.count() == 1
+
+
 def test_hm01_taken_email_is_refused(client, alice):
     response = client.post(reverse("web:signup_tasker"), {**TASKER, "email": "Alice@Example.fr"})
     assert response.status_code == 200
