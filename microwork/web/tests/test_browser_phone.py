@@ -10,7 +10,7 @@ from microwork.testing import make_tasker
 pytestmark = [pytest.mark.browser]
 
 # Everything one can tap in the header, the menu and the footer.
-TARGETS = ".site-header a, .site-header button, .site-header summary, .site-footer a"
+TARGETS = ".site-header a, .site-header button, .site-header summary, .site-footer a, .tabbar a"
 
 
 def test_header_is_compact_with_44px_targets_and_a_long_name_does_not_widen_the_page(page: Page, live_server) -> None:
@@ -31,6 +31,16 @@ def test_header_is_compact_with_44px_targets_and_a_long_name_does_not_widen_the_
             box = target.bounding_box()
             assert box is not None and box["height"] >= 44, (path, target.inner_text())
             assert box["width"] >= 24, (path, target.inner_text())
+    # the tab bar holds the tasker's main pages at the bottom, each link once on the screen
+    tabs = page.get_by_test_id("tabbar").get_by_role("link")
+    assert tabs.count() == 5
+    assert page.get_by_role("link", name="Mes missions", exact=True).count() == 1
+    page.get_by_role("link", name="Mes missions", exact=True).click()
+    page.wait_for_url("**/missions/mes-missions/")
+    current = page.get_by_test_id("tabbar").locator("[aria-current=page]")
+    assert current.get_attribute("aria-label") == "Mes missions"
+    bar = page.get_by_test_id("tabbar").bounding_box()
+    assert bar is not None and bar["y"] + bar["height"] == 844
     # the bell stays folded until tapped, then its menu fits the screen
     assert page.locator("#bell").get_attribute("open") is None
     page.get_by_test_id("bell").click()
