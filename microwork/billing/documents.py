@@ -122,6 +122,7 @@ def invoice_data(invoice: Invoice) -> dict[str, Any]:
         "BT-9": invoice.due_on,
         "BT-20": payment_terms(invoice),
         "BT-24": EN16931_GUIDELINE,
+        "BT-72": last_day,
         "BT-73": invoice.period,
         "BT-74": last_day,
         "BG-1": [{"BT-22": LATE_PAYMENT_NOTE}, {"BT-22": invoice.seller.get("legal_form", "")}],

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from stdnum.eu import vat as eu_vat
+from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siret as fr_siret
 
 from microwork.accounts.models import User
@@ -49,7 +50,10 @@ class InvalidSiret(InvalidInput):
 
 def vat_number_normalise(raw: str) -> str:
     """An intra-community VAT number, compact, its format and key checked."""
-    number = eu_vat.compact(raw or "")
+    try:
+        number = eu_vat.compact(raw or "")
+    except StdnumError:
+        number = "?"
     if not number:
         return ""
     if not eu_vat.is_valid(number):
