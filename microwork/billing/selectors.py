@@ -61,13 +61,13 @@ def previous_month(today: date) -> date:
 
 
 def charges_uninvoiced(*, period: date, customer_id: int | None = None) -> list[Charge]:
-    """Every entry of the month that moved money to the platform's revenue and
-    is on no invoice yet, with the customer it was charged to (PL02)."""
-    start, end = month_bounds(period)
+    """Every entry up to the end of the month that moved money to the
+    platform's revenue and is on no invoice yet, with the customer it was
+    charged to (PL02). An entry of an earlier month that committed after
+    that month was invoiced is taken up by the next invoice."""
+    _start, end = month_bounds(period)
     charged = (
-        Posting.objects.filter(
-            account__kind=AccountKind.REVENUE, entry__created_at__gte=start, entry__created_at__lt=end
-        )
+        Posting.objects.filter(account__kind=AccountKind.REVENUE, entry__created_at__lt=end)
         .filter(Q(entry__ref__startswith=CLAIM_REF) | Q(entry__ref__startswith=ORDER_REF))
         .exclude(entry_id__in=InvoicedEntry.objects.values("entry_id"))
         .values("entry_id")

@@ -14,8 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
-from django.db.models.functions import TruncMonth
+from django.db.models import Min, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -31,7 +30,7 @@ from microwork.ledger.services import system_account, transfer
 from microwork.notifications.services import notify
 
 from .models import BillingProfile, Invoice, InvoiceCounter, InvoicedEntry, InvoiceKind, InvoiceLine, LineCategory
-from .selectors import CLAIM_REF, ORDER_REF, Charge, charges_uninvoiced, month_bounds
+from .selectors import CLAIM_REF, ORDER_REF, Charge, charges_uninvoiced, month_bounds, previous_month
 
 #: French standard rate, on the platform's fees and commissions (HM10, AM12).
 VAT_RATE_BP = 2000
@@ -303,17 +302,22 @@ def _vat_adjust(invoice: Invoice, cents: int) -> None:
     )
 
 
-def _months_with_charges(before: date) -> list[date]:
-    start, _end = month_bounds(before)
-    months = (
+def _months_to_invoice(today: date) -> list[date]:
+    """Each month from the earliest with a charge on no invoice to the month before `today`'s."""
+    start, _end = month_bounds(today)
+    earliest = (
         Posting.objects.filter(account__kind=AccountKind.REVENUE, entry__created_at__lt=start)
         .exclude(entry_id__in=InvoicedEntry.objects.values("entry_id"))
         .filter(Q(entry__ref__startswith=CLAIM_REF) | Q(entry__ref__startswith=ORDER_REF))
-        .annotate(month=TruncMonth("entry__created_at"))
-        .values_list("month", flat=True)
-        .distinct()
+        .aggregate(first=Min("entry__created_at"))["first"]
     )
-    return sorted({timezone.localtime(month).date() for month in months})
+    if earliest is None:
+        return []
+    months, month, last = [], timezone.localtime(earliest).date().replace(day=1), previous_month(today)
+    while month <= last:
+        months.append(month)
+        month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    return months
 
 
 def invoices_issue_due(now: Any = None) -> int:
@@ -321,7 +325,7 @@ def invoices_issue_due(now: Any = None) -> int:
     first day of a month, the month before (PL02). Returns how many were issued."""
     today = timezone.localdate(now or timezone.now())
     issued = 0
-    for period in _months_with_charges(today):
+    for period in _months_to_invoice(today):
         customers: dict[int, set[str]] = defaultdict(set)
         for charge in charges_uninvoiced(period=period):
             customers[charge.customer_id].add(charge.kind)

@@ -1,6 +1,6 @@
 """Monthly platform invoices (SPEC PL02, HM10, AM12; issue 13, items 1 and 2)."""
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 import time_machine
@@ -160,3 +160,25 @@ def test_pl02_an_issued_invoice_is_never_issued_again_for_the_month(acme, staff,
     assert first is not None and again is not None
     assert again.pk == first.pk
     assert Invoice.objects.count() == 1
+
+
+def test_pl02_a_charge_booked_after_its_month_was_invoiced_goes_on_the_next_invoice(acme, staff, alice, bob):
+    # given acme's October invoice is issued
+    october = datetime.fromisoformat("2026-10-20T10:00:00+02:00")
+    with time_machine.travel(october, tick=False):
+        approved(published(acme, staff), alice, acme)
+    with time_machine.travel(datetime.fromisoformat("2026-11-01T06:00:00+01:00"), tick=False):
+        assert run_due()["invoices_issued"] == 1
+    # and a charge dated 31 October committed only after that invoice was made
+    with time_machine.travel(datetime.fromisoformat("2026-10-31T23:59:59+01:00"), tick=False):
+        approved(published(acme, staff, title="Late shelf"), bob, acme)
+    # when December's tick runs (acme had no other charge in November)
+    with time_machine.travel(FIRST_OF_DECEMBER, tick=False):
+        assert run_due()["invoices_issued"] == 1
+    # then the late charge is on the November invoice, and on no other
+    late = Invoice.objects.get(period=date(2026, 11, 1))
+    assert late.total_excl_vat_cents == 60
+    assert selectors.charges_uninvoiced(period=date(2026, 11, 1)) == []
+    assert InvoicedEntry.objects.count() == 2
+    assert Invoice.objects.get(period=date(2026, 10, 1)).number == "MW-2026-000001"
+    assert late.number == "MW-2026-000002"
