@@ -122,6 +122,32 @@ def billing_profile_missing(user: User) -> bool:
     return not user.is_staff_member and not BillingProfile.objects.filter(user=user).exists()
 
 
+def billing_profile_export(user: User) -> dict[str, str] | None:
+    """The billing details, for the user's data export (AC03)."""
+    profile = billing_profile_of(user)
+    if profile is None:
+        return None
+    fields = ("billing_name", "address_line1", "address_line2", "postcode", "city", "country", "vat_number", "siret")
+    return {field: getattr(profile, field) for field in fields}
+
+
+def invoices_export(user: User) -> list[dict[str, object]]:
+    """The user's invoices and credit notes, for the data export (AC03); the PDFs stay on the invoices page."""
+    return [
+        {
+            "number": invoice.number,
+            "kind": invoice.kind,
+            "period": invoice.period.isoformat(),
+            "issued_at": invoice.issued_at.isoformat(),
+            "total_excl_vat_cents": invoice.total_excl_vat_cents,
+            "vat_cents": invoice.vat_cents,
+            "disbursements_cents": invoice.disbursements_cents,
+            "total_cents": invoice.total_cents,
+        }
+        for invoice in Invoice.objects.filter(customer=user).order_by("pk")
+    ]
+
+
 def invoices_of(user: User) -> QuerySet[Invoice]:
     return Invoice.objects.filter(customer=user)
 

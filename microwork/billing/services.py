@@ -49,12 +49,12 @@ class InvalidSiret(InvalidInput):
 
 def vat_number_normalise(raw: str) -> str:
     """An intra-community VAT number, compact, its format and key checked."""
+    if not (raw or "").strip():
+        return ""
     try:
-        number = eu_vat.compact(raw or "")
+        number = eu_vat.compact(raw)
     except StdnumError:
         number = "?"
-    if not number:
-        return ""
     if not eu_vat.is_valid(number):
         raise InvalidVatNumber(_("This VAT number is not valid."), field="vat_number")
     return number
@@ -108,6 +108,11 @@ def billing_profile_save(
         },
     )
     return profile
+
+
+def billing_profile_erase(*, user: User) -> None:
+    """A closed account's billing details go; its issued invoices keep the copy they were made with."""
+    BillingProfile.objects.filter(user=user).delete()
 
 
 # --- Invoices --------------------------------------------------------------
@@ -302,35 +307,47 @@ def _vat_adjust(invoice: Invoice, cents: int) -> None:
     )
 
 
-def _months_to_invoice(today: date) -> list[date]:
-    """Each month from the earliest with a charge on no invoice to the month before `today`'s."""
-    start, _end = month_bounds(today)
-    earliest = (
-        Posting.objects.filter(account__kind=AccountKind.REVENUE, entry__created_at__lt=start)
+def _months_to_invoice(today: date, *, customer: User | None = None, this_month: bool = False) -> list[date]:
+    """Each month from the earliest with a charge on no invoice to the month
+    before `today`'s (with `this_month`, to `today`'s own)."""
+    start, end = month_bounds(today)
+    uninvoiced = (
+        Posting.objects.filter(account__kind=AccountKind.REVENUE, entry__created_at__lt=end if this_month else start)
         .exclude(entry_id__in=InvoicedEntry.objects.values("entry_id"))
         .filter(Q(entry__ref__startswith=CLAIM_REF) | Q(entry__ref__startswith=ORDER_REF))
-        .aggregate(first=Min("entry__created_at"))["first"]
     )
+    earliest = uninvoiced.aggregate(first=Min("entry__created_at"))["first"]
     if earliest is None:
         return []
-    months, month, last = [], timezone.localtime(earliest).date().replace(day=1), previous_month(today)
+    months, month = [], timezone.localtime(earliest).date().replace(day=1)
+    last = today.replace(day=1) if this_month else previous_month(today)
     while month <= last:
         months.append(month)
         month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
     return months
 
 
+def _issue_months(months: list[date], *, customer: User | None = None) -> int:
+    issued = 0
+    for period in months:
+        customers: dict[int, set[str]] = defaultdict(set)
+        for charge in charges_uninvoiced(period=period, customer_id=customer.pk if customer else None):
+            customers[charge.customer_id].add(charge.kind)
+        for payer in User.objects.filter(pk__in=customers).order_by("pk"):
+            for kind in sorted(customers[payer.pk]):
+                _invoice, created = _invoice_issue(customer=payer, period=period, kind=kind)
+                issued += created
+    return issued
+
+
 def invoices_issue_due(now: Any = None) -> int:
     """Every past month's invoices and credit notes not yet issued: on the
     first day of a month, the month before (PL02). Returns how many were issued."""
-    today = timezone.localdate(now or timezone.now())
-    issued = 0
-    for period in _months_to_invoice(today):
-        customers: dict[int, set[str]] = defaultdict(set)
-        for charge in charges_uninvoiced(period=period):
-            customers[charge.customer_id].add(charge.kind)
-        for customer in User.objects.filter(pk__in=customers).order_by("pk"):
-            for kind in sorted(customers[customer.pk]):
-                _invoice, created = _invoice_issue(customer=customer, period=period, kind=kind)
-                issued += created
-    return issued
+    return _issue_months(_months_to_invoice(timezone.localdate(now or timezone.now())))
+
+
+def invoices_issue_closing(*, customer: User) -> int:
+    """An account that closes is invoiced at once for everything charged so
+    far, this month included (PL02), while its name and address are still known."""
+    months = _months_to_invoice(timezone.localdate(), customer=customer, this_month=True)
+    return _issue_months(months, customer=customer)

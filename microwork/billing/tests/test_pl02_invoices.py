@@ -1,6 +1,6 @@
 """Monthly platform invoices (SPEC PL02, HM10, AM12; issue 13, items 1 and 2)."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -182,3 +182,32 @@ def test_pl02_a_charge_booked_after_its_month_was_invoiced_goes_on_the_next_invo
     assert InvoicedEntry.objects.count() == 2
     assert Invoice.objects.get(period=date(2026, 10, 1)).number == "MW-2026-000001"
     assert late.number == "MW-2026-000002"
+
+
+def test_pl02_a_closing_account_is_invoiced_at_once_before_its_details_are_erased(
+    acme, staff, alice, django_capture_on_commit_callbacks
+):
+    from microwork.billing.models import BillingProfile
+    from microwork.ops import closure as closures
+
+    services.billing_profile_save(
+        user=acme, billing_name="Acme SAS", address_line1="12 rue des Lilas", postcode="69003", city="Lyon"
+    )
+    # given acme was charged this month and asks to close its account
+    with time_machine.travel(IN_NOVEMBER, tick=False):
+        approved(published(acme, staff), alice, acme)
+        closure = closures.closure_request(user=acme)
+    # when tick applies the closure, mid-November
+    with (
+        time_machine.travel(closure.effective_at + timedelta(minutes=1), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert run_due()["accounts_closed"] == 1
+    # then November is invoiced at once, to the name and address acme gave
+    invoice = Invoice.objects.get(customer=acme)
+    assert invoice.period == date(2026, 11, 1)
+    assert invoice.buyer["name"] == "Acme SAS" and invoice.buyer["city"] == "Lyon"
+    assert not BillingProfile.objects.filter(user=acme).exists()
+    # and December's tick has nothing more to invoice
+    with time_machine.travel(FIRST_OF_DECEMBER, tick=False):
+        assert run_due()["invoices_issued"] == 0
