@@ -7,10 +7,10 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 
-from microwork.accounts.roles import current_user
+from microwork.accounts.roles import current_user, require_role
 from microwork.core.pagination import PageParams, keyset_page
 
-from . import selectors, services
+from . import selectors, services, statements
 from .documents import invoice_pdf
 from .models import BillingProfile, Invoice
 
@@ -71,6 +71,21 @@ class InvoiceOut(Schema):
 class InvoicePage(Schema):
     items: list[InvoiceOut]
     next_cursor: str | None
+
+
+class StatementPeriodOut(Schema):
+    period: str
+    sales: int
+    gross_cents: int
+    fees_cents: int
+    net_cents: int
+
+
+class StatementOut(Schema):
+    year: int
+    months: list[StatementPeriodOut]
+    total: StatementPeriodOut
+    note: str
 
 
 def profile_out(profile: BillingProfile | None) -> dict[str, Any]:
@@ -153,3 +168,27 @@ def invoice_pdf_download(request: HttpRequest, invoice_id: str) -> HttpResponse:
     response = HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{invoice.number}.pdf"'
     return response
+
+
+@router.get("/me/statements/{year}", response=StatementOut)
+def statement(request: HttpRequest, year: int) -> dict[str, Any]:
+    """A tasker's or expert's yearly statement of earnings (PL03): gross, fees and net per month."""
+    user = current_user(request)
+    require_role(user, "tasker", "expert")
+    record = statements.seller_statement(user, statements.year_check(year))
+
+    def period_out(label: str, period: statements.Period) -> dict[str, Any]:
+        return {
+            "period": label,
+            "sales": period.sales,
+            "gross_cents": period.gross_cents,
+            "fees_cents": period.fees_cents,
+            "net_cents": period.net_cents,
+        }
+
+    return {
+        "year": year,
+        "months": [period_out(f"{year}-{m:02d}", record.months.get(m, statements.Period())) for m in range(1, 13)],
+        "total": period_out(str(year), record.total),
+        "note": statements.DECLARING_NOTE,
+    }

@@ -4,13 +4,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from microwork.accounts.roles import page_user
 from microwork.core.errors import ApplicationError
 from microwork.core.pagination import keyset_rows
 
-from . import selectors, services
+from . import selectors, services, statements
 from .documents import invoice_pdf
 from .forms import BillingProfileForm
 
@@ -24,7 +25,10 @@ def invoices(request: HttpRequest) -> HttpResponse:
     rows, next_pk = keyset_rows(
         selectors.invoices_of(user), before=int(before) if before.isdigit() and len(before) < 19 else None, limit=PAGE
     )
+    year = timezone.localdate().year
     context = {
+        "statement_years": [year, year - 1] if user.is_tasker or user.is_expert else [],
+        "dac7_years": [year - 1, year] if user.is_staff_member else [],
         "invoices": rows,
         "next_pk": next_pk,
         "profile": selectors.billing_profile_of(user),
@@ -56,3 +60,26 @@ def invoice_download(request: HttpRequest, invoice_id: int) -> HttpResponse:
     response = HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{invoice.number}.pdf"'
     return response
+
+
+def _csv(body: str, filename: str) -> HttpResponse:
+    # With a byte-order mark, so that a spreadsheet reads the accents right.
+    response = HttpResponse("\ufeff" + body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+def statement_csv(request: HttpRequest, year: int) -> HttpResponse:
+    """A tasker's or expert's yearly statement of earnings (PL03)."""
+    user = page_user(request, "tasker", "expert")
+    statements.year_check(year)
+    return _csv(statements.seller_statement_csv(user, year), f"microwork-releve-{year}.csv")
+
+
+@login_required
+def dac7_csv(request: HttpRequest, year: int) -> HttpResponse:
+    """Staff: the sellers DAC7 reports for the year (PL03)."""
+    page_user(request, "staff")
+    statements.year_check(year)
+    return _csv(statements.dac7_csv(year), f"microwork-dac7-{year}.csv")

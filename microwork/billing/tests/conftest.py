@@ -8,7 +8,7 @@ import pytest
 from microwork import testing
 from microwork.accounts.models import User
 from microwork.gigs import services as gigs
-from microwork.gigs.models import Order
+from microwork.gigs.models import Offer, Order
 from microwork.gigs.tests.conftest import make_offer
 from microwork.missions import services as missions
 from microwork.missions.models import Claim, Mission
@@ -49,8 +49,8 @@ def taskers(count: int) -> list[User]:
     return [testing.make_tasker(f"tasker{i}@example.fr", f"+336100000{i:02d}") for i in range(count)]
 
 
-def order_accepted(buyer: User, expert: User, price_cents: int = 10_000) -> Order:
-    offer = make_offer(expert, price_cents=price_cents, extras=[])
+def order_accepted(buyer: User, expert: User, price_cents: int = 10_000, *, offer: Offer | None = None) -> Order:
+    offer = offer or make_offer(expert, price_cents=price_cents, extras=[])
     order = gigs.order_place(offer=offer, buyer=buyer)
     gigs.order_start(order=order, by=expert)
     gigs.order_deliver(order=order, by=expert, message="Voici les trois propositions.")
