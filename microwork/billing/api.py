@@ -9,6 +9,7 @@ from ninja import Field, Query, Router, Schema
 
 from microwork.accounts.roles import current_user, require_role
 from microwork.core.pagination import PageParams, keyset_page
+from microwork.core.schemas import Text
 
 from . import selectors, services, statements
 from .documents import invoice_pdf
@@ -18,14 +19,14 @@ router = Router(tags=["billing"])
 
 
 class BillingProfileIn(Schema):
-    billing_name: str = Field(max_length=200)
-    address_line1: str = Field(max_length=200)
-    address_line2: str = Field("", max_length=200)
-    postcode: str = Field(max_length=16)
-    city: str = Field(max_length=100)
-    country: str = Field("FR", max_length=2)
-    vat_number: str = Field("", max_length=30)
-    siret: str = Field("", max_length=20)
+    billing_name: Text = Field(max_length=200)
+    address_line1: Text = Field(max_length=200)
+    address_line2: Text = Field("", max_length=200)
+    postcode: Text = Field(max_length=16)
+    city: Text = Field(max_length=100)
+    country: Text = Field("FR", max_length=2)
+    vat_number: Text = Field("", max_length=30)
+    siret: Text = Field("", max_length=20)
 
 
 class BillingProfileOut(Schema):

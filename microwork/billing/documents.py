@@ -150,7 +150,15 @@ def invoice_xml(invoice: Invoice) -> bytes:
 
 def invoice_pdf(invoice: Invoice) -> bytes:
     """The Factur-X PDF/A-3: the invoice's page with its XML embedded."""
-    from weasyprint import CSS, HTML  # a heavy import, only when a PDF is asked for
+    from PIL import ImageFile
+
+    # A heavy import, only when a PDF is asked for. Importing weasyprint sets
+    # Pillow's process-wide LOAD_TRUNCATED_IMAGES, which would let broken
+    # uploads through the image checks: it is put back as it was.
+    loads_truncated = ImageFile.LOAD_TRUNCATED_IMAGES
+    from weasyprint import CSS, HTML
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = loads_truncated
 
     with translation.override("fr"):
         html = render_to_string(

@@ -71,7 +71,6 @@ class Invoice(models.Model):
     # VAT set aside charge by charge, and what the ledger moved to make it equal `vat_cents`.
     vat_reserved_cents = models.BigIntegerField()
     vat_adjustment_cents = models.BigIntegerField(default=0)
-    emailed = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

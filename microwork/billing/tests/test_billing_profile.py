@@ -74,3 +74,9 @@ def test_pl02_dashboard_asks_a_company_for_its_billing_details_then_the_form_sav
     done = client.post("/factures/coordonnees/", {**PROFILE, "country": "FR"})
     assert done.status_code == 302
     assert 'data-testid="billing-prompt"' not in client.get("/tableau-de-bord/").content.decode()
+
+
+def test_pl02_billing_profile_refuses_nul_characters_with_a_422(acme):
+    response = put(testing.api_as(acme), {**PROFILE, "city": "Ly\x00on"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "city"
