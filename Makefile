@@ -9,9 +9,9 @@ PYTEST_WORKERS ?= 2
 RUN_ADDRESS ?= 127.0.0.1:8000
 PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
-.PHONY: install run serve test test-sqlite test-postgres lint format browser messages schemathesis
+.PHONY: install run serve test test-sqlite test-postgres lint format browser pdf-libs messages schemathesis
 
-install: $(STAMP)
+install: pdf-libs $(STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,19 @@ browser:
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 		else \
 			echo "Chromium is missing and cannot be installed here: browser tests will be skipped."; \
+		fi; \
+	fi
+
+# The system libraries weasyprint renders invoices with (Pango, HarfBuzz, a
+# font), from Debian's packages when missing.
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+pdf-libs:
+	@if ! dpkg -s $(PDF_PACKAGES) >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "Installing Debian's libraries for invoice PDFs"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_PACKAGES) >/dev/null; \
+		else \
+			echo "Missing for invoice PDFs (install them as root): $(PDF_PACKAGES)"; \
 		fi; \
 	fi
 

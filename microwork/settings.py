@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "microwork.missions",
     "microwork.payouts",
     "microwork.gigs",
+    "microwork.billing",
     "microwork.trust",
     "microwork.api",
     "microwork.web",
@@ -188,6 +189,23 @@ STRIPE_PAYMENT_METHOD_TYPES = env_list("STRIPE_PAYMENT_METHOD_TYPES", "")
 PAYOUT_DEBTOR_NAME = env("PAYOUT_DEBTOR_NAME", "Microwork SAS")
 PAYOUT_DEBTOR_IBAN = env("PAYOUT_DEBTOR_IBAN", "FR7630006000011234567890189")
 PAYOUT_DEBTOR_BIC = env("PAYOUT_DEBTOR_BIC", "AGRIFRPPXXX")
+# Invoices (PL02): the platform as seller, printed on every invoice and in
+# its Factur-X XML; numbers read PREFIX-YEAR-000001.
+BILLING_SELLER = {
+    "name": env("BILLING_SELLER_NAME", "Microwork SAS"),
+    "legal_form": env("BILLING_SELLER_LEGAL_FORM", "SAS au capital de 10 000 €, RCS Paris"),
+    "siret": env("BILLING_SELLER_SIRET", "73282932000074"),
+    "vat_number": env("BILLING_SELLER_VAT_NUMBER", "FR44732829320"),
+    "address_line1": env("BILLING_SELLER_ADDRESS", "10 rue de la Paix"),
+    "postcode": env("BILLING_SELLER_POSTCODE", "75002"),
+    "city": env("BILLING_SELLER_CITY", "Paris"),
+    "country": env("BILLING_SELLER_COUNTRY", "FR"),
+    "email": env("BILLING_SELLER_EMAIL", "factures@microwork.fr"),
+}
+INVOICE_NUMBER_PREFIX = env("INVOICE_NUMBER_PREFIX", "MW")
+# Charges are taken from the customer's balance when they happen: an invoice
+# records payments already made, due on its issue date unless said otherwise.
+INVOICE_PAYMENT_DAYS = int(env("INVOICE_PAYMENT_DAYS", "0"))
 # French hourly minimum wage (SMIC), gross, in cents, by date in force (HM08).
 SMIC_HOURLY_CENTS = [
     (date(2025, 1, 1), 1188),

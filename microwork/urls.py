@@ -11,6 +11,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("missions/", include("microwork.missions.urls")),
     path("credits/", include("microwork.payouts.urls")),
     path("porte-monnaie/", include("microwork.ledger.urls")),
+    path("factures/", include("microwork.billing.urls")),
     path("notifications/", include("microwork.notifications.urls")),
     path("", include("microwork.trust.urls")),
     path("", include("microwork.gigs.urls")),

@@ -121,6 +121,7 @@ def _mount() -> None:
     from microwork.accounts.api import router as accounts_router
     from microwork.accounts.api import staff_router as accounts_staff_router
     from microwork.accounts.api import tokens_router
+    from microwork.billing.api import router as billing_router
     from microwork.gigs.api import router as gigs_router
     from microwork.gigs.api import staff_router as gigs_staff_router
     from microwork.ledger.api import router as ledger_router
@@ -139,6 +140,7 @@ def _mount() -> None:
     api.add_router("/", ops_router)
     api.add_router("/", experts_router)
     api.add_router("/", ledger_router)
+    api.add_router("/", billing_router)
     api.add_router("/", missions_router)
     api.add_router("/staff", accounts_staff_router)
     api.add_router("/staff", experts_staff_router)

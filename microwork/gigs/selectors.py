@@ -378,3 +378,14 @@ def order_actions(order: Order, user: User, now: datetime | None = None) -> Orde
         write=state not in ORDER_FINAL_STATES and state != OrderState.DISPUTED,
         late=order_first_delivery_late(order, now),
     )
+
+
+def orders_payer(order_ids: Iterable[int]) -> dict[int, tuple[int, str]]:
+    """(buyer id, order title) of each order: who an order's charges are invoiced to (PL02)."""
+    ids = set(order_ids)
+    if not ids:
+        return {}
+    return {
+        pk: (buyer, title)
+        for pk, buyer, title in Order.objects.filter(pk__in=ids).values_list("pk", "buyer_id", "title")
+    }

@@ -213,6 +213,16 @@ def claim_titles(claim_ids: set[int]) -> dict[int, str]:
     return dict(Claim.objects.filter(pk__in=claim_ids).values_list("pk", "mission__title"))
 
 
+def claims_payer(claim_ids: Iterable[int]) -> dict[int, tuple[int, int, str]]:
+    """(company id, mission id, mission title) of each claim: who a claim's
+    charges are invoiced to (PL02)."""
+    ids = set(claim_ids)
+    if not ids:
+        return {}
+    rows = Claim.objects.filter(pk__in=ids).values_list("pk", "mission__company_id", "mission_id", "mission__title")
+    return {pk: (company, mission, title) for pk, company, mission, title in rows}
+
+
 def mission_titles(mission_ids: set[int]) -> dict[int, str]:
     if not mission_ids:
         return {}

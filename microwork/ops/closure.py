@@ -58,6 +58,7 @@ from microwork.accounts.models import (
     User,
     VerificationDocument,
 )
+from microwork.billing import services as billing
 from microwork.core.errors import ApplicationError, Conflict, Forbidden
 from microwork.core.states import state_move, state_start
 from microwork.gigs.models import ORDER_FINAL_STATES, Offer, OfferImage, OfferState, Order, OrderFile, OrderState
@@ -249,6 +250,8 @@ def closure_apply(*, closure_id: int) -> bool:
     if not _lock_account(closure_id):
         return False
     closure = ClosureRequest.objects.select_related("user").get(pk=closure_id)
+    # Invoiced before the name and address are erased (PL02).
+    billing.invoices_issue_closing(customer=closure.user)
     outcome = _money_out(closure.user)
     return _anonymise(closure_id, outcome)
 
@@ -353,6 +356,8 @@ def _anonymise(closure_id: int, outcome: dict[str, Any]) -> bool:
             profile.save(update_fields=["headline", "bio", "skills", "photo"])
         PhoneCode.objects.filter(user=user).delete()
         Notice.objects.filter(user=user).delete()
+        # Issued invoices keep their own copy of the customer's identity.
+        billing.billing_profile_erase(user=user)
         # Payout accounts that no payout used are personal data only.
         PayoutAccount.objects.filter(user=user, payouts__isnull=True).delete()
         user.email = f"closed-{user.pk}@invalid"

@@ -27,6 +27,7 @@ from django.urls import reverse
 
 from microwork.accounts.models import ClosureRequest, Consent, ExpertProfile, User
 from microwork.accounts.selectors import document_state
+from microwork.billing import selectors as billing_selectors
 from microwork.gigs.models import CustomRequest, Offer, Order, OrderMessage
 from microwork.ledger.models import Posting
 from microwork.ledger.selectors import refunds_of, topups_of, wallet_balance
@@ -142,6 +143,8 @@ def user_export(user: User) -> dict[str, Any]:
             for p in Payout.objects.filter(user=user).order_by("pk")
         ],
         "payout_accounts": [_payout_account(a) for a in PayoutAccount.objects.filter(user=user).order_by("pk")],
+        "billing_profile": billing_selectors.billing_profile_export(user),
+        "invoices": billing_selectors.invoices_export(user),
         "missions": _missions(user),
         "claims": _claims(user),
         "offers": _offers(user),

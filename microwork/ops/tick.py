@@ -7,6 +7,7 @@ call `run_due`.
 """
 
 from microwork.accounts import services as accounts
+from microwork.billing import services as billing
 from microwork.gigs import services as gigs
 from microwork.ledger import clearing, payments
 from microwork.missions import services as missions
@@ -28,4 +29,5 @@ def run_due() -> dict[str, int]:
         "earnings_cleared": clearing.earnings_release_due(),
         "orders_late": gigs.orders_flag_late_due(),
         "accounts_closed": closure.closures_apply_due(),
+        "invoices_issued": billing.invoices_issue_due(),
     }

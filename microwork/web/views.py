@@ -32,6 +32,7 @@ from microwork.accounts.models import (
     required_documents,
 )
 from microwork.accounts.roles import page_user
+from microwork.billing import selectors as billing_selectors
 from microwork.core.errors import ApplicationError, Forbidden
 from microwork.ledger import selectors as ledger_selectors
 from microwork.ledger.clearing import earnings_release_due
@@ -212,6 +213,8 @@ def _dashboard(request: HttpRequest, **forms_in_use: Any) -> HttpResponse:
     }
     if user.is_company:
         context["topup_form"] = forms_in_use.get("topup_form") or TopupForm()
+        # Asked for before the first charge (PL02): the invoices need them.
+        context["billing_missing"] = billing_selectors.billing_profile_missing(user)
     if user.is_expert:
         documents = account_selectors.documents_overview(user)
         missing = account_selectors.expert_verification_missing(user)

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "billing"
+
+urlpatterns = [
+    path("", views.invoices, name="invoices"),
+    path("coordonnees/", views.billing_profile, name="profile"),
+    path("<int:invoice_id>/pdf/", views.invoice_download, name="invoice_pdf"),
+    path("releve/<int:year>.csv", views.statement_csv, name="statement_csv"),
+    path("dac7/<int:year>.csv", views.dac7_csv, name="dac7_csv"),
+]
