@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.db import connections
 from hypothesis import settings as hypothesis_settings
 
@@ -43,6 +44,8 @@ def _test_settings(settings: Any) -> Iterator[None]:
     settings.PAYMENT_GATEWAY = "sandbox"
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
     sms.outbox.clear()
+    # Rate limits and sign-in lockouts count on the cache: each test starts afresh.
+    cache.clear()
     yield
     sms.outbox.clear()
 
