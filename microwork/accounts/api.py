@@ -6,8 +6,8 @@ from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from microwork.core.ids import object_id
-from microwork.core.ratelimit import client_ip
 from microwork.core.pagination import PageParams, keyset_page
+from microwork.core.ratelimit import client_ip
 from microwork.core.schemas import Text
 
 from . import selectors, services

@@ -22,7 +22,9 @@ def rate_limit(key: str, *, limit: int, window_seconds: int, message: str) -> No
     """Count one more call on `key` ("<what>:<whose>"); past `limit` calls in
     the window, refuse with 429 and the seconds until the window ends."""
     group = key.partition(":")[0]
-    usage = get_usage(None, group=f"microwork.{group}", key=lambda _group, _request: key, rate=(limit, window_seconds), increment=True)
+    usage = get_usage(
+        None, group=f"microwork.{group}", key=lambda _group, _request: key, rate=(limit, window_seconds), increment=True
+    )
     if usage is not None and usage["should_limit"]:
         raise TooManyRequests(message, retry_after=usage["time_left"])
 

@@ -5,15 +5,14 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.http import urlencode
-
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.http import urlencode
 
 from microwork.accounts.legal import versions_signature
-from microwork.accounts.services import session_seen
 from microwork.accounts.models import User
 from microwork.accounts.selectors import consents_missing
+from microwork.accounts.services import session_seen
 
 #: The session remembers the versions it found accepted, until one changes.
 CONSENT_SESSION_KEY = "legal_versions_accepted"
