@@ -177,7 +177,11 @@ def test_pl06_401_has_www_authenticate(db):
     assert Client().get("/api/v1/me")["WWW-Authenticate"] == "Bearer"
 
 
-def test_pl06_token_expires(alice):
+def test_pl06_token_expires(alice, settings):
+    from microwork import settings as project_settings
+
+    assert project_settings.API_TOKEN_TTL_DAYS == 90  # the default, outside the tests
+    settings.API_TOKEN_TTL_DAYS = 90
     api = testing.api_as(alice)
     token = ApiToken.objects.get(user=alice)
     assert token.expires_at - timezone.now() > timedelta(days=settings.API_TOKEN_TTL_DAYS - 1)
