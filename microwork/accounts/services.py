@@ -733,7 +733,9 @@ def token_create(*, user: User) -> str:
     if not user.is_active:
         raise Forbidden(_("This account is closed."))
     key = secrets.token_urlsafe(32)
-    ApiToken.objects.create(user=user, key_hash=ApiToken.hash(key), prefix=key[:8])
+    # Signing in for it is its first use: the first calls then write nothing.
+    now = timezone.now()
+    ApiToken.objects.create(user=user, key_hash=ApiToken.hash(key), prefix=key[:8], created_at=now, last_used_at=now)
     return key
 
 
