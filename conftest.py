@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.db import connections
 from hypothesis import settings as hypothesis_settings
 
@@ -40,9 +41,14 @@ def _runs_a_state_machine(item: pytest.Item) -> bool:
 def _test_settings(settings: Any) -> Iterator[None]:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.SMS_BACKEND = "locmem"
+    # Many tests move the clock months ahead with a token in hand; the tokens'
+    # lifetime has its own tests (test_pl06_token_expires).
+    settings.API_TOKEN_TTL_DAYS = 3650
     settings.PAYMENT_GATEWAY = "sandbox"
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
     sms.outbox.clear()
+    # Rate limits and sign-in lockouts count on the cache: each test starts afresh.
+    cache.clear()
     yield
     sms.outbox.clear()
 

@@ -8,7 +8,7 @@ through anymail) and `microwork.core.checks` refuses to start on toy ones.
 """
 
 import os
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -56,6 +56,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "ninja",
     "csp",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "microwork.core",
     "microwork.accounts",
     "microwork.ledger",
@@ -82,12 +85,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "microwork.web.middleware.SessionRecordMiddleware",
     "microwork.web.middleware.LegalConsentMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "microwork.core.idempotency.IdempotencyMiddleware",
     "microwork.core.problems.MethodNotAllowedMiddleware",
+    # Last, as django-axes asks: it turns a sign-in lockout into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 # Whose Idempotency-Key a request's key is: the API knows its bearer tokens.
 IDEMPOTENCY_SCOPE = "microwork.api.auth.idempotency_scope"
@@ -137,6 +144,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts -------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# django-axes first: it refuses a locked-out sign-in before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "microwork.accounts.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:dashboard"
 LOGOUT_REDIRECT_URL = "web:home"
@@ -168,6 +180,8 @@ PHONE_CODE_TTL_MINUTES = 10
 PHONE_CODE_MAX_ATTEMPTS = 5
 PHONE_CODE_RESEND_SECONDS = 60
 PHONE_CODE_MAX_PER_HOUR = 5
+# An API token lasts this long from its creation (PL06); a new one is a sign-in away.
+API_TOKEN_TTL_DAYS = int(env("API_TOKEN_TTL_DAYS", "90"))
 DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
@@ -243,7 +257,8 @@ STORAGES = {
 }
 
 # --- Cache ----------------------------------------------------------------
-if env("REDIS_URL"):
+REDIS_URL = env("REDIS_URL")
+if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -252,6 +267,41 @@ if env("REDIS_URL"):
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Rate limits and sign-in lockouts (PL06) --------------------------------
+# Both count on the cache above: local memory holds for one process (development),
+# Redis for every worker (production requires REDIS_URL: microwork.E007).
+# django-axes locks an (address, email) pair out after AXES_FAILURE_LIMIT wrong
+# passwords, on the API's POST /tokens, the sign-in page and the admin's.
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(env("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "microwork.accounts.signin.axes_username"
+AXES_CLIENT_IP_CALLABLE = "microwork.core.ratelimit.client_ip"
+AXES_LOCKOUT_CALLABLE = "microwork.web.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+# The cache handler keeps no rows: nothing to show in the admin.
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
+# django-ratelimit counts the other limits (microwork.core.ratelimit): calls per
+# address and per account over a window. Its app is not installed: it only adds
+# a system check that knows memcached and django-redis but not Django's own
+# RedisCache, whose `incr` is atomic; microwork.E007 checks the cache instead.
+RATELIMIT_USE_CACHE = "default"
+RATE_LIMITS = {
+    # name: (calls, seconds)
+    "token_ip": (30, 600),
+    "token_email": (10, 600),
+    "signup_ip": (10, 3600),
+    "sms_ip": (10, 3600),
+    "password_reset_ip": (10, 3600),
+    "password_reset_email": (3, 3600),
+}
+if not PRODUCTION and CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    # One development process: its own memory is the whole count.
+    SILENCED_SYSTEM_CHECKS = ["axes.W001"]
 
 # --- Email and SMS --------------------------------------------------------
 _EMAIL_BACKENDS = {

@@ -1,14 +1,13 @@
 from datetime import date, datetime
 from typing import Any, Literal
 
-from django.contrib.auth import authenticate
 from django.http import HttpRequest
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from microwork.core.errors import Unauthenticated
 from microwork.core.ids import object_id
 from microwork.core.pagination import PageParams, keyset_page
+from microwork.core.ratelimit import client_ip
 from microwork.core.schemas import Text
 
 from . import selectors, services
@@ -58,6 +57,15 @@ class TokenIn(Schema):
 
 class TokenOut(Schema):
     token: str
+
+
+class ApiTokenOut(Schema):
+    id: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime
+    current: bool
 
 
 class CodeSentOut(Schema):
@@ -131,15 +139,35 @@ def document_out(document: VerificationDocument) -> dict[str, Any]:
 
 @tokens_router.post("", auth=None, response={201: TokenOut})
 def token_create(request: HttpRequest, data: TokenIn) -> Status[dict[str, str]]:
-    user = authenticate(request, username=data.email.strip().lower(), password=data.password)
-    if not isinstance(user, User):
-        raise Unauthenticated("Wrong email or password.", code="invalid_credentials")
-    return Status(201, {"token": services.token_create(user=user)})
+    return Status(201, {"token": services.token_sign_in(request=request, email=data.email, password=data.password)})
 
 
 @tokens_router.delete("/current", response={204: None})
 def token_revoke(request: HttpRequest) -> Status[None]:
     services.token_revoke(token=request.api_token)  # type: ignore[attr-defined]
+    return Status(204, None)
+
+
+@router.get("/me/tokens", response=list[ApiTokenOut])
+def my_tokens(request: HttpRequest) -> list[dict[str, Any]]:
+    """The account's live tokens (never their secret); `current` is the one calling."""
+    current_token = getattr(request, "api_token", None)
+    return [
+        {
+            "id": str(token.pk),
+            "prefix": token.prefix,
+            "created_at": token.created_at,
+            "last_used_at": token.last_used_at,
+            "expires_at": token.expires_at,
+            "current": current_token is not None and token.pk == current_token.pk,
+        }
+        for token in selectors.tokens_live(current_user(request))
+    ]
+
+
+@router.delete("/me/tokens/{token_id}", response={204: None})
+def my_token_revoke(request: HttpRequest, token_id: str) -> Status[None]:
+    services.token_revoke(token=selectors.token_for(current_user(request), object_id(token_id)))
     return Status(204, None)
 
 
@@ -171,7 +199,7 @@ def me(request: HttpRequest) -> dict[str, Any]:
 def phone_code(request: HttpRequest) -> Status[dict[str, Any]]:
     user = current_user(request)
     require_role(user, "tasker")
-    code = services.phone_code_send(user=user)
+    code = services.phone_code_send(user=user, ip=client_ip(request))
     return Status(202, {"sent": True, "expires_at": code.expires_at})
 
 

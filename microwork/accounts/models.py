@@ -1,5 +1,5 @@
 import hashlib
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.base_user import BaseUserManager
@@ -281,6 +281,11 @@ class ExpertProfileTransition(Transition):
     profile = models.ForeignKey(ExpertProfile, on_delete=models.CASCADE, related_name="transitions")
 
 
+def token_expiry() -> "datetime":
+    """When a token made now expires (settings.API_TOKEN_TTL_DAYS, PL06)."""
+    return timezone.now() + timedelta(days=settings.API_TOKEN_TTL_DAYS)
+
+
 class ApiToken(models.Model):
     """A bearer token for the API; only its SHA-256 is stored, looked up by index."""
 
@@ -288,6 +293,8 @@ class ApiToken(models.Model):
     key_hash = models.CharField(max_length=64, unique=True)
     prefix = models.CharField(max_length=8)
     created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(default=token_expiry)
+    # Written at most once a minute (accounts.services.TOKEN_USE_GRANULARITY).
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
@@ -297,6 +304,22 @@ class ApiToken(models.Model):
     @staticmethod
     def hash(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
+
+
+class UserSession(models.Model):
+    """A signed-in browser (PL06): recorded at sign-in, so its owner can see
+    it and end it. The session itself lives in Django's session store."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="web_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Written at most once a minute (web.middleware.SessionRecordMiddleware).
+    last_seen = models.DateTimeField(default=timezone.now)
+    user_agent = models.CharField(max_length=300, blank=True, default="")
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"session of {self.user} since {self.created_at:%Y-%m-%d %H:%M}"
 
 
 # --- Account closure (AC02) -------------------------------------------------

@@ -11,6 +11,7 @@ from microwork.core.errors import NotFound
 from .legal import current, required_kinds
 from .models import (
     REQUIRED_DOCUMENTS,
+    ApiToken,
     Consent,
     DocumentKind,
     DocumentState,
@@ -18,6 +19,7 @@ from .models import (
     ExpertProfileState,
     ExpertStatus,
     User,
+    UserSession,
     VerificationDocument,
     required_documents,
 )
@@ -228,3 +230,30 @@ def consents_missing(user: User) -> list[str]:
         return []
     accepted = set(Consent.objects.filter(user=user, kind__in=kinds).values_list("kind", "version"))
     return [kind for kind in kinds if (kind, current(kind).version) not in accepted]
+
+
+# --- API tokens and web sessions (PL06) -------------------------------------
+
+
+def tokens_live(user: User) -> QuerySet[ApiToken]:
+    """The user's tokens still usable: not revoked, not expired; newest first."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=timezone.now()).order_by("-pk")
+
+
+def token_for(user: User, token_id: int) -> ApiToken:
+    """One of the user's live tokens; another user's is not found (404)."""
+    token = tokens_live(user).filter(pk=token_id).first()
+    if token is None:
+        raise NotFound()
+    return token
+
+
+def sessions_of(user: User) -> QuerySet[UserSession]:
+    return UserSession.objects.filter(user=user).order_by("-last_seen", "-pk")
+
+
+def session_for(user: User, session_id: int) -> UserSession:
+    session = sessions_of(user).filter(pk=session_id).first()
+    if session is None:
+        raise NotFound()
+    return session

@@ -9,7 +9,7 @@ from django.http.multipartparser import MultiPartParserError
 from ninja import Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from microwork.core.errors import ApplicationError
+from microwork.core.errors import ApplicationError, TooManyRequests
 from microwork.core.problems import problem_response, request_too_big_response, unreadable_request_response
 
 from .auth import TokenAuth
@@ -47,7 +47,10 @@ def on_application_error(request: HttpRequest, exc: ApplicationError) -> HttpRes
         extra["errors"] = exc.errors  # type: ignore[attr-defined]
     elif (exc.status == 422 and exc.code == "invalid") or exc.field:
         extra["errors"] = [{"field": exc.field or "body", "message": exc.detail}]
-    return problem_response(status=exc.status, code=exc.code, title=str(exc.title), detail=exc.detail, **extra)
+    response = problem_response(status=exc.status, code=exc.code, title=str(exc.title), detail=exc.detail, **extra)
+    if isinstance(exc, TooManyRequests):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(ValidationError)

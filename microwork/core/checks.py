@@ -39,7 +39,19 @@ FILE_EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 def production_rails(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[checks.CheckMessage]:
     if not settings.PRODUCTION:
         return []
-    return [*_payments(), *_sms(), *_email()]
+    return [*_payments(), *_sms(), *_email(), *_cache()]
+
+
+def _cache() -> list[checks.CheckMessage]:
+    if not settings.REDIS_URL:
+        return [
+            checks.Error(
+                "REDIS_URL is empty in production: rate limits and sign-in lockouts would count per worker.",
+                hint="Set REDIS_URL (redis://host:6379/0): the cache every worker shares.",
+                id="microwork.E007",
+            )
+        ]
+    return []
 
 
 def _payments() -> list[checks.CheckMessage]:

@@ -88,7 +88,11 @@ class Unauthenticated(ApplicationError, status=401, code="unauthenticated", titl
 class TooManyRequests(
     ApplicationError, status=429, code="too_many_requests", title=_("Too many requests; try again later.")
 ):
-    pass
+    """A rate limit (429); `retry_after` is the seconds to wait (the API's Retry-After)."""
+
+    def __init__(self, detail: str | None = None, *, retry_after: float | None = None, **kwargs: Any):
+        super().__init__(detail, **kwargs)
+        self.retry_after = max(1, int(retry_after + 0.999)) if retry_after is not None else 60
 
 
 class InsufficientFunds(Conflict, code="insufficient_funds", title=_("The balance is too low for this.")):

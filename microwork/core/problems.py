@@ -20,7 +20,11 @@ def problem_response(*, status: int, code: str, title: str, detail: str = "", **
         "code": code,
         **extra,
     }
-    return HttpResponse(json.dumps(body), status=status, content_type=PROBLEM_CONTENT_TYPE)
+    response = HttpResponse(json.dumps(body), status=status, content_type=PROBLEM_CONTENT_TYPE)
+    if status == 401:
+        # RFC 9110: a 401 names the scheme that would let the caller in (PL06).
+        response["WWW-Authenticate"] = "Bearer"
+    return response
 
 
 def _body_refused(message: str) -> HttpResponse:

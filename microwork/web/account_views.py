@@ -153,3 +153,35 @@ def closure_cancel(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, _("The closure is cancelled: your account stays open."))
     return redirect("web:closure")
+
+
+# --- Security: signed-in browsers and API tokens (PL06) ----------------------
+
+
+@login_required
+def security(request: HttpRequest) -> HttpResponse:
+    user = page_user(request)
+    context = {
+        "sessions": list(account_selectors.sessions_of(user)),
+        "tokens": list(account_selectors.tokens_live(user)),
+        "current_session_key": request.session.session_key,
+    }
+    return render(request, "web/security.html", context)
+
+
+@login_required
+@require_POST
+def security_session_end(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = account_selectors.session_for(page_user(request), session_id)
+    account_services.session_end(session=session)
+    messages.success(request, _("That session is signed out."))
+    return redirect("web:security")
+
+
+@login_required
+@require_POST
+def security_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = account_selectors.token_for(page_user(request), token_id)
+    account_services.token_revoke(token=token)
+    messages.success(request, _("That API token is revoked."))
+    return redirect("web:security")

@@ -5,11 +5,14 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
 
 from microwork.accounts.legal import versions_signature
 from microwork.accounts.models import User
 from microwork.accounts.selectors import consents_missing
+from microwork.accounts.services import session_seen
 
 #: The session remembers the versions it found accepted, until one changes.
 CONSENT_SESSION_KEY = "legal_versions_accepted"
@@ -54,4 +57,28 @@ class LegalConsentMiddleware:
                     url = reverse("web:legal_accept")
                     return redirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
                 request.session[CONSENT_SESSION_KEY] = signature
+        return self.get_response(request)
+
+
+#: The session remembers when its last view was noted, so most views write nothing.
+SEEN_SESSION_KEY = "session_seen_at"
+
+
+class SessionRecordMiddleware:
+    """Notes a signed-in browser's last view on its UserSession, at most once
+    a minute (PL06: the security page lists it)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        session = getattr(request, "session", None)
+        if isinstance(user, User) and session is not None and session.session_key:
+            seen = session.get(SEEN_SESSION_KEY)
+            last_seen = parse_datetime(seen) if isinstance(seen, str) else None
+            now = timezone.now()
+            if last_seen is None or (now - last_seen).total_seconds() >= 60:
+                session_seen(session_key=session.session_key, last_seen=last_seen)
+                session[SEEN_SESSION_KEY] = now.isoformat()
         return self.get_response(request)

@@ -41,6 +41,18 @@ urlpatterns = [
     path("mes-donnees/<str:token>/", account_views.export_file, name="export_download"),
     path("tableau-de-bord/fermer-mon-compte/", account_views.closure, name="closure"),
     path("tableau-de-bord/fermer-mon-compte/annuler/", account_views.closure_cancel, name="closure_cancel"),
+    # Signed-in browsers and API tokens (PL06)
+    path("tableau-de-bord/securite/", account_views.security, name="security"),
+    path(
+        "tableau-de-bord/securite/sessions/<int:session_id>/revoquer/",
+        account_views.security_session_end,
+        name="security_session_end",
+    ),
+    path(
+        "tableau-de-bord/securite/jetons/<int:token_id>/revoquer/",
+        account_views.security_token_revoke,
+        name="security_token_revoke",
+    ),
     # Expert profile (AM13, AM17)
     path("tableau-de-bord/profil-expert/", views.expert_profile, name="expert_profile"),
     path("tableau-de-bord/profil-expert/photo/", views.expert_profile_photo, name="expert_profile_photo"),

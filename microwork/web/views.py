@@ -33,7 +33,8 @@ from microwork.accounts.models import (
 )
 from microwork.accounts.roles import page_user
 from microwork.billing import selectors as billing_selectors
-from microwork.core.errors import ApplicationError, Forbidden
+from microwork.core.errors import ApplicationError, Forbidden, TooManyRequests
+from microwork.core.ratelimit import client_ip
 from microwork.ledger import selectors as ledger_selectors
 from microwork.ledger.clearing import earnings_release_due
 from microwork.ledger.pages import TopupForm, topup_submit
@@ -77,6 +78,17 @@ class PasswordReset(PasswordResetView):
     subject_template_name = "web/registration/password_reset_subject.txt"
     success_url = reverse_lazy("web:password_reset_done")
 
+    def form_valid(self, form: Any) -> HttpResponse:
+        try:
+            account_services.password_reset_allowed(ip=client_ip(self.request), email=form.cleaned_data["email"])
+        except TooManyRequests as exc:
+            form.add_error(None, exc.detail)
+            response = self.form_invalid(form)
+            response.status_code = 429
+            response["Retry-After"] = str(exc.retry_after)
+            return response
+        return super().form_valid(form)
+
 
 class PasswordResetDone(PasswordResetDoneView):
     template_name = "web/registration/password_reset_done.html"
@@ -85,6 +97,12 @@ class PasswordResetDone(PasswordResetDoneView):
 class PasswordResetConfirm(PasswordResetConfirmView):
     template_name = "web/registration/password_reset_confirm.html"
     success_url = reverse_lazy("web:password_reset_complete")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        # A new password ends every session and API token (PL06).
+        account_services.user_credentials_changed(user=form.user)
+        return response
 
 
 class PasswordResetComplete(PasswordResetCompleteView):
@@ -117,7 +135,7 @@ def _signup(request: HttpRequest, role: str) -> HttpResponse:
                 phone=data.get("phone", ""),
                 siret=data.get("siret", ""),
                 legal_name=data.get("legal_name", ""),
-                ip=request.META.get("REMOTE_ADDR"),
+                ip=client_ip(request),
             )
         except ApplicationError as exc:
             form.add_service_error(exc)
@@ -173,7 +191,7 @@ def phone_code_send(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     error = ""
     try:
-        account_services.phone_code_send(user=user)
+        account_services.phone_code_send(user=user, ip=client_ip(request))
     except ApplicationError as exc:
         error = exc.detail
     status = error or _("A new code is on its way.")
@@ -192,7 +210,7 @@ def phone_change(request: HttpRequest) -> HttpResponse:
     if change_form.is_valid():
         try:
             account_services.phone_change(user=user, phone=change_form.cleaned_data["phone"])
-            account_services.phone_code_send(user=user)
+            account_services.phone_code_send(user=user, ip=client_ip(request))
         except ApplicationError as exc:
             change_form.add_service_error(exc)
         else:

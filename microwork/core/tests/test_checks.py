@@ -25,6 +25,7 @@ REAL_RAILS = {
     "EMAIL_BACKEND": "anymail",
     "ANYMAIL_PROVIDER": "brevo",
     "ANYMAIL_API_KEY": "xkeysib-acme",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
 }
 
 
@@ -42,6 +43,7 @@ def production(settings):
     settings.TWILIO_MESSAGING_SERVICE_SID = ""
     settings.EMAIL_BACKEND = "anymail.backends.brevo.EmailBackend"
     settings.ANYMAIL = {"BREVO_API_KEY": "xkeysib-acme"}
+    settings.REDIS_URL = "redis://127.0.0.1:6379/0"
     return settings
 
 
@@ -201,3 +203,8 @@ def test_pl01_real_rails_pass_check_deploy_and_boot_a_worker():
     booted = run("-c", "import microwork.wsgi; print(microwork.wsgi.application)", env=env)
     assert booted.returncode == 0, booted.stderr
     assert "WSGIHandler" in booted.stdout
+
+
+def test_pl06_production_requires_redis_for_rate_limits(production):
+    production.REDIS_URL = ""
+    assert ids(production_rails()) == ["microwork.E007"]

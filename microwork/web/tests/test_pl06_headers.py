@@ -218,6 +218,7 @@ PRODUCTION = {
     "EMAIL_BACKEND": "anymail",
     "ANYMAIL_PROVIDER": "brevo",
     "ANYMAIL_API_KEY": "xkeysib-acme",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
 }
 
 
