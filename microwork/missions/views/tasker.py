@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from microwork.accounts.models import User
 from microwork.core.errors import ApplicationError, InvalidInput
+from microwork.core.uploads import file_response
 
 from .. import forms, selectors, services
 from ..models import Claim, ClaimState, Mission
@@ -217,6 +218,6 @@ def report_file(request: HttpRequest, claim_id: int, file_id: int) -> FileRespon
     upload = claim.files.filter(pk=file_id).first()
     if upload is None:
         raise Http404
-    response = FileResponse(upload.file.open("rb"), content_type=upload.content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    # Staff see the photo as sent; everyone else the copy without its metadata.
+    stored = upload.original if user.is_staff_member and upload.original else upload.file
+    return file_response(stored, content_type=upload.content_type)
