@@ -79,7 +79,7 @@ def exif_of(data: bytes) -> Image.Exif:
 def test_pl06_a_decompression_bomb_is_refused_on_post_me_documents(emma):
     problem = assert_problem(document(api_as(emma), bomb()), 422, "invalid")
     assert "file" in error_fields(problem)
-    assert "megapixels" in problem["detail"]
+    assert "pixels" in problem["detail"]
     assert not VerificationDocument.objects.exists()
 
 
