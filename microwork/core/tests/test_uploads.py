@@ -7,7 +7,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from microwork.core.errors import InvalidInput
-from microwork.core.uploads import DOCUMENT, JPEG, PDF, PNG, REPORT_PHOTO, UploadRule, server_file_name, upload_content_type
+from microwork.core.uploads import (
+    DOCUMENT,
+    JPEG,
+    PDF,
+    PNG,
+    REPORT_PHOTO,
+    UploadRule,
+    server_file_name,
+    upload_content_type,
+)
 
 
 def _png(size: tuple[int, int], mode: str = "RGB") -> SimpleUploadedFile:

@@ -333,7 +333,8 @@ def test_pl06_a_csv_field_over_the_cap_is_a_422(acme, length):
 
 
 def test_pl06_a_csv_field_over_the_cap_is_a_form_error_on_the_batch_page(client, acme):
-    text = f'title,category,instructions,estimated_minutes,reward_cents,places\r\n"T",photo,"{"x" * 131_073}",10,300,1\r\n'
+    header = "title,category,instructions,estimated_minutes,reward_cents,places\r\n"
+    text = f'{header}"T",photo,"{"x" * 131_073}",10,300,1\r\n'
     upload = SimpleUploadedFile("missions.csv", text.encode(), content_type="text/csv")
     response = signed_in(client, acme).post(reverse("missions:batch"), {"file": upload})
     assert response.status_code == 400
