@@ -347,3 +347,18 @@ def test_pl06_a_voucher_csv_field_over_the_cap_is_a_422(staff):
     upload = SimpleUploadedFile("issuer.csv", text.encode(), content_type="text/csv")
     response = api_as(staff).upload("/staff/vouchers/import", {"file": upload})
     assert_problem(response, 422, "invalid")
+
+
+def test_pl06_a_report_photo_through_the_api_is_for_the_parties_with_a_token(alice, acme, staff):
+    bob = make_tasker("bob@example.fr", "+33612345679")
+    _mission, claim_id = photo_claim(alice, acme, staff)
+    added = api_as(alice).upload(f"/claims/{claim_id}/report/files", {"question": "shelf", "file": gps_photo()})
+    path = added.json()["download_url"].removeprefix("/api/v1")
+    assert_problem(api_as(acme).get(path), 404, "not_found")  # not reported yet
+    api_as(alice).post(f"/claims/{claim_id}/report", {"answers": {}, "text": ACCOUNT})
+    assert api_as(bob).get(path).status_code == 404
+    assert api_as(None).get(path).status_code == 401
+    seen = api_as(acme).get(path)
+    assert seen.status_code == 200 and seen["X-Content-Type-Options"] == "nosniff"
+    assert ExifTags.IFD.GPSInfo not in exif_of(content(seen))
+    assert exif_of(content(api_as(staff).get(path))).get_ifd(ExifTags.IFD.GPSInfo)
