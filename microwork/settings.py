@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "microwork.core.headers.PermissionsPolicyMiddleware",
+    # Before anything reads the body (sessions, CSRF, idempotency).
+    "microwork.core.limits.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -182,9 +184,25 @@ PHONE_CODE_RESEND_SECONDS = 60
 PHONE_CODE_MAX_PER_HOUR = 5
 # An API token lasts this long from its creation (PL06); a new one is a sign-in away.
 API_TOKEN_TTL_DAYS = int(env("API_TOKEN_TTL_DAYS", "90"))
-DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# --- Request bodies and uploads (PL06) -------------------------------------
+# A body longer than this is refused with 413 before it is read
+# (core.limits.RequestBodyLimitMiddleware): one 10 MB file and its form.
+# The front server refuses earlier still (docs/deploy.md: client_max_body_size).
+MAX_REQUEST_BODY_BYTES = 11 * 1024 * 1024
+# Where several files go at once: up to 5 files of 10 MB in an order's
+# message or delivery, a report's photos on its page.
+REQUEST_BODY_LIMITS = [
+    (r"^/api/v1/orders/[^/]+/(messages|deliveries)$", 51 * 1024 * 1024),
+    (r"^/commandes/\d+/", 51 * 1024 * 1024),
+    (r"^/missions/participations/\d+/rapport/$", 51 * 1024 * 1024),
+]
+# What Django reads into memory: form fields and JSON bodies (files aside)...
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# ... and a file past this size goes to a temporary file instead of memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Pillow refuses an image with more pixels (a decompression bomb) before decoding it.
+MAX_IMAGE_PIXELS = 40_000_000
 
 # --- Money ----------------------------------------------------------------
 CURRENCY = "EUR"
@@ -243,6 +261,9 @@ STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 # app manifest), served by WhiteNoise like the static files.
 WHITENOISE_ROOT = BASE_DIR / "microwork" / "web" / "root"
 WHITENOISE_MIMETYPES = {".webmanifest": "application/manifest+json"}
+# Uploaded files: private, never served statically in any profile (no URL
+# maps to MEDIA_ROOT, and the front server must not serve it either); each is
+# handed out by a view that checks who asks (core.uploads.file_response).
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "media")))
 STORAGES = {

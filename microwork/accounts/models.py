@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from microwork.core.models import Transition
+from microwork.core.uploads import server_file_name
 
 
 class Role(models.TextChoices):
@@ -183,7 +184,10 @@ DOCUMENT_MOVES: dict[str, set[str]] = {
 
 
 def document_path(instance: "VerificationDocument", filename: str) -> str:
-    return f"documents/{instance.user_id}/{timezone.now():%Y%m}/{instance.kind}-{filename}"
+    # The name is the server's: the one the expert's device gave is neither trusted nor kept.
+    return (
+        f"documents/{instance.user_id}/{timezone.now():%Y%m}/{instance.kind}-{server_file_name(instance.content_type)}"
+    )
 
 
 class VerificationDocument(models.Model):

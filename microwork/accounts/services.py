@@ -25,7 +25,7 @@ from microwork.core.errors import Conflict, Forbidden, InputChecks, InvalidInput
 from microwork.core.ratelimit import client_ip, rate_limit_named
 from microwork.core.sms import send_sms
 from microwork.core.states import WrongState, state_move, state_start
-from microwork.core.uploads import JPEG, PDF, PNG, WEBP, image_reencoded, server_file_name, upload_content_type
+from microwork.core.uploads import DOCUMENT, JPEG, PROFILE_PHOTO, image_reencoded, server_file_name, upload_check
 
 from .legal import current, required_kinds
 from .models import (
@@ -354,11 +354,7 @@ def document_upload(
         raise Forbidden(_("Only experts upload verification documents."))
     if kind not in DocumentKind.values:
         raise InvalidInput(_("Unknown document kind."), field="kind")
-    if upload.size is None or upload.size == 0:
-        raise InvalidInput(_("The file is empty."), field="file")
-    if upload.size > settings.DOCUMENT_MAX_BYTES:
-        raise InvalidInput(_("The file is larger than 10 MB."), field="file")
-    content_type = upload_content_type(upload, accept=(PDF, JPEG, PNG), refusal=_("Upload a PDF, JPEG or PNG file."))
+    checked = upload_check(upload, DOCUMENT)
     today = timezone.localdate()
     if valid_until is not None and valid_until < today:
         raise InvalidInput(_("This document has already expired."), field="valid_until")
@@ -374,12 +370,14 @@ def document_upload(
                 % {"date": (issued_on + period).isoformat()},
                 field="issued_on",
             )
+    # Only the expert and staff ever see a document: it is kept as sent, under
+    # a name the server chooses (models.document_path).
     with transaction.atomic():
         return VerificationDocument.objects.create(
             user=user,
             kind=kind,
             file=upload,
-            content_type=content_type,
+            content_type=checked.content_type,
             stated_valid_until=valid_until,
             issued_on=issued_on,
         )
@@ -503,7 +501,6 @@ def phone_codes_purge() -> int:
 
 # --- Expert profiles (AM13, AM17) ------------------------------------------
 
-PHOTO_MAX_BYTES = 8 * 1024 * 1024
 HEADLINE_MAX = 120
 BIO_MAX = 3000
 SKILLS_MAX = 20
@@ -606,11 +603,7 @@ def expert_profile_update(*, user: User, status: str, headline: str, bio: str, s
 def expert_profile_photo_set(*, user: User, upload: UploadedFile) -> ExpertProfile:
     """A photo for the profile: a JPEG, PNG or WebP image, re-encoded without
     its metadata and stored under a name the server chooses."""
-    if upload.size is None or upload.size == 0:
-        raise InvalidInput(_("The file is empty."), field="file")
-    if upload.size > PHOTO_MAX_BYTES:
-        raise InvalidInput(_("The photo is larger than 8 MB."), field="file")
-    content = image_reencoded(upload, accept=(JPEG, PNG, WEBP), refusal=_("Upload a JPEG, PNG or WebP photo."))
+    content = image_reencoded(upload, rule=PROFILE_PHOTO)
     with transaction.atomic():
         profile = _profile_for_edit(user)
         old = profile.photo.name if profile.photo else ""

@@ -100,11 +100,12 @@ class IdempotencyMiddleware:
                 errors=[{"field": "Idempotency-Key", "message": "At most 255 characters."}],
             )
         try:
-            body = request.body
+            # A form upload is read as Django streams it (files to disk past
+            # FILE_UPLOAD_MAX_MEMORY_SIZE), never whole into memory.
+            body = b"" if request.content_type == "multipart/form-data" else request.body
+            fingerprint = _fingerprint(request, body)
         except RequestDataTooBig:
             return request_too_big_response()
-        try:
-            fingerprint = _fingerprint(request, body)
         except UNREADABLE_REQUEST_ERRORS as exc:
             return unreadable_request_response(exc)
         scope = _scope(request)

@@ -14,12 +14,12 @@ from ninja.files import UploadedFile
 from pydantic import ValidationError as PydanticError
 
 from microwork.accounts.roles import current_user, require_role
-from microwork.core.errors import NotFound
 from microwork.core.ids import parse_id
 from microwork.core.pagination import PageParams, keyset_page, keyset_page_ascending, ranked_page
+from microwork.core.uploads import file_response
 
 from . import selectors, services
-from .models import Offer, OrderFile
+from .models import Offer
 from .schemas import (
     AcceptIn,
     CancellationOut,
@@ -273,12 +273,10 @@ def message_post(request: HttpRequest, order_id: str) -> Status[dict[str, Any]]:
 
 @router.get("/orders/{order_id}/files/{file_id}", response={200: None})
 def order_file(request: HttpRequest, order_id: str, file_id: str) -> FileResponse:
-    order = selectors.order_for(current_user(request), order_id)
-    stored = OrderFile.objects.filter(pk=parse_id(file_id) or 0, message__order=order).first()
-    if stored is None:
-        raise NotFound()
-    return FileResponse(
-        stored.file.open("rb"), as_attachment=True, filename=stored.name, content_type=stored.content_type
+    user = current_user(request)
+    stored = selectors.order_file_for(user, order_id, file_id)
+    return file_response(
+        selectors.order_file_shown(stored, user), content_type=stored.content_type, download_name=stored.name
     )
 
 

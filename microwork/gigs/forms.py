@@ -155,7 +155,12 @@ class OfferForm(ServiceErrorMixin, forms.Form):
         widget=forms.URLInput,
         help_text=_("YouTube, Vimeo or Dailymotion (https)"),
     )
-    image = forms.ImageField(label=_("Add a gallery image"), required=False)
+    # A plain file field: the one upload check (core.uploads) reads the image, in the service.
+    image = forms.FileField(
+        label=_("Add a gallery image"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -240,7 +240,12 @@ class OrderMessage(models.Model):
 
 class OrderFile(models.Model):
     message = models.ForeignKey(OrderMessage, on_delete=models.CASCADE, related_name="files")
+    # What the parties see: for an image, a copy re-encoded without its
+    # metadata (GPS, camera) and turned upright; stored under a server-chosen name.
     file = models.FileField(upload_to="orders/")
+    # The image as sent, metadata and all: for staff only (empty for a PDF).
+    original = models.FileField(upload_to="orders/", blank=True, default="")
+    # The sender's name for the file, shown and offered on download; never a path.
     name = models.CharField(max_length=200)
     content_type = models.CharField(max_length=64)
     size = models.PositiveIntegerField()

@@ -4,6 +4,7 @@ edge, and what it answers (API.md, "Packaged services")."""
 from datetime import date, datetime
 from typing import Any
 
+from django.urls import reverse
 from ninja import Field, Schema
 from pydantic import StrictInt
 
@@ -324,7 +325,13 @@ def offer_out(offer: Offer, record: ExpertRecord) -> dict[str, Any]:
         "opening_message": offer.opening_message,
         "ip_note": offer.ip_note,
         "video_url": offer.video_url,
-        "images": [{"url": image.image.url, "thumbnail_url": image.thumbnail.url} for image in offer.images.all()],
+        "images": [
+            {
+                "url": reverse("gigs:offer_image", args=[offer.pk, image.pk]),
+                "thumbnail_url": reverse("gigs:offer_thumbnail", args=[offer.pk, image.pk]),
+            }
+            for image in offer.images.all()
+        ],
         "state": offer.state,
         "rating": record.rating,
         "reviews_count": record.reviews,

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Avg, Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, When
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from microwork.accounts.models import User
@@ -24,6 +25,7 @@ from .models import (
     CustomRequest,
     Invitation,
     Offer,
+    OfferImage,
     OfferState,
     Order,
     OrderFile,
@@ -104,6 +106,21 @@ def offer_public(offer_id: object) -> Offer:
     if offer is None:
         raise NotFound()
     return offer
+
+
+def offer_image_for(user: User | None, offer_id: object, image_id: object) -> OfferImage:
+    """A gallery image: of a live offer for anyone; of any other offer for its
+    expert and staff only; not found otherwise."""
+    pk, image_pk = parse_id(offer_id), parse_id(image_id)
+    image = (
+        OfferImage.objects.select_related("offer").filter(pk=image_pk, offer_id=pk).first() if pk and image_pk else None
+    )
+    if image is None:
+        raise NotFound()
+    own_or_staff = user is not None and (user.pk == image.offer.expert_id or user.is_staff_member)
+    if image.offer.state != OfferState.LIVE and not own_or_staff:
+        raise NotFound()
+    return image
 
 
 def offer_of_expert(user: User, offer_id: object) -> Offer:
@@ -331,6 +348,12 @@ def order_file_for(user: User, order_id: object, file_id: object) -> OrderFile:
     if stored is None:
         raise NotFound()
     return stored
+
+
+def order_file_shown(stored: OrderFile, user: User) -> FieldFile:
+    """What `user` gets of a file: staff the image as sent, everyone else the
+    copy without its metadata."""
+    return stored.original if user.is_staff_member and stored.original else stored.file
 
 
 def messages_after(order: Order, after_id: int = 0) -> QuerySet[OrderMessage]:

@@ -11,6 +11,13 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("services/", trade.catalogue, name="catalogue"),
     path("services/<int:offer_id>/", trade.offer_detail, name="offer"),
     path("services/<int:offer_id>/commander/", trade.offer_order, name="order_place"),
+    path("services/<int:offer_id>/images/<int:image_id>/", trade.offer_image, name="offer_image"),
+    path(
+        "services/<int:offer_id>/images/<int:image_id>/miniature/",
+        trade.offer_image,
+        {"thumbnail": True},
+        name="offer_thumbnail",
+    ),
     path("experts/<int:expert_id>/", trade.expert_profile, name="expert"),
     # Orders, for their two parties (and staff, read-only) (AM05-AM10)
     path("commandes/", orders.my_orders, name="my_orders"),

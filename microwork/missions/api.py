@@ -3,7 +3,7 @@ object through its access helper, calls one service and answers its schema."""
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import FileResponse, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
@@ -12,6 +12,7 @@ from microwork.accounts.roles import current_user, require_role
 from microwork.core.errors import InvalidInput
 from microwork.core.ids import parse_id
 from microwork.core.pagination import PageParams, keyset_page, keyset_page_ascending
+from microwork.core.uploads import file_response
 
 from . import selectors, services
 from .batch import BATCH_MAX_BYTES, parse_batch_csv
@@ -185,6 +186,14 @@ def claim_report(request: HttpRequest, claim_id: str, data: ReportIn) -> dict[st
     return claim_out(claim, history=True)
 
 
+@router.get("/claims/{claim_id}/report/files/{file_id}", response={200: None})
+def claim_report_file_get(request: HttpRequest, claim_id: str, file_id: str) -> FileResponse:
+    """The file itself: an image inline with its detected type, a PDF as an attachment."""
+    user = current_user(request)
+    upload = selectors.report_file_for(user, claim_id, file_id)
+    return file_response(selectors.report_file_shown(upload, user), content_type=upload.content_type)
+
+
 @router.post("/claims/{claim_id}/report/files", response={201: ReportFileOut})
 def claim_report_file(
     request: HttpRequest, claim_id: str, question: Form[str], file: File[UploadedFile]
@@ -199,6 +208,7 @@ def claim_report_file(
             "content_type": added.content_type,
             "size": added.size,
             "url": f"/missions/claims/{claim.pk}/files/{added.pk}/",
+            "download_url": f"/api/v1/claims/{claim.pk}/report/files/{added.pk}",
         },
     )
 

@@ -9,7 +9,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from microwork.core.errors import InvalidInput
-from microwork.core.uploads import csv_require_columns, csv_text
+from microwork.core.uploads import csv_fieldnames, csv_require_columns, csv_rows, csv_text
 
 from . import services
 
@@ -28,10 +28,10 @@ def parse_batch_csv(content: bytes) -> list[dict[str, Any]]:
     except csv.Error:
         dialect = csv.excel
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    csv_require_columns(BATCH_COLUMNS, reader.fieldnames or [])
+    csv_require_columns(BATCH_COLUMNS, csv_fieldnames(reader))
     rows: list[dict[str, Any]] = []
     errors: list[dict[str, str]] = []
-    for number, raw in enumerate(reader, start=1):
+    for number, raw in enumerate(csv_rows(reader), start=1):
         if number > BATCH_MAX_ROWS:
             raise InvalidInput(_("At most %(count)s rows per file.") % {"count": BATCH_MAX_ROWS}, field="file")
         row: dict[str, Any] = {k: (raw.get(k) or "").strip() for k in BATCH_COLUMNS}

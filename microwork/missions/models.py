@@ -221,7 +221,11 @@ class ReportFile(models.Model):
 
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="files")
     question_key = models.CharField(max_length=64)
+    # What the tasker and the company see: for a photo, a copy re-encoded
+    # without its metadata (GPS, camera) and turned upright.
     file = models.FileField(upload_to=report_file_path)
+    # The photo as sent, metadata and all: for staff only (empty for a PDF).
+    original = models.FileField(upload_to=report_file_path, blank=True, default="")
     content_type = models.CharField(max_length=64)
     size = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)

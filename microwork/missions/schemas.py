@@ -109,7 +109,9 @@ class ReportFileOut(Schema):
     question_key: str
     content_type: str
     size: int
+    # The page's address (a signed-in browser), and the API's (a bearer token).
     url: str
+    download_url: str
 
 
 class ReportOut(Schema):
@@ -232,6 +234,7 @@ def claim_out(claim: Claim, *, history: bool = False) -> dict[str, Any]:
                         "content_type": f.content_type,
                         "size": f.size,
                         "url": f"/missions/claims/{claim.pk}/files/{f.pk}/",
+                        "download_url": f"/api/v1/claims/{claim.pk}/report/files/{f.pk}",
                     }
                     for f in claim.files.all()
                 ],

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Exists, F, FloatField, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.fields.files import FieldFile
 from django.db.models.functions import Coalesce, Cos, Power, Radians, Sqrt
 from django.utils import timezone
 
@@ -16,7 +17,7 @@ from microwork.core.ids import object_id
 from microwork.core.pagination import keyset_rows
 from microwork.ledger.models import AccountKind, Posting
 
-from .models import CLAIM_MOVES, MISSION_MOVES, Claim, ClaimState, Mission, MissionState
+from .models import CLAIM_MOVES, MISSION_MOVES, Claim, ClaimState, Mission, MissionState, ReportFile
 
 KM_PER_DEGREE = 111.32
 DISPUTE_DAYS = 7  # HM15
@@ -111,6 +112,24 @@ def claim_for(user: User, claim_id: object) -> Claim:
         return claims_visible_to(user).select_related("mission", "tasker").get(pk=object_id(claim_id))
     except Claim.DoesNotExist:
         raise NotFound() from None
+
+
+def report_file_for(user: User, claim_id: object, file_id: object) -> ReportFile:
+    """A report's photo or file: for its tasker, the company once the report
+    is sent, and staff; not found otherwise."""
+    claim = claim_for(user, claim_id)
+    if user.is_company and claim.submitted_at is None:
+        raise NotFound()
+    upload = claim.files.filter(pk=object_id(file_id)).first()
+    if upload is None:
+        raise NotFound()
+    return upload
+
+
+def report_file_shown(upload: ReportFile, user: User) -> FieldFile:
+    """What `user` gets of it: staff the photo as sent, everyone else the copy
+    without its metadata."""
+    return upload.original if user.is_staff_member and upload.original else upload.file
 
 
 def missions_open(

@@ -343,10 +343,10 @@ def _anonymise(closure_id: int, outcome: dict[str, Any]) -> bool:
             files.append(document.file.name)
         VerificationDocument.objects.filter(user=user).delete()
         for report_file in ReportFile.objects.filter(claim__tasker=user):
-            files.append(report_file.file.name)
+            files += [report_file.file.name, report_file.original.name]
         ReportFile.objects.filter(claim__tasker=user).delete()
         for order_file in OrderFile.objects.filter(message__author=user):
-            files.append(order_file.file.name)
+            files += [order_file.file.name, order_file.original.name]
         OrderFile.objects.filter(message__author=user).delete()
         profile = ExpertProfile.objects.filter(user=user).first()
         if profile is not None:

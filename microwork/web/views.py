@@ -35,6 +35,7 @@ from microwork.accounts.roles import page_user
 from microwork.billing import selectors as billing_selectors
 from microwork.core.errors import ApplicationError, Forbidden, TooManyRequests
 from microwork.core.ratelimit import client_ip
+from microwork.core.uploads import JPEG, file_response
 from microwork.ledger import selectors as ledger_selectors
 from microwork.ledger.clearing import earnings_release_due
 from microwork.ledger.pages import TopupForm, topup_submit
@@ -290,7 +291,7 @@ def document_upload(request: HttpRequest) -> HttpResponse:
 def document_file(request: HttpRequest, document_id: int) -> FileResponse:
     """The uploaded file, for its owner and staff only."""
     document = account_selectors.document_for(_user(request), document_id)
-    return FileResponse(document.file.open("rb"), content_type=document.content_type)
+    return file_response(document.file, content_type=document.content_type)
 
 
 # --- Staff: expert documents (AM13) ---------------------------------------
@@ -446,9 +447,7 @@ def expert_photo(request: HttpRequest, expert_id: int) -> FileResponse:
     own_or_staff = isinstance(viewer, User) and (viewer.pk == profile.pk or viewer.is_staff_member)
     if profile.state != ExpertProfileState.APPROVED and not own_or_staff:
         raise Http404
-    response = FileResponse(profile.photo.open("rb"), content_type="image/jpeg")
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return file_response(profile.photo, content_type=JPEG)
 
 
 # --- Staff: experts to hand-pick (AM17) -----------------------------------

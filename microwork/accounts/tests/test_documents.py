@@ -155,11 +155,11 @@ def test_am13_file_of_exactly_10_mb_is_accepted(emma):
 
 def test_am13_body_over_the_request_limit_is_refused_with_a_key(emma, settings):
     # a file larger than the whole request limit, sent with an Idempotency-Key
-    big = PDF + b"0" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+    big = PDF + b"0" * (settings.MAX_REQUEST_BODY_BYTES + 1)
     response = api_as(emma).upload(
         "/me/documents", {"kind": "kbis", "file": SimpleUploadedFile("huge.pdf", big)}, key="huge"
     )
-    assert_problem(response, 422, "invalid")
+    assert_problem(response, 413, "request_too_large")
     assert not VerificationDocument.objects.exists()
 
 

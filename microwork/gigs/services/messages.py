@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import phonenumbers
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -17,7 +18,7 @@ from django.utils.translation import gettext as _
 from microwork.accounts.models import User
 from microwork.core.errors import Forbidden, InvalidInput
 from microwork.core.states import WrongState
-from microwork.core.uploads import JPEG, PDF, PNG, WEBP, server_file_name, upload_content_type
+from microwork.core.uploads import ORDER_FILE, CheckedUpload, server_file_name, uploads_check
 from microwork.notifications.services import notify
 
 from ..models import ORDER_FINAL_STATES, MessageKind, Order, OrderFile, OrderMessage, OrderState
@@ -25,8 +26,6 @@ from .common import OrderClosed
 
 MAX_BODY = 5_000
 MAX_FILES = 5
-FILE_MAX_BYTES = 10 * 1024 * 1024
-FILE_TYPES = (PDF, JPEG, PNG, WEBP)
 _EMAIL = re.compile(r"[\w.+-]+\s*(@|\(at\)|\[at\])\s*[\w-]+(\.[\w-]+)+", re.IGNORECASE)
 
 
@@ -38,18 +37,11 @@ def carries_contact_details(text: str) -> bool:
     return any(True for _match in phonenumbers.PhoneNumberMatcher(text, "FR"))
 
 
-def files_check(files: Sequence[UploadedFile]) -> list[tuple[UploadedFile, str]]:
-    """Each file with its type read from its content (PDF or an image), or a refusal."""
+def files_check(files: Sequence[UploadedFile]) -> list[CheckedUpload]:
+    """Each file checked (PDF or an image, read from its content), or a refusal."""
     if len(files) > MAX_FILES:
         raise InvalidInput(_("At most %(count)s files at once.") % {"count": MAX_FILES}, field="files")
-    checked = []
-    for upload in files:
-        if upload.size and upload.size > FILE_MAX_BYTES:
-            raise InvalidInput(_("A file is at most 10 MB."), field="files")
-        checked.append(
-            (upload, upload_content_type(upload, accept=FILE_TYPES, refusal=_("Send PDF, JPEG, PNG or WebP files.")))
-        )
-    return checked
+    return uploads_check(files, ORDER_FILE)
 
 
 @dataclass(frozen=True)
@@ -57,36 +49,60 @@ class StoredFile:
     """A checked upload already written to storage, waiting for its message."""
 
     path: str
+    original: str
     name: str
     content_type: str
     size: int
 
 
-def files_store(files: Sequence[UploadedFile]) -> list[StoredFile]:
-    """Check each file (PDF or an image, read from its content) and write it
-    to storage under a server-chosen name, before any transaction opens:
-    storage may be a slow remote service."""
-    checked = files_check(files)
-    return [
-        StoredFile(
-            path=default_storage.save(f"orders/{server_file_name(content_type)}", upload),
-            name=(upload.name or "file")[-200:],
-            content_type=content_type,
-            size=upload.size or 0,
+def _store(checked: CheckedUpload) -> StoredFile:
+    if checked.clean is None:
+        path, original, size = (
+            default_storage.save(f"orders/{server_file_name(checked.content_type)}", checked.upload),
+            "",
+            checked.size,
         )
-        for upload, content_type in checked
-    ]
+    else:
+        path = default_storage.save(f"orders/{server_file_name(checked.content_type)}", ContentFile(checked.clean))
+        original = default_storage.save(f"orders/originals/{server_file_name(checked.content_type)}", checked.upload)
+        size = len(checked.clean)
+    return StoredFile(
+        path=path, original=original, name=checked.client_name, content_type=checked.content_type, size=size
+    )
+
+
+def files_store(files: Sequence[UploadedFile]) -> list[StoredFile]:
+    """Check each file and write it to storage under a server-chosen name (an
+    image as a copy without metadata, beside its original for staff), before
+    any transaction opens: storage may be a slow remote service."""
+    stored: list[StoredFile] = []
+    try:
+        for checked in files_check(files):
+            stored.append(_store(checked))
+    except BaseException:
+        files_discard(stored)
+        raise
+    return stored
 
 
 def files_discard(stored: Sequence[StoredFile]) -> None:
     """Remove stored files whose message was never written."""
     for item in stored:
-        default_storage.delete(item.path)
+        for name in (item.path, item.original):
+            if name:
+                default_storage.delete(name)
 
 
 def attach(message: OrderMessage, stored: Sequence[StoredFile]) -> None:
     OrderFile.objects.bulk_create(
-        OrderFile(message=message, file=item.path, name=item.name, content_type=item.content_type, size=item.size)
+        OrderFile(
+            message=message,
+            file=item.path,
+            original=item.original,
+            name=item.name,
+            content_type=item.content_type,
+            size=item.size,
+        )
         for item in stored
     )
 

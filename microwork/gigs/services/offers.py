@@ -1,7 +1,6 @@
 """What experts sell (AM01-AM03): create, edit and withdraw offers, their
 extras and gallery, and keep the search index in step."""
 
-import io
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,14 +11,13 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.db.models import Value
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from microwork.accounts.models import User
 from microwork.accounts.selectors import expert_is_verified
 from microwork.accounts.services import ExpertNotVerified
 from microwork.core.errors import Conflict, InvalidInput
 from microwork.core.states import state_move, state_start
-from microwork.core.uploads import JPEG, MAX_PIXELS, PNG, WEBP, server_file_name, upload_content_type
+from microwork.core.uploads import JPEG, OFFER_IMAGE, image_jpegs, server_file_name
 from microwork.trust.selectors import ensure_not_suspended
 
 from ..models import OFFER_MOVES, Offer, OfferExtra, OfferImage, OfferState, OfferTransition
@@ -33,7 +31,6 @@ PRICE_MIN_CENTS = 500
 PRICE_MAX_CENTS = 1_000_000
 MAX_DELIVERY_DAYS = 90
 MAX_EXTRA_DAYS = 30
-IMAGE_MAX_BYTES = 8 * 1024 * 1024
 IMAGE_MAX_SIDE = 1600
 THUMB_SIDE = 400
 # Video links are embedded from these hosts only.
@@ -258,30 +255,9 @@ def offer_withdraw(*, offer: Offer, by: User) -> Offer:
     return offer
 
 
-def _reencode(image: Image.Image, side: int) -> bytes:
-    """A copy without metadata (EXIF, GPS), turned upright and at most `side` pixels wide or high."""
-    image = ImageOps.exif_transpose(image).convert("RGB")
-    image.thumbnail((side, side))
-    out = io.BytesIO()
-    image.save(out, format="JPEG", quality=85, optimize=True)
-    return out.getvalue()
-
-
 def offer_image_add(*, offer: Offer, by: User, upload: UploadedFile) -> OfferImage:
     """Add a gallery image: checked from its content, re-encoded without metadata, with a thumbnail (AM01)."""
-    if upload.size and upload.size > IMAGE_MAX_BYTES:
-        raise InvalidInput(_("An image is at most 8 MB."), field="file")
-    upload_content_type(upload, accept=(JPEG, PNG, WEBP), refusal=_("Send a JPEG, PNG or WebP image."))
-    try:
-        with Image.open(upload) as source:
-            if source.width * source.height > MAX_PIXELS:
-                raise InvalidInput(_("This image is too large."), field="file")
-            source.load()
-            full, thumb = _reencode(source, IMAGE_MAX_SIDE), _reencode(source, THUMB_SIDE)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        # A file that passes the type check yet cannot be decoded (truncated,
-        # corrupt) is bad input, never a server error.
-        raise InvalidInput(_("This image cannot be read: send it again."), field="file") from None
+    full, thumb = image_jpegs(upload, rule=OFFER_IMAGE, sides=(IMAGE_MAX_SIDE, THUMB_SIDE))
     paths = (
         default_storage.save(f"offers/{server_file_name(JPEG)}", ContentFile(full)),
         default_storage.save(f"offers/thumbs/{server_file_name(JPEG)}", ContentFile(thumb)),

@@ -19,6 +19,7 @@ from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRefresh
 from microwork.accounts.models import User
 from microwork.accounts.roles import page_user
 from microwork.core.errors import ApplicationError
+from microwork.core.uploads import file_response
 
 from .. import forms, selectors, services
 from ..models import Order
@@ -114,13 +115,11 @@ def order_conversation(request: HttpRequest, order_id: int) -> HttpResponse:
 @login_required
 def order_file(request: HttpRequest, order_id: int, file_id: int) -> FileResponse:
     """A file of the conversation, for the two parties and staff, as a download."""
-    stored = selectors.order_file_for(page_user(request), order_id, file_id)
-    response = FileResponse(
-        stored.file.open("rb"), as_attachment=True, filename=stored.name, content_type=stored.content_type
+    user = page_user(request)
+    stored = selectors.order_file_for(user, order_id, file_id)
+    return file_response(
+        selectors.order_file_shown(stored, user), content_type=stored.content_type, download_name=stored.name
     )
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,10 @@ from django.views.decorators.http import require_POST
 from microwork.accounts.models import User
 from microwork.accounts.roles import page_user
 from microwork.core.forms import EurosField, ServiceErrorMixin
-from microwork.core.ids import parse_id
+from microwork.core.uploads import file_response
 
 from .. import matching, selectors, services
-from ..models import CustomRequest, CustomRequestState, Order, OrderFile, OrderState
+from ..models import CustomRequest, CustomRequestState, Order, OrderState
 from ..services.custom import MAX_INVITED
 from .custom import form_service, more_url, page_of
 
@@ -206,11 +206,10 @@ def dispute_resolve(request: HttpRequest, order_id: int) -> HttpResponse:
 def order_file(request: HttpRequest, order_id: int, file_id: int) -> FileResponse:
     """A file sent in an order, for staff deciding its dispute."""
     user = staff_user(request)
-    order = selectors.order_for(user, order_id)
-    stored = OrderFile.objects.filter(pk=parse_id(file_id) or 0, message__order=order).first()
-    if stored is None:
-        raise Http404
-    return FileResponse(stored.file.open("rb"), as_attachment=True, filename=stored.name)
+    stored = selectors.order_file_for(user, order_id, file_id)
+    return file_response(
+        selectors.order_file_shown(stored, user), content_type=stored.content_type, download_name=stored.name
+    )
 
 
 # --- Flagged messages (AM10) ------------------------------------------------------

@@ -6,15 +6,17 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from microwork.accounts.models import User
 from microwork.accounts.roles import page_user
 from microwork.core.errors import ApplicationError, InvalidInput
 from microwork.core.pagination import keyset_page, ranked_page
+from microwork.core.uploads import JPEG, file_response
 
 from .. import forms, selectors, services
 from ..models import Offer, Order
@@ -91,6 +93,14 @@ def _offer_page(
 def offer_detail(request: HttpRequest, offer_id: int) -> HttpResponse:
     offer = selectors.offer_public(offer_id)
     return _offer_page(request, offer, forms.OrderPlaceForm(offer=offer))
+
+
+@require_GET
+def offer_image(request: HttpRequest, offer_id: int, image_id: int, thumbnail: bool = False) -> FileResponse:
+    """A gallery image (a copy without metadata), for whoever may see the offer."""
+    viewer = request.user if isinstance(request.user, User) else None
+    image = selectors.offer_image_for(viewer, offer_id, image_id)
+    return file_response(image.thumbnail if thumbnail else image.image, content_type=JPEG)
 
 
 @require_POST

@@ -10,6 +10,8 @@ once the mission no longer takes claims.
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -21,6 +23,7 @@ from microwork.accounts.models import User
 from microwork.accounts.services import PhoneNotVerified
 from microwork.core.errors import ApplicationError, Conflict, Forbidden, InvalidInput
 from microwork.core.states import WrongState, state_move, state_start
+from microwork.core.uploads import server_file_name
 from microwork.notifications.services import notify
 from microwork.trust.selectors import ensure_not_suspended
 
@@ -34,7 +37,7 @@ from ..models import (
     ReportFile,
 )
 from ..selectors import claim_has_lapsed, claim_takes_report
-from .inputs import REPORT_FILE_MAX_BYTES, UPLOAD_KINDS, check_not_empty, clean_answers, clean_links, report_upload_type
+from .inputs import UPLOAD_KINDS, check_not_empty, clean_answers, clean_links, report_upload_check
 from .missions import MissionNotAvailable, escrow_refund, mission_is_open
 
 CLAIM_HOURS = 48  # HM04
@@ -247,16 +250,37 @@ def report_file_add(*, claim: Claim, by: User, question_key: str, upload: Upload
     question = next((q for q in claim.mission.questions if q["key"] == question_key), None)
     if question is None or question["kind"] not in UPLOAD_KINDS:
         raise InvalidInput(_("This question does not take a file."), field="question")
-    if not upload.size:
-        raise InvalidInput(_("The file is empty."), field="file")
-    if upload.size > REPORT_FILE_MAX_BYTES:
-        raise InvalidInput(_("The file is larger than 10 MB."), field="file")
-    content_type = report_upload_type(upload, photo=question["kind"] == "photo")
-    with transaction.atomic():
-        claim, _mission = _claim_and_mission_locked(claim)
-        if not claim_takes_report(claim):
-            raise WrongState(_reported_or_closed())
-        claim.files.filter(question_key=question_key).delete()
-        return ReportFile.objects.create(
-            claim=claim, question_key=question_key, file=upload, content_type=content_type, size=upload.size
-        )
+    checked = report_upload_check(upload, photo=question["kind"] == "photo")
+    # Written before the transaction opens: storage may be a slow remote service.
+    folder = f"reports/{claim.pk}/{question_key}-"
+    shown = ContentFile(checked.clean) if checked.clean is not None else upload
+    paths = [default_storage.save(f"{folder}{server_file_name(checked.content_type)}", shown)]
+    if checked.clean is not None:
+        paths.append(default_storage.save(f"{folder}original-{server_file_name(checked.content_type)}", upload))
+    try:
+        with transaction.atomic():
+            claim, _mission = _claim_and_mission_locked(claim)
+            if not claim_takes_report(claim):
+                raise WrongState(_reported_or_closed())
+            replaced = list(claim.files.filter(question_key=question_key))
+            for old in replaced:
+                old.delete()
+            added = ReportFile.objects.create(
+                claim=claim,
+                question_key=question_key,
+                file=paths[0],
+                original=paths[1] if len(paths) > 1 else "",
+                content_type=checked.content_type,
+                size=len(checked.clean) if checked.clean is not None else checked.size,
+            )
+            stale = [name for old in replaced for name in (old.file.name, old.original.name) if name]
+            transaction.on_commit(lambda: _storage_delete(stale))
+            return added
+    except BaseException:
+        _storage_delete(paths)
+        raise
+
+
+def _storage_delete(names: list[str]) -> None:
+    for name in names:
+        default_storage.delete(name)

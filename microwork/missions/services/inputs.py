@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from microwork.core.errors import InvalidInput
-from microwork.core.uploads import JPEG, PDF, PNG, WEBP, upload_content_type
+from microwork.core.uploads import REPORT_FILE, REPORT_PHOTO, CheckedUpload, upload_check
 
 from ..models import UPLOAD_KINDS, Category, Claim, Mission, Question, QuestionKind
 from .pricing import reward_check
@@ -23,11 +23,8 @@ MAX_MINUTES = 8 * 60
 MAX_RADIUS_KM = 500
 MAX_QUESTIONS = 20
 QUESTION_KINDS = tuple(QuestionKind.values)
-REPORT_FILE_MAX_BYTES = 10 * 1024 * 1024
 # HM13: a few words stand for a written account; a single "ok" or "done" does not.
 ACCOUNT_MIN_CHARS = 10
-PHOTO_TYPES = (JPEG, PNG, WEBP)
-FILE_TYPES = (PDF, *PHOTO_TYPES)
 
 
 @dataclass(frozen=True)
@@ -202,8 +199,6 @@ def clean_links(links: list[str] | None) -> list[str]:
     return cleaned
 
 
-def report_upload_type(upload: UploadedFile, *, photo: bool) -> str:
+def report_upload_check(upload: UploadedFile, *, photo: bool) -> CheckedUpload:
     """A photo question takes an image; a file question a PDF as well (HM13)."""
-    if photo:
-        return upload_content_type(upload, accept=PHOTO_TYPES, refusal=_("Upload a JPEG, PNG or WebP photo."))
-    return upload_content_type(upload, accept=FILE_TYPES, refusal=_("Upload a PDF or an image."))
+    return upload_check(upload, REPORT_PHOTO if photo else REPORT_FILE)

@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from microwork.accounts.models import User
 from microwork.core.errors import ApplicationError, InvalidInput
+from microwork.core.uploads import file_response
 
 from .. import forms, selectors, services
 from ..models import Claim, ClaimState, Mission
@@ -211,12 +212,5 @@ def claim_dispute(request: HttpRequest, claim_id: int) -> HttpResponse:
 def report_file(request: HttpRequest, claim_id: int, file_id: int) -> FileResponse:
     """A report's photo or file: for its tasker, the company once reported, and staff."""
     user = any_user(request)
-    claim = claim_for(user, claim_id)
-    if user.is_company and claim.submitted_at is None:
-        raise Http404
-    upload = claim.files.filter(pk=file_id).first()
-    if upload is None:
-        raise Http404
-    response = FileResponse(upload.file.open("rb"), content_type=upload.content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    upload = selectors.report_file_for(user, claim_id, file_id)
+    return file_response(selectors.report_file_shown(upload, user), content_type=upload.content_type)

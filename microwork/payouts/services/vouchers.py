@@ -17,7 +17,7 @@ from microwork.accounts.models import User
 from microwork.core.errors import Forbidden, InvalidInput
 from microwork.core.money import format_eur
 from microwork.core.states import state_move
-from microwork.core.uploads import csv_require_columns, csv_text
+from microwork.core.uploads import csv_require_columns, csv_rows, csv_text
 from microwork.ledger.models import AccountKind
 from microwork.ledger.services import entry_post, system_account
 
@@ -74,7 +74,7 @@ def _voucher_rows(content: bytes, *, today: date) -> list[VoucherCode]:
     header_line = text.split("\n", 1)[0]
     # A spreadsheet saved in French separates with semicolons, since the comma marks decimals.
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    reader = csv_rows(csv.reader(io.StringIO(text), delimiter=delimiter))
     header = [name.strip().lower() for name in next(reader, [])]
     csv_require_columns(VOUCHER_COLUMNS, header)
     where = {name: header.index(name) for name in VOUCHER_COLUMNS}
