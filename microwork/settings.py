@@ -45,7 +45,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "*")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "microwork.web.admin_apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "microwork.web.middleware.StaffSecondFactorMiddleware",
     "microwork.web.middleware.SessionRecordMiddleware",
     "microwork.web.middleware.LegalConsentMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -292,6 +293,9 @@ else:
 # --- Rate limits and sign-in lockouts (PL06) --------------------------------
 # Both count on the cache above: local memory holds for one process (development),
 # Redis for every worker (production requires REDIS_URL: microwork.E007).
+# Staff's second factor (PL06): the name authenticator apps show.
+OTP_TOTP_ISSUER = "Microwork"
+
 # django-axes locks an (address, email) pair out after AXES_FAILURE_LIMIT wrong
 # passwords, on the API's POST /tokens, the sign-in page and the admin's.
 AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"

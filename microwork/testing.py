@@ -18,6 +18,9 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image
 
 from microwork.accounts.legal import required_kinds
@@ -209,9 +212,35 @@ def run_together(calls: list[Callable[[], Any]]) -> list[Any]:
 
 
 def signed_in(client: Client, user: User) -> Client:
-    """The test client, signed in as `user`."""
+    """The test client, signed in as `user`; staff also passed their second
+    factor (PL06), as they would have before reaching any page."""
     client.force_login(user)
+    if user.is_staff_member:
+        second_factor_passed(client, user)
     return client
+
+
+def totp_device(user: User) -> TOTPDevice:
+    """The staff member's confirmed authenticator app, set up if missing."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+
+
+def second_factor_passed(client: Client, user: User) -> None:
+    """Mark the client's session as verified by the user's TOTP device, as
+    django-otp does after a right code."""
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = totp_device(user).persistent_id
+    session.save()
+
+
+def totp_code(device: TOTPDevice) -> str:
+    """The code the authenticator app shows now, or the next one when this one
+    was used already (django-otp accepts one step of drift, never a code twice)."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    if device.last_t is not None and totp.t() <= device.last_t:
+        totp.time = device.t0 + (device.last_t + 1) * device.step
+    return f"{totp.token():0{device.digits}d}"
 
 
 def english(client: Client) -> Client:
@@ -228,4 +257,9 @@ def browser_login(page: Any, base_url: str, email: str) -> None:
     page.get_by_label("Adresse e-mail").fill(email)
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Connexion").click()
+    user = User.objects.get(email=email)
+    if user.is_staff_member:
+        expect(page.get_by_role("heading", name="Deuxième facteur")).to_be_visible()
+        page.get_by_label(re.compile("Code à 6 chiffres")).fill(totp_code(totp_device(user)))
+        page.get_by_role("button", name="Vérifier").click()
     expect(page.get_by_role("heading", name=re.compile("^Bonjour"))).to_be_visible()

@@ -1,3 +1,4 @@
+import base64
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
@@ -5,6 +6,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from microwork.core.errors import NotFound
 
@@ -257,3 +259,23 @@ def session_for(user: User, session_id: int) -> UserSession:
     if session is None:
         raise NotFound()
     return session
+
+
+# --- Staff's second factor (PL06) ------------------------------------------
+
+
+def second_factor_needed(user: User, *, verified: bool) -> bool:
+    """Staff pages and the admin need a session verified with a second factor
+    (a TOTP app); the API's bearer tokens are not sessions and stay as they are."""
+    return user.is_staff_member and not verified
+
+
+def second_factor_enrolled(user: User) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def totp_provisioning(device: TOTPDevice) -> dict[str, str]:
+    """What an authenticator app needs to add the account: the otpauth:// URL
+    (shown as a QR code) and the secret in base32, grouped for typing."""
+    secret = base64.b32encode(device.bin_key).decode("ascii").rstrip("=")
+    return {"url": device.config_url, "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))}

@@ -791,6 +791,14 @@ def user_credentials_changed(*, user: User, keep_session_key: str | None = None)
         session_end(session=session)
 
 
+def password_changed(*, user: User, session_key_before: str, session_key_now: str) -> None:
+    """The user changed their password from a signed-in page: that browser
+    (whose session key Django cycled) stays signed in; every other session and
+    every API token ends (PL06)."""
+    UserSession.objects.filter(user=user, session_key=session_key_before).update(session_key=session_key_now)
+    user_credentials_changed(user=user, keep_session_key=session_key_now)
+
+
 def password_reset_allowed(*, ip: str | None, email: str) -> None:
     """Count a password reset request, per address and per email (whether
     or not an account uses it: the answer never tells)."""

@@ -1,14 +1,21 @@
 """Pages of the account's life: the legal documents and consent (AC03), the
-data export (AC03) and closing the account (AC02). Thin, as every page."""
+data export (AC03), closing the account (AC02), signed-in browsers, tokens,
+the password and staff's second factor (PL06). Thin, as every page."""
 
 from typing import Any
 
+import django_otp
+import qrcode
+import qrcode.image.svg
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import PasswordChangeView
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -23,7 +30,7 @@ from microwork.ops.export import export_file_for, export_is_large, export_render
 from microwork.ops.tasks import export_build
 
 from . import forms
-from .middleware import CONSENT_SESSION_KEY
+from .middleware import CONSENT_SESSION_KEY, verified
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -58,13 +65,17 @@ def legal_notice(request: HttpRequest) -> HttpResponse:
     return _legal_page(request, LegalKind.LEGAL_NOTICE)
 
 
+def _next_url(request: HttpRequest) -> str:
+    """The local page to go on to afterwards, never another site."""
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    return next_url if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}) else ""
+
+
 @login_required
 def legal_accept(request: HttpRequest) -> HttpResponse:
     """Accept the versions in force of the documents the user's role needs."""
     user = page_user(request)
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = ""
+    next_url = _next_url(request)
     missing = account_selectors.consents_missing(user)
     form = forms.LegalAcceptForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -185,3 +196,55 @@ def security_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     account_services.token_revoke(token=token)
     messages.success(request, _("That API token is revoked."))
     return redirect("web:security")
+
+
+class PasswordChange(PasswordChangeView):
+    """A new password, the current one typed again; every other browser and
+    every API token is signed out (PL06)."""
+
+    template_name = "web/password_change.html"
+    success_url = reverse_lazy("web:security")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        key_before = self.request.session.session_key or ""
+        response = super().form_valid(form)  # saves, and keeps this browser signed in
+        account_services.password_changed(
+            user=form.user, session_key_before=key_before, session_key_now=self.request.session.session_key or ""
+        )
+        messages.success(self.request, _("Your password is changed; your other sessions and API tokens are ended."))
+        return response
+
+
+# --- Staff's second factor (PL06) ----------------------------------------------
+
+
+def _qr_svg(text: str) -> str:
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
+    return mark_safe(image.to_string(encoding="unicode"))  # noqa: S308 - drawn here from our own URL
+
+
+@login_required
+def second_factor(request: HttpRequest) -> HttpResponse:
+    """Staff verify this session with their authenticator app's code; the first
+    time, they add the app from a QR code (or the secret typed by hand)."""
+    user = page_user(request)
+    next_url = _next_url(request)
+    if not account_selectors.second_factor_needed(user, verified=verified(request.user)):
+        return redirect(next_url or "web:dashboard")
+    enrolled = account_selectors.second_factor_enrolled(user)
+    form = forms.SecondFactorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = account_services.totp_verify(user=user, code=form.cleaned_data["code"])
+        except ApplicationError as exc:
+            form.add_service_error(exc)
+        else:
+            django_otp.login(request, device)
+            if not enrolled:
+                messages.success(request, _("Your authenticator app is set up."))
+            return redirect(next_url or "web:dashboard")
+    context: dict[str, Any] = {"form": form, "next": next_url, "enrolled": enrolled}
+    if not enrolled:
+        provisioning = account_selectors.totp_provisioning(account_services.totp_device_for_enrolment(user=user))
+        context.update(qr_svg=_qr_svg(provisioning["url"]), secret=provisioning["secret"])
+    return render(request, "web/second_factor.html", context)

@@ -220,3 +220,13 @@ class ClosureForm(ServiceErrorMixin, forms.Form):
     confirm = forms.BooleanField(
         label=_("I understand that closing my account is final once it takes effect"),
     )
+
+
+class SecondFactorForm(ServiceErrorMixin, forms.Form):
+    code = forms.CharField(
+        label=_("6-digit code from your authenticator app"),
+        max_length=10,
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9 ]{6,7}", "autofocus": True}
+        ),
+    )

@@ -1,6 +1,7 @@
 """Asks a signed-in user to accept a new version of the legal documents (AC03)."""
 
 from collections.abc import Callable
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -11,7 +12,7 @@ from django.utils.http import urlencode
 
 from microwork.accounts.legal import versions_signature
 from microwork.accounts.models import User
-from microwork.accounts.selectors import consents_missing
+from microwork.accounts.selectors import consents_missing, second_factor_needed
 from microwork.accounts.services import session_seen
 
 #: The session remembers the versions it found accepted, until one changes.
@@ -32,6 +33,45 @@ OPEN_PREFIXES = (
     "/mentions-legales/",
     "/conditions/accepter/",
 )
+
+
+#: Paths staff may reach before their second factor: the page that asks for
+#: it, signing out, the language switch, and what is not a page.
+SECOND_FACTOR_OPEN_PREFIXES = ("/api/", "/static/", "/i18n/", "/deconnexion/", "/securite/deuxieme-facteur/")
+
+
+def verified(user: Any) -> bool:
+    """Whether django-otp verified this session with a device."""
+    is_verified = getattr(user, "is_verified", None)
+    return bool(is_verified and is_verified())
+
+
+class StaffSecondFactorMiddleware:
+    """A staff member signed in with a password alone reaches no page, the
+    admin included, until the session is verified with a code from their
+    authenticator app (PL06); a first sign-in enrols the app. Runs after
+    django-otp's middleware, which tells whether the session is verified."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            isinstance(user, User)
+            and not request.path.startswith(SECOND_FACTOR_OPEN_PREFIXES)
+            and second_factor_needed(user, verified=verified(user))
+        ):
+            next_path = request.get_full_path() if request.method in ("GET", "HEAD") else ""
+            url = reverse("web:second_factor")
+            if next_path:
+                url = f"{url}?{urlencode({'next': next_path})}"
+            if request.headers.get("HX-Request"):
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = url
+                return response
+            return redirect(url)
+        return self.get_response(request)
 
 
 class LegalConsentMiddleware:

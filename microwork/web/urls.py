@@ -53,6 +53,9 @@ urlpatterns = [
         account_views.security_token_revoke,
         name="security_token_revoke",
     ),
+    path("tableau-de-bord/securite/mot-de-passe/", account_views.PasswordChange.as_view(), name="password_change"),
+    # Staff's second factor (PL06)
+    path("securite/deuxieme-facteur/", account_views.second_factor, name="second_factor"),
     # Expert profile (AM13, AM17)
     path("tableau-de-bord/profil-expert/", views.expert_profile, name="expert_profile"),
     path("tableau-de-bord/profil-expert/photo/", views.expert_profile_photo, name="expert_profile_photo"),

@@ -33,6 +33,7 @@ from microwork.testing import (
     make_staff,
     make_user,
     photo_jpeg,
+    signed_in,
     verified_expert,
 )
 
@@ -516,7 +517,7 @@ def test_am17_the_photo_of_an_unapproved_profile_is_for_its_expert_and_staff(emm
     assert client.get(path).status_code == 404
     client.force_login(emma)
     assert client.get(path).status_code == 200
-    client.force_login(staff)
+    signed_in(client, staff)
     assert client.get(path).status_code == 200
 
 

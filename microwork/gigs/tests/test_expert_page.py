@@ -25,7 +25,7 @@ def test_am11_navigation_leads_buyers_and_staff_to_their_pages(client, buyer, st
     page = client.get(reverse("web:dashboard")).content.decode()
     assert reverse("gigs:my_orders") in page and reverse("gigs:custom_list") in page
     assert reverse("gigs:staff_dispute_list") not in page
-    client.force_login(staff)
+    testing.signed_in(client, staff)
     page = client.get(reverse("web:dashboard")).content.decode()
     for name in ("gigs:staff_custom_list", "gigs:staff_dispute_list", "gigs:staff_flagged"):
         assert reverse(name) in page

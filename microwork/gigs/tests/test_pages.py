@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 def client_for(user: User | None = None) -> Client:
     client = Client()
     if user is not None:
-        client.force_login(user)
+        testing.signed_in(client, user)
     return client
 
 

@@ -22,8 +22,7 @@ pytestmark = pytest.mark.django_db
 
 def as_user(user: User) -> Client:
     client = Client(HTTP_ACCEPT_LANGUAGE="fr")
-    client.force_login(user)
-    return client
+    return testing.signed_in(client, user)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from microwork.ledger.models import Entry
 from microwork.missions import services
 from microwork.missions.models import Claim, ClaimState, ClaimTransition, Mission
 from microwork.notifications.models import Notice
-from microwork.testing import api_as
+from microwork.testing import api_as, signed_in
 
 from .conftest import ACCOUNT, balance, photo_upload
 
@@ -195,7 +195,7 @@ def test_hm13_an_empty_report_can_never_be_approved_automatically(published, acm
 
 
 def _page(client: Any, user: Any) -> Any:
-    client.force_login(user)
+    signed_in(client, user)
     # English wording: what the page says must not depend on the translation catalogue
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     return client

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from microwork.ledger.selectors import ledger_audit, wallet_balance
 from microwork.payouts.models import Payout, PayoutState
-from microwork.testing import PASSWORD
+from microwork.testing import browser_login
 
 from .conftest import earn
 
@@ -22,10 +22,7 @@ SCREENSHOTS = "/tmp"
 
 
 def log_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/connexion/")
-    page.get_by_label("Adresse e-mail").fill(email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.locator("main").get_by_role("button", name="Connexion").click()
+    browser_login(page, base, email)  # staff type their second factor's code too
     expect(page).to_have_url(re.compile(r"/tableau-de-bord/$"))
 
 

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from microwork import testing
 from microwork.core.errors import Conflict, Forbidden, InvalidInput
 from microwork.ledger.models import AccountKind, Entry
 from microwork.ledger.selectors import ledger_audit
@@ -33,7 +34,7 @@ def upload(*rows, delimiter=","):
 
 
 def signed_in(client, user):
-    client.force_login(user)
+    testing.signed_in(client, user)
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     return client
 

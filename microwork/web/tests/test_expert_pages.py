@@ -8,7 +8,14 @@ from django.utils import timezone
 
 from microwork.accounts.models import ExpertProfile, ExpertProfileState, VerificationDocument
 from microwork.notifications.models import Notice
-from microwork.testing import approve_documents, approve_expert_profile, make_expert, photo_jpeg, verified_expert
+from microwork.testing import (
+    approve_documents,
+    approve_expert_profile,
+    make_expert,
+    photo_jpeg,
+    signed_in,
+    verified_expert,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -18,11 +25,6 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-
-
-def signed_in(client, user):
-    client.force_login(user)
-    return client
 
 
 def test_am17_the_expert_fills_in_and_sends_the_profile_on_the_page(client, emma, staff):

@@ -96,6 +96,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo data ready. Log in at http://127.0.0.1:8000/ with:"))
         for person in PEOPLE:
             self.stdout.write(f"  {person['role']:<8} {person['email']:<28} password: {DEMO_PASSWORD}")
+        self.stdout.write("  Staff add the site to an authenticator app at their first sign-in (second factor).")
 
     @transaction.atomic
     def _person(self, person: dict[str, Any]) -> User:
