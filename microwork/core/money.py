@@ -26,8 +26,8 @@ def format_eur(amount_cents: int) -> str:
     return f"{sign}{euros:,}.{cents:02d} €".replace(",", "\u202f").replace(".", ",")
 
 
-def per_hour_cents(amount_cents: int, minutes: int) -> int:
-    """What `amount_cents` for `minutes` of work makes per hour, half-up to the cent."""
-    if minutes <= 0:
+def per_hour_cents(amount_cents: int, *, seconds: int) -> int:
+    """What `amount_cents` for `seconds` of work makes per hour, half-up to the cent."""
+    if seconds <= 0:
         return 0
-    return (amount_cents * 60 * 2 + minutes) // (minutes * 2)
+    return (amount_cents * 3600 * 2 + seconds) // (seconds * 2)

@@ -67,6 +67,7 @@ def mission_create(request: HttpRequest, data: MissionIn) -> Status[dict[str, An
         category=data.category,
         instructions=data.instructions,
         estimated_minutes=data.estimated_minutes,
+        estimated_seconds=data.estimated_seconds,
         reward_cents=data.reward_cents,
         places=data.places,
         location=_location(data.location),
@@ -107,7 +108,8 @@ def mission_list(request: HttpRequest, filters: Query[MissionFilters], page: Que
 
 @router.get("/missions/{mission_id}", response=MissionOut)
 def mission_detail(request: HttpRequest, mission_id: str) -> dict[str, Any]:
-    return mission_out(selectors.mission_for(current_user(request), mission_id))
+    mission = selectors.mission_for(current_user(request), mission_id)
+    return mission_out(mission, company_stats=selectors.company_stats(mission.company_id))
 
 
 @router.post("/missions/{mission_id}/submit", response=MissionOut)
@@ -223,7 +225,10 @@ def claim_approve(request: HttpRequest, claim_id: str, data: ApproveIn) -> dict[
 @router.post("/claims/{claim_id}/reject", response=ClaimOut)
 def claim_reject(request: HttpRequest, claim_id: str, data: RejectIn) -> dict[str, Any]:
     user, claim = _claim_action(request, claim_id, "company")
-    return claim_out(services.claim_reject(claim=claim, by=user, reason=data.reason, rating=data.rating), history=True)
+    rejected = services.claim_reject(
+        claim=claim, by=user, reason_code=data.reason_code, reason=data.reason, rating=data.rating
+    )
+    return claim_out(rejected, history=True)
 
 
 @router.post("/claims/{claim_id}/dispute", response=ClaimOut)

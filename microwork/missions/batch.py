@@ -14,6 +14,8 @@ from microwork.core.uploads import csv_fieldnames, csv_require_columns, csv_rows
 from . import services
 
 BATCH_COLUMNS = ("title", "category", "instructions", "estimated_minutes", "reward_cents", "places")
+#: A file of tasks of seconds gives `estimated_seconds` instead of `estimated_minutes` (MW02).
+DURATION_COLUMNS = ("estimated_minutes", "estimated_seconds")
 BATCH_OPTIONAL = ("lat", "lon", "radius_km", "ends_at")
 BATCH_MAX_ROWS = 500
 BATCH_MAX_BYTES = 2 * 1024 * 1024
@@ -28,15 +30,18 @@ def parse_batch_csv(content: bytes) -> list[dict[str, Any]]:
     except csv.Error:
         dialect = csv.excel
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    csv_require_columns(BATCH_COLUMNS, csv_fieldnames(reader))
+    present = csv_fieldnames(reader)
+    duration = "estimated_seconds" if "estimated_seconds" in present else "estimated_minutes"
+    columns = tuple(duration if name == "estimated_minutes" else name for name in BATCH_COLUMNS)
+    csv_require_columns(columns, present)
     rows: list[dict[str, Any]] = []
     errors: list[dict[str, str]] = []
     for number, raw in enumerate(csv_rows(reader), start=1):
         if number > BATCH_MAX_ROWS:
             raise InvalidInput(_("At most %(count)s rows per file.") % {"count": BATCH_MAX_ROWS}, field="file")
-        row: dict[str, Any] = {k: (raw.get(k) or "").strip() for k in BATCH_COLUMNS}
+        row: dict[str, Any] = {k: (raw.get(k) or "").strip() for k in columns}
         try:
-            for name in ("estimated_minutes", "reward_cents", "places"):
+            for name in (duration, "reward_cents", "places"):
                 try:
                     row[name] = int(row[name])
                 except ValueError:

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from microwork.core.forms import EurosField, ServiceErrorMixin
 
 from . import services
-from .models import UPLOAD_KINDS, Category, Question, QuestionKind
+from .models import UPLOAD_KINDS, Category, Question, QuestionKind, RejectionReason
 
 
 def euros(label: Any, *, required: bool = True, placeholder: str = "3,00", **extra: Any) -> EurosField:
@@ -192,6 +192,7 @@ class ApproveForm(ServiceErrorMixin, forms.Form):
 
 
 class RejectForm(ServiceErrorMixin, forms.Form):
+    reason_code = forms.ChoiceField(label=_("Reason"), choices=[("", "—"), *RejectionReason.choices])  # PL05
     reason = forms.CharField(
         label=_("Why is the report rejected?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )

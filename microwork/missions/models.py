@@ -1,5 +1,6 @@
 """Micro-missions and the claims taskers make on them (SPEC HM)."""
 
+import math
 from typing import TypedDict
 
 from django.conf import settings
@@ -8,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from microwork.core.models import Transition
+from microwork.core.money import per_hour_cents
 from microwork.core.uploads import server_file_name
 
 
@@ -78,7 +80,12 @@ class Mission(models.Model):
     title = models.CharField(max_length=200)
     category = models.CharField(max_length=32, choices=Category.choices)
     instructions = models.TextField()
-    estimated_minutes = models.PositiveIntegerField()
+    # The estimate in seconds, so a task of a few seconds can be posted (MW02).
+    estimated_seconds = models.PositiveIntegerField()
+    # The median time taskers really took, claim to report, once enough
+    # reports are in; and when it put the reward under the SMIC (PL04).
+    measured_seconds = models.PositiveIntegerField(null=True, blank=True)
+    underpaid_at = models.DateTimeField(null=True, blank=True)
     reward_cents = models.BigIntegerField()
     # Per place: 20% of the reward, and VAT on that fee (HM10). Stored, never recomputed.
     fee_cents = models.BigIntegerField()
@@ -138,6 +145,20 @@ class Mission(models.Model):
         return self.places_free + int(getattr(self, "places_overdue", 0))
 
     @property
+    def estimated_minutes(self) -> int:
+        """The estimate in whole minutes, rounded up (what the API always gave)."""
+        return math.ceil(self.estimated_seconds / 60)
+
+    @estimated_minutes.setter
+    def estimated_minutes(self, minutes: int) -> None:
+        self.estimated_seconds = minutes * 60
+
+    @property
+    def hourly_rate_cents(self) -> int:
+        """The reward per hour of the estimate (PL04)."""
+        return per_hour_cents(self.reward_cents, seconds=self.estimated_seconds)
+
+    @property
     def has_location(self) -> bool:
         return self.latitude is not None and self.longitude is not None
 
@@ -155,6 +176,17 @@ class ClaimState(models.TextChoices):
     LAPSED = "lapsed", _("Lapsed")
     DISPUTED = "disputed", _("Disputed")
     SETTLED = "settled", _("Settled")
+
+
+class RejectionReason(models.TextChoices):
+    """Why a company rejects a report (PL05): one of these, with a written reason."""
+
+    INSTRUCTIONS_NOT_FOLLOWED = "instructions_not_followed", _("Instructions not followed")
+    INCOMPLETE = "incomplete", _("Incomplete")
+    POOR_QUALITY = "poor_quality", _("Poor quality")
+    WRONG_LOCATION = "wrong_location", _("Wrong location")
+    COPIED_OR_AUTOMATED = "copied_or_automated", _("Copied or automated")
+    OTHER = "other", _("Other")
 
 
 CLAIM_MOVES: dict[str, set[str]] = {
@@ -181,6 +213,7 @@ class Claim(models.Model):
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
     comment = models.TextField(blank=True, default="")
     rejection_reason = models.TextField(blank=True, default="")
+    rejection_reason_code = models.CharField(max_length=32, choices=RejectionReason.choices, blank=True, default="")
     reviewed_at = models.DateTimeField(null=True, blank=True)
     auto_approved = models.BooleanField(default=False)
     # The dispute (HM15).

@@ -10,7 +10,7 @@ from pydantic import StrictInt
 from microwork.core.schemas import Text, TextIn
 
 from . import services
-from .models import Category, Claim, ClaimState, Mission, MissionState, QuestionKind
+from .models import Category, Claim, ClaimState, Mission, MissionState, QuestionKind, RejectionReason
 
 # The slugs as types, for a reader of the API's types; the fields below use the
 # model's TextChoices themselves, so neither list is ever typed twice.
@@ -36,7 +36,8 @@ class MissionIn(TextIn):
     title: str = Field(max_length=200)
     category: Category
     instructions: str = Field(max_length=20_000)
-    estimated_minutes: int = Field(ge=1, le=services.MAX_MINUTES)
+    estimated_minutes: int | None = Field(None, ge=1, le=services.MAX_MINUTES)
+    estimated_seconds: int | None = Field(None, ge=1, le=services.MAX_MINUTES * 60)  # MW02
     reward_cents: StrictInt = Field(ge=1, le=10**9)
     places: int = Field(ge=1, le=services.MAX_PLACES)
     location: LocationIn | None = None
@@ -50,6 +51,14 @@ class LocationOut(Schema):
     radius_km: float
 
 
+class CompanyStatsOut(Schema):
+    """The company's record as a reviewer (PL05); each None until there is one."""
+
+    rejection_rate: float | None
+    overturned_rate: float | None
+    median_review_hours: float | None
+
+
 class MissionOut(Schema):
     id: str
     company_id: str
@@ -57,7 +66,10 @@ class MissionOut(Schema):
     category: str
     instructions: str
     estimated_minutes: int
+    estimated_seconds: int
+    measured_seconds: int | None
     reward_cents: int
+    hourly_rate_cents: int
     fee_cents: int
     vat_cents: int
     place_cost_cents: int
@@ -73,6 +85,7 @@ class MissionOut(Schema):
     created_at: datetime
     submitted_at: datetime | None
     published_at: datetime | None
+    company_stats: CompanyStatsOut | None = None
 
 
 class MissionPage(Schema):
@@ -136,6 +149,7 @@ class ClaimOut(Schema):
     rating: int | None
     comment: str
     rejection_reason: str
+    rejection_reason_code: RejectionReason | None
     reviewed_at: datetime | None
     auto_approved: bool
     dispute_reason: str
@@ -171,6 +185,7 @@ class ApproveIn(TextIn):
 
 
 class RejectIn(TextIn):
+    reason_code: RejectionReason
     reason: str = Field(min_length=1, max_length=2000)
     rating: int | None = Field(None, ge=1, le=5)
 
@@ -179,7 +194,8 @@ class SettleIn(Schema):
     tasker_paid_cents: StrictInt = Field(ge=0, le=10**9)
 
 
-def mission_out(mission: Mission) -> dict[str, Any]:
+def mission_out(mission: Mission, *, company_stats: dict[str, float | None] | None = None) -> dict[str, Any]:
+    """A mission as the API shows it; `company_stats` on its own page (PL05)."""
     return {
         "id": str(mission.pk),
         "company_id": str(mission.company_id),
@@ -187,7 +203,10 @@ def mission_out(mission: Mission) -> dict[str, Any]:
         "category": mission.category,
         "instructions": mission.instructions,
         "estimated_minutes": mission.estimated_minutes,
+        "estimated_seconds": mission.estimated_seconds,
+        "measured_seconds": mission.measured_seconds,
         "reward_cents": mission.reward_cents,
+        "hourly_rate_cents": mission.hourly_rate_cents,
         "fee_cents": mission.fee_cents,
         "vat_cents": mission.vat_cents,
         "place_cost_cents": mission.place_cost_cents,
@@ -207,6 +226,7 @@ def mission_out(mission: Mission) -> dict[str, Any]:
         "created_at": mission.created_at,
         "submitted_at": mission.submitted_at,
         "published_at": mission.published_at,
+        "company_stats": company_stats,
     }
 
 
@@ -246,6 +266,7 @@ def claim_out(claim: Claim, *, history: bool = False) -> dict[str, Any]:
         "rating": claim.rating,
         "comment": claim.comment,
         "rejection_reason": claim.rejection_reason,
+        "rejection_reason_code": claim.rejection_reason_code or None,
         "reviewed_at": claim.reviewed_at,
         "auto_approved": claim.auto_approved,
         "dispute_reason": claim.dispute_reason,

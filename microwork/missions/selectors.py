@@ -1,11 +1,13 @@
 """Reads on missions and claims, and the one access check for each."""
 
+import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.db.models import Count, Exists, F, FloatField, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.fields.files import FieldFile
 from django.db.models.functions import Coalesce, Cos, Power, Radians, Sqrt
@@ -340,3 +342,102 @@ def missions_showcase(*, limit: int = 3) -> tuple[int, list[Mission]]:
     missions = missions_open()
     latest = missions.select_related(None).order_by("-published_at", "-pk")[:limit]
     return missions.count(), list(latest)
+
+
+# --- A company's record as a reviewer (PL05) ---------------------------------
+
+#: The record covers the reviews of the last RECORD_DAYS days.
+RECORD_DAYS = 180
+#: A company whose rejections staff overturn this often (out of at least
+#: UNDER_REVIEW_MIN_REJECTIONS) has each new rejection sent to staff.
+UNDER_REVIEW_OVERTURNED_RATE = 0.25
+UNDER_REVIEW_MIN_REJECTIONS = 4
+_RECORD_CACHE_SECONDS = 300
+_REJECTED_STATES = (ClaimState.REJECTED, ClaimState.DISPUTED, ClaimState.SETTLED)
+
+
+def _record_key(company_id: int) -> str:
+    return f"missions:company-record:{company_id}"
+
+
+def company_record(company_id: int) -> dict[str, Any]:
+    """How the company reviews reports, as taskers see it before they claim
+    (PL05): the share of reports it rejects, the share of those rejections that
+    staff overturned (a dispute settled with pay for the tasker), the median
+    hours from report to review; each None until there is a record. Kept in the
+    cache for a few minutes; a review forgets it (`company_record_forget`)."""
+    cached = cache.get(_record_key(company_id))
+    if cached is not None:
+        return dict(cached)
+    reviewed = Claim.objects.filter(
+        mission__company_id=company_id,
+        submitted_at__isnull=False,
+        reviewed_at__gte=timezone.now() - timedelta(days=RECORD_DAYS),
+    )
+    counts = reviewed.aggregate(
+        reviews=Count("pk"),
+        rejections=Count("pk", filter=Q(state__in=_REJECTED_STATES)),
+        overturned=Count("pk", filter=Q(state=ClaimState.SETTLED, settled_cents__gt=0)),
+    )
+    waits = [
+        (reviewed_at - submitted_at).total_seconds() / 3600
+        for submitted_at, reviewed_at in reviewed.order_by("-reviewed_at").values_list("submitted_at", "reviewed_at")[
+            :500
+        ]
+        if submitted_at and reviewed_at
+    ]
+    reviews, rejections = counts["reviews"], counts["rejections"]
+    record = {
+        "rejection_rate": round(rejections / reviews, 3) if reviews else None,
+        "overturned_rate": round(counts["overturned"] / rejections, 3) if rejections else None,
+        "median_review_hours": round(statistics.median(waits), 1) if waits else None,
+        "rejections": rejections,
+    }
+    cache.set(_record_key(company_id), record, _RECORD_CACHE_SECONDS)
+    return dict(record)
+
+
+def company_record_forget(company_id: int) -> None:
+    cache.delete(_record_key(company_id))
+
+
+def company_stats(company_id: int) -> dict[str, float | None]:
+    """The record as the API and the mission page show it (PL05)."""
+    record = company_record(company_id)
+    return {key: record[key] for key in ("rejection_rate", "overturned_rate", "median_review_hours")}
+
+
+def company_rejections_under_review(company_id: int) -> bool:
+    """Staff overturn this company's rejections too often: each new one goes
+    to staff before it stands (PL05), until its record mends."""
+    record = company_record(company_id)
+    return (
+        record["rejections"] >= UNDER_REVIEW_MIN_REJECTIONS
+        and (record["overturned_rate"] or 0) >= UNDER_REVIEW_OVERTURNED_RATE
+    )
+
+
+# --- Time really taken (PL04) -------------------------------------------------
+
+#: The median counts once this many reports are in.
+MEASURED_MIN_REPORTS = 5
+
+
+def measured_median_seconds(mission: Mission) -> int | None:
+    """The median time taskers took from claim to report on this mission,
+    once MEASURED_MIN_REPORTS reports are in (PL04)."""
+    spans = [
+        (submitted_at - claimed_at).total_seconds()
+        for claimed_at, submitted_at in Claim.objects.filter(mission=mission, submitted_at__isnull=False)
+        .order_by("-submitted_at")
+        .values_list("claimed_at", "submitted_at")[:1000]
+        if submitted_at
+    ]
+    if len(spans) < MEASURED_MIN_REPORTS:
+        return None
+    return max(1, round(statistics.median(spans)))
+
+
+def missions_underpaid() -> QuerySet[Mission]:
+    """Missions whose measured time put the reward under the SMIC, for staff (PL04)."""
+    return Mission.objects.filter(underpaid_at__isnull=False).select_related("company").order_by("-underpaid_at")

@@ -139,4 +139,9 @@ def test_format_eur_writes_french_euros(amount_cents, expected):
 )
 def test_per_hour_cents_rounds_half_up_to_the_cent(amount_cents, minutes, expected):
     # 1 cent for 120 minutes is 0.5 cent an hour: half-up gives 1; for 121, 0
-    assert per_hour_cents(amount_cents, minutes) == expected
+    assert per_hour_cents(amount_cents, seconds=minutes * 60) == expected
+
+
+def test_mw02_per_hour_cents_of_a_task_of_seconds():
+    # 11 cents for 30 seconds is 13.20 EUR an hour
+    assert per_hour_cents(11, seconds=30) == 13_20

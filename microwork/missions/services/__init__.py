@@ -29,6 +29,7 @@ from .inputs import (
     QUESTION_KINDS,
     UPLOAD_KINDS,
     Location,
+    estimate_in_seconds,
 )
 from .missions import (
     EXPIRING_STATES,
@@ -105,6 +106,7 @@ __all__ = [
     "claim_settle",
     "claims_auto_approve_due",
     "claims_lapse_due",
+    "estimate_in_seconds",
     "minimum_reward_cents",
     "mission_batch_create",
     "mission_create",

@@ -21,7 +21,9 @@ from django.utils.translation import gettext as _
 
 from microwork.accounts.models import User
 from microwork.accounts.services import PhoneNotVerified
+from microwork.core.durations import duration_label
 from microwork.core.errors import ApplicationError, Conflict, Forbidden, InvalidInput
+from microwork.core.money import format_eur
 from microwork.core.states import WrongState, state_move, state_start
 from microwork.core.uploads import server_file_name
 from microwork.notifications.services import notify
@@ -36,9 +38,10 @@ from ..models import (
     MissionState,
     ReportFile,
 )
-from ..selectors import claim_has_lapsed, claim_takes_report
+from ..selectors import claim_has_lapsed, claim_takes_report, company_record_forget, measured_median_seconds
 from .inputs import UPLOAD_KINDS, check_not_empty, clean_answers, clean_links, report_upload_check
 from .missions import MissionNotAvailable, escrow_refund, mission_is_open
+from .pricing import minimum_reward_cents
 
 CLAIM_HOURS = 48  # HM04
 MAX_ACTIVE_CLAIMS = 2  # HM05
@@ -64,6 +67,16 @@ class ClaimLapsed(Conflict):
 def _claim_move(claim: Claim, to: str, **how: Any) -> None:
     """`state_move` on the claim table; `how` is passed on (by, reason, update_fields, message)."""
     state_move(claim, to, allowed=CLAIM_MOVES, history=ClaimTransition, claim=claim, **how)
+    if to in REVIEW_OUTCOMES:
+        # Forgotten now and again once committed, so that no read in between
+        # keeps the record as it was.
+        company_id = claim.mission.company_id
+        company_record_forget(company_id)
+        transaction.on_commit(lambda: company_record_forget(company_id))
+
+
+#: The moves that change a company's record as a reviewer (PL05).
+REVIEW_OUTCOMES = (ClaimState.APPROVED, ClaimState.REJECTED, ClaimState.SETTLED)
 
 
 def _return_place(claim: Claim, mission: Mission, *, by: User | None) -> None:
@@ -230,6 +243,7 @@ def claim_report(
         claim.text = text.strip()
         claim.links = links_cleaned
         claim.save(update_fields=["answers", "text", "links"])
+        _measure_time(mission)
         notify(
             user=mission.company,
             kind="report_submitted",
@@ -240,6 +254,34 @@ def claim_report(
             email=True,
         )
     return claim
+
+
+def _measure_time(mission: Mission) -> None:
+    """Keep the median time taskers really took (PL04); the first time it puts
+    the reward under the SMIC prorated to that time, tell the company, and
+    staff see the mission flagged. The caller holds the mission's lock."""
+    measured = measured_median_seconds(mission)
+    if measured is None:
+        return
+    mission.measured_seconds = measured
+    fields = ["measured_seconds"]
+    minimum = minimum_reward_cents(measured, timezone.localdate())
+    if mission.reward_cents < minimum and mission.underpaid_at is None:
+        mission.underpaid_at = timezone.now()
+        fields.append("underpaid_at")
+        notify(
+            user=mission.company,
+            kind="mission_underpaid",
+            title=_("“%(title)s” pays under the minimum wage in practice") % {"title": mission.title},
+            body=_(
+                "Taskers really take %(duration)s (median of the reports): at that pace the reward should be at "
+                "least %(minimum)s. Raise the reward of your next missions, or add a bonus to the approved reports."
+            )
+            % {"duration": duration_label(measured), "minimum": format_eur(minimum)},
+            url=reverse("missions:company_mission", args=[mission.pk]),
+            email=True,
+        )
+    Mission.objects.filter(pk=mission.pk).update(**{name: getattr(mission, name) for name in fields})
 
 
 def report_file_add(*, claim: Claim, by: User, question_key: str, upload: UploadedFile) -> ReportFile:

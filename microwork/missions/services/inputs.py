@@ -95,6 +95,24 @@ def clean_questions(questions: Iterable[dict[str, Any]] | None) -> list[Question
     return cleaned
 
 
+def estimate_in_seconds(*, estimated_minutes: int | None, estimated_seconds: int | None) -> int:
+    """The estimate a company gives, in minutes or, for tasks of a few
+    seconds, in seconds (MW02): one of the two, never both."""
+    if estimated_seconds is not None and estimated_minutes is not None:
+        raise InvalidInput(_("Give the duration in minutes or in seconds, not both."), field="estimated_seconds")
+    if estimated_seconds is not None:
+        field, seconds = "estimated_seconds", estimated_seconds
+    elif estimated_minutes is not None:
+        field, seconds = "estimated_minutes", estimated_minutes * 60 if isinstance(estimated_minutes, int) else 0
+    else:
+        raise InvalidInput(_("How long does the mission take?"), field="estimated_minutes")
+    if not isinstance(seconds, int) or not 1 <= seconds <= MAX_MINUTES * 60:
+        raise InvalidInput(
+            _("A mission takes between 1 second and %(max)s minutes.") % {"max": MAX_MINUTES}, field=field
+        )
+    return seconds
+
+
 # A date past the year 9999 in UTC cannot be stored (SQLite) or read back (PostgreSQL).
 ENDS_AT_LIMIT = datetime(9999, 1, 1, tzinfo=UTC)
 
@@ -104,7 +122,7 @@ def clean_mission_fields(
     title: str,
     category: str,
     instructions: str,
-    estimated_minutes: int,
+    estimated_seconds: int,
     reward_cents: int,
     places: int,
     ends_at: datetime | None,
@@ -115,10 +133,6 @@ def clean_mission_fields(
         raise InvalidInput(_("Unknown category."), field="category")
     if len(instructions.strip()) < 20:
         raise InvalidInput(_("Give precise instructions (at least 20 characters)."), field="instructions")
-    if not 1 <= estimated_minutes <= MAX_MINUTES:
-        raise InvalidInput(
-            _("A mission takes between 1 and %(max)s minutes.") % {"max": MAX_MINUTES}, field="estimated_minutes"
-        )
     if not 1 <= places <= MAX_PLACES:
         raise InvalidInput(_("Between 1 and %(max)s places.") % {"max": MAX_PLACES}, field="places")
     if ends_at is not None and timezone.is_naive(ends_at):
@@ -127,7 +141,7 @@ def clean_mission_fields(
         raise InvalidInput(_("The end date must be in the future."), field="ends_at")
     if ends_at is not None and ends_at >= ENDS_AT_LIMIT:
         raise InvalidInput(_("The end date is too far ahead."), field="ends_at")
-    reward_check(reward_cents=reward_cents, estimated_minutes=estimated_minutes, on=timezone.localdate())
+    reward_check(reward_cents=reward_cents, estimated_seconds=estimated_seconds, on=timezone.localdate())
 
 
 def clean_answers(mission: Mission, claim: Claim, answers: dict[str, Any]) -> dict[str, Any]:

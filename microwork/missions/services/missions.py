@@ -24,7 +24,7 @@ from microwork.trust.selectors import ensure_not_suspended
 
 from ..models import MISSION_MOVES, Mission, MissionState, MissionTransition
 from ..selectors import mission_is_editable
-from .inputs import Location, clean_location, clean_mission_fields, clean_questions
+from .inputs import Location, clean_location, clean_mission_fields, clean_questions, estimate_in_seconds
 from .pricing import place_price, reward_check, smic_hourly_cents
 
 EXPIRING_STATES = (MissionState.PUBLISHED, MissionState.PENDING_REVIEW)  # HM15b
@@ -59,9 +59,10 @@ def mission_create(
     title: str,
     category: str,
     instructions: str,
-    estimated_minutes: int,
+    estimated_minutes: int | None = None,
     reward_cents: int,
     places: int,
+    estimated_seconds: int | None = None,
     location: Location | None = None,
     ends_at: datetime | None = None,
     questions: Iterable[dict[str, Any]] | None = None,
@@ -70,11 +71,12 @@ def mission_create(
     if not company.is_company:
         raise Forbidden(_("Only companies post missions."))
     ensure_not_suspended(company)
+    seconds = estimate_in_seconds(estimated_minutes=estimated_minutes, estimated_seconds=estimated_seconds)
     clean_mission_fields(
         title=title,
         category=category,
         instructions=instructions,
-        estimated_minutes=estimated_minutes,
+        estimated_seconds=seconds,
         reward_cents=reward_cents,
         places=places,
         ends_at=ends_at,
@@ -88,7 +90,7 @@ def mission_create(
             title=title.strip(),
             category=category,
             instructions=instructions.strip(),
-            estimated_minutes=estimated_minutes,
+            estimated_seconds=seconds,
             reward_cents=reward_cents,
             fee_cents=fee,
             vat_cents=vat,
@@ -162,7 +164,7 @@ def mission_submit(*, mission: Mission, by: User) -> Mission:
             message=_("Only a draft can be submitted."),
         )
         # Checked against the minimum wage in force on the day it is submitted.
-        reward_check(reward_cents=mission.reward_cents, estimated_minutes=mission.estimated_minutes, on=today)
+        reward_check(reward_cents=mission.reward_cents, estimated_seconds=mission.estimated_seconds, on=today)
         if mission.ends_at is not None and mission.ends_at <= timezone.now():
             raise InvalidInput(_("The end date has passed; change it first."), field="ends_at")
         spend(
@@ -257,12 +259,16 @@ def mission_update(*, mission: Mission, by: User, **fields: Any) -> Mission:
             "title": mission.title,
             "category": mission.category,
             "instructions": mission.instructions,
-            "estimated_minutes": mission.estimated_minutes,
+            "estimated_seconds": mission.estimated_seconds,
             "reward_cents": mission.reward_cents,
             "places": mission.places,
             "ends_at": mission.ends_at,
         }
-        values.update({k: v for k, v in fields.items() if k in values})
+        values.update({k: v for k, v in fields.items() if k in values and k != "estimated_seconds"})
+        if fields.get("estimated_minutes") is not None or fields.get("estimated_seconds") is not None:
+            values["estimated_seconds"] = estimate_in_seconds(
+                estimated_minutes=fields.get("estimated_minutes"), estimated_seconds=fields.get("estimated_seconds")
+            )
         clean_mission_fields(**values)
         for name, value in values.items():
             setattr(mission, name, value)

@@ -6,6 +6,7 @@ from datetime import date
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from microwork.core.durations import duration_label
 from microwork.core.errors import InvalidInput
 from microwork.core.money import format_eur, percent_of
 
@@ -44,20 +45,21 @@ def smic_hourly_cents(on: date) -> int:
     return int(rate)
 
 
-def minimum_reward_cents(estimated_minutes: int, on: date) -> int:
-    """The SMIC prorated to the duration, rounded up to the cent (HM08)."""
-    return math.ceil(smic_hourly_cents(on) * estimated_minutes / 60)
+def minimum_reward_cents(estimated_seconds: int, on: date) -> int:
+    """The SMIC prorated to the duration, to the second, rounded up to the
+    cent (HM08, MW02): 10 minutes at 12.02 EUR/h is 201 cents, 30 seconds 11."""
+    return math.ceil(smic_hourly_cents(on) * estimated_seconds / 3600)
 
 
-def reward_check(*, reward_cents: int, estimated_minutes: int, on: date) -> None:
+def reward_check(*, reward_cents: int, estimated_seconds: int, on: date) -> None:
     if reward_cents > REWARD_CAP_CENTS:
         raise RewardAboveCap(
             _("A place pays at most %(cap)s.") % {"cap": format_eur(REWARD_CAP_CENTS)}, field="reward_cents"
         )
-    minimum = minimum_reward_cents(estimated_minutes, on)
+    minimum = minimum_reward_cents(estimated_seconds, on)
     if reward_cents < minimum:
         raise RewardBelowMinimumWage(
-            _("For %(minutes)s minutes the reward must be at least %(minimum)s (minimum wage).")
-            % {"minutes": estimated_minutes, "minimum": format_eur(minimum)},
+            _("For %(duration)s of work the reward must be at least %(minimum)s (minimum wage).")
+            % {"duration": duration_label(estimated_seconds), "minimum": format_eur(minimum)},
             field="reward_cents",
         )

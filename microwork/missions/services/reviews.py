@@ -11,14 +11,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from microwork.accounts.models import User
-from microwork.core.errors import Conflict, Forbidden, InvalidInput
+from microwork.core.errors import Conflict, Forbidden, InputChecks, InvalidInput
 from microwork.core.money import format_eur
 from microwork.ledger.models import AccountKind
 from microwork.ledger.services import entry_post, escrow_of, spend, system_account, wallet_of
 from microwork.notifications.services import notify
 
-from ..models import Claim, ClaimState, Mission, MissionState
-from ..selectors import dispute_window_open
+from ..models import Claim, ClaimState, Mission, MissionState, RejectionReason
+from ..selectors import company_rejections_under_review, dispute_window_open
 from .claims import AUTO_APPROVE_DAYS, _claim_and_mission_locked, _claim_move, _return_place
 from .missions import mission_move, require_staff
 from .pricing import place_price
@@ -100,21 +100,27 @@ def claim_approve(*, claim: Claim, by: User, rating: int, comment: str = "") -> 
     return claim
 
 
-def claim_reject(*, claim: Claim, by: User, reason: str, rating: int | None = None) -> Claim:
-    """The company refuses the report; the place returns to the pool (HM14)."""
+def claim_reject(*, claim: Claim, by: User, reason_code: str, reason: str, rating: int | None = None) -> Claim:
+    """The company refuses the report, saying why from a list and in writing
+    (PL05); the place returns to the pool (HM14)."""
     _require_company_of(claim, by)
     reason = (reason or "").strip()
+    checks = InputChecks()
+    checks.check(lambda: _rejection_reason_code(reason_code))
     if not reason:
-        raise InvalidInput(_("Tell the tasker why the report is rejected."), field="reason")
+        checks.problems.append(InvalidInput(_("Tell the tasker why the report is rejected."), field="reason"))
+    checks.done()
     rating_value = _rating(rating, required=False)
     # Past 3 days the report is validated whether or not tick has run (HM14).
     if _auto_approve_if_due(claim):
         raise AutoApproved()
+    to_staff = company_rejections_under_review(claim.mission.company_id)
     with transaction.atomic():
         claim, mission = _claim_and_mission_locked(claim)
         if _auto_approval_due(claim):
             raise AutoApproved()
         claim.rejection_reason = reason[:2000]
+        claim.rejection_reason_code = reason_code
         claim.rating = rating_value
         claim.reviewed_at = timezone.now()
         _claim_move(
@@ -122,19 +128,36 @@ def claim_reject(*, claim: Claim, by: User, reason: str, rating: int | None = No
             ClaimState.REJECTED,
             by=by,
             reason=reason,
-            update_fields=("rejection_reason", "rating", "reviewed_at"),
+            update_fields=("rejection_reason", "rejection_reason_code", "rating", "reviewed_at"),
             message=_("Only a submitted report can be rejected."),
         )
         _return_place(claim, mission, by=by)
+        if to_staff:
+            # Staff overturn this company's rejections too often: this one
+            # goes to them as a dispute before it stands (PL05).
+            claim.dispute_reason = _("Sent to staff: this company's rejections are often overturned.")
+            claim.disputed_at = timezone.now()
+            _claim_move(
+                claim,
+                ClaimState.DISPUTED,
+                by=None,
+                reason=claim.dispute_reason,
+                update_fields=("dispute_reason", "disputed_at"),
+            )
         notify(
             user=claim.tasker,
             kind="claim_rejected",
             title=_("Report rejected on “%(title)s”") % {"title": mission.title},
-            body=reason,
+            body=reason + (("\n\n" + _("Staff will check this rejection before it stands.")) if to_staff else ""),
             url=reverse("missions:my_claims"),
             email=True,
         )
     return claim
+
+
+def _rejection_reason_code(reason_code: str) -> None:
+    if reason_code not in RejectionReason.values:
+        raise InvalidInput(_("Choose why the report is rejected."), field="reason_code")
 
 
 def _auto_approval_due(claim: Claim) -> bool:

@@ -62,7 +62,9 @@ def reported(tasker, mission) -> str:
 
 def rejected(company, tasker, mission) -> str:
     claim_id = reported(tasker, mission)
-    response = api_as(company).post(f"/claims/{claim_id}/reject", {"reason": "The photo is blurred."})
+    response = api_as(company).post(
+        f"/claims/{claim_id}/reject", {"reason_code": "poor_quality", "reason": "The photo is blurred."}
+    )
     assert response.status_code == 200, response.json()
     return claim_id
 
@@ -444,7 +446,9 @@ def test_hm14_an_active_claim_cannot_be_approved(published, acme, alice):
 def test_hm14_rejection_returns_the_place_with_its_money(published, acme, alice, bob):
     mission = published()
     claim_id = reported(alice, mission)
-    response = api_as(acme).post(f"/claims/{claim_id}/reject", {"reason": "Wrong shop.", "rating": 1})
+    response = api_as(acme).post(
+        f"/claims/{claim_id}/reject", {"reason_code": "wrong_location", "reason": "Wrong shop.", "rating": 1}
+    )
     assert response.status_code == 200
     assert (response.json()["state"], response.json()["rejection_reason"]) == ("rejected", "Wrong shop.")
     assert api_as(bob).get(f"/missions/{mission.pk}").json()["places_left"] == 1
@@ -457,7 +461,9 @@ def test_hm14_rejection_returns_the_place_with_its_money(published, acme, alice,
 def test_hm14_rejection_needs_a_reason(published, acme, alice):
     mission = published()
     claim_id = reported(alice, mission)
-    assert api_as(acme).post(f"/claims/{claim_id}/reject", {"reason": ""}).status_code == 422
+    assert (
+        api_as(acme).post(f"/claims/{claim_id}/reject", {"reason_code": "incomplete", "reason": ""}).status_code == 422
+    )
     assert Claim.objects.get(pk=claim_id).state == ClaimState.SUBMITTED
 
 
@@ -619,7 +625,7 @@ def test_hm15b_a_rejection_after_withdrawal_refunds_the_place(published, acme, a
     claim_id = claim(alice, mission).json()["id"]
     api_as(acme).post(f"/missions/{mission.pk}/withdraw")
     api_as(alice).post(f"/claims/{claim_id}/report", REPORT)
-    api_as(acme).post(f"/claims/{claim_id}/reject", {"reason": "Wrong shop."})
+    api_as(acme).post(f"/claims/{claim_id}/reject", {"reason_code": "wrong_location", "reason": "Wrong shop."})
     assert balance(acme) == 100_00
     assert _escrow(mission) == 0
     assert_books_right()

@@ -626,11 +626,17 @@ def test_hm14_approve_needs_a_rating_and_changes_nothing_without(client, acme, s
 def test_hm14_reject_needs_a_reason_then_returns_the_place(client, acme, staff, alice):
     claim = reported(acme, staff, alice)
     as_user(client, acme)
-    response = client.post(reverse("missions:reject", args=[claim.pk]), {f"r{claim.pk}-reason": "  "})
+    response = client.post(
+        reverse("missions:reject", args=[claim.pk]),
+        {f"r{claim.pk}-reason_code": "poor_quality", f"r{claim.pk}-reason": "  "},
+    )
     assert response.status_code == 400
     claim.refresh_from_db()
     assert claim.state == ClaimState.SUBMITTED
-    client.post(reverse("missions:reject", args=[claim.pk]), {f"r{claim.pk}-reason": "The photo is blurred"})
+    client.post(
+        reverse("missions:reject", args=[claim.pk]),
+        {f"r{claim.pk}-reason_code": "poor_quality", f"r{claim.pk}-reason": "The photo is blurred"},
+    )
     claim.refresh_from_db()
     assert claim.state == ClaimState.REJECTED and claim.rejection_reason == "The photo is blurred"
     assert Mission.objects.get(pk=claim.mission_id).places_free == 1
@@ -722,7 +728,7 @@ def test_hm11_request_changes_needs_a_reason_and_the_company_sees_it(client, acm
 
 def test_hm15_tasker_contests_a_rejection_and_staff_settle_it(client, acme, staff, alice):
     claim = reported(acme, staff, alice)
-    services.claim_reject(claim=claim, by=acme, reason="Blurred")
+    services.claim_reject(claim=claim, by=acme, reason_code="poor_quality", reason="Blurred")
     as_user(client, alice)
     page = html(client.get(reverse("missions:my_claims")))
     assert "Blurred" in page and reverse("missions:dispute", args=[claim.pk]) in page

@@ -144,7 +144,9 @@ def machine_for(clock):
             if approve:
                 services.claim_approve(claim=made, by=self.company, rating=4)
             else:
-                services.claim_reject(claim=made, by=self.company, reason="Not what we asked")
+                services.claim_reject(
+                    claim=made, by=self.company, reason_code="instructions_not_followed", reason="Not what we asked"
+                )
 
         @precondition(lambda self: self.claims)
         @rule(index=st.integers(0, 3))
@@ -182,7 +184,11 @@ def machine_for(clock):
         @rule(index=st.integers(0, 3))
         def reject(self, index):
             claim = _pick(self.claims, index)
-            self._try(lambda: services.claim_reject(claim=claim, by=self.company, reason="Not what we asked"))
+            self._try(
+                lambda: services.claim_reject(
+                    claim=claim, by=self.company, reason_code="instructions_not_followed", reason="Not what we asked"
+                )
+            )
 
         @precondition(lambda self: self.claims)
         @rule(index=st.integers(0, 3))

@@ -119,7 +119,7 @@ def test_race_two_staff_settling_one_dispute_settle_once(world):
     alice = make_tasker("race-alice@example.fr", "+33612340000")
     claim = services.claim_create(mission=mission, tasker=alice)
     services.claim_report(claim=claim, by=alice, answers={}, text=ACCOUNT)
-    services.claim_reject(claim=claim, by=company, reason="Blurred")
+    services.claim_reject(claim=claim, by=company, reason_code="poor_quality", reason="Blurred")
     services.claim_dispute(claim=claim, by=alice, reason="It is sharp")
     before = balance(company)
     calls = [

@@ -20,7 +20,7 @@ def test_hm14_a_report_left_3_days_cannot_be_rejected_before_tick(published, acm
     services.claim_report(claim=claim, by=alice, answers={}, text=ACCOUNT)
     time_machine.move_to(timezone.now() + timedelta(days=3, minutes=1))
 
-    answer = api_as(acme).post(f"/claims/{claim.pk}/reject", {"reason": "Too late, but no."})
+    answer = api_as(acme).post(f"/claims/{claim.pk}/reject", {"reason_code": "other", "reason": "Too late, but no."})
 
     assert answer.status_code == 409, answer.json()
     claim.refresh_from_db()
@@ -35,7 +35,9 @@ def test_hm14_a_report_under_3_days_can_still_be_rejected(published, acme, alice
     services.claim_report(claim=claim, by=alice, answers={}, text=ACCOUNT)
     time_machine.move_to(timezone.now() + timedelta(days=3) - timedelta(minutes=1))
 
-    answer = api_as(acme).post(f"/claims/{claim.pk}/reject", {"reason": "Blurred photo."})
+    answer = api_as(acme).post(
+        f"/claims/{claim.pk}/reject", {"reason_code": "poor_quality", "reason": "Blurred photo."}
+    )
 
     assert answer.status_code == 200, answer.json()
     assert answer.json()["state"] == "rejected"

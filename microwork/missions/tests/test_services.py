@@ -32,7 +32,7 @@ def _submitted(mission: Mission, tasker) -> Claim:
 
 def _rejected(mission: Mission, tasker, company) -> Claim:
     claim = _submitted(mission, tasker)
-    return services.claim_reject(claim=claim, by=company, reason="Blurred photo.")
+    return services.claim_reject(claim=claim, by=company, reason_code="poor_quality", reason="Blurred photo.")
 
 
 def _fresh(obj):
@@ -314,7 +314,7 @@ def test_hm14_only_the_owner_reviews(published, alice):
     with pytest.raises(Forbidden):
         services.claim_approve(claim=claim, by=other, rating=5)
     with pytest.raises(Forbidden):
-        services.claim_reject(claim=claim, by=other, reason="No.")
+        services.claim_reject(claim=claim, by=other, reason_code="other", reason="No.")
     assert _fresh(claim).state == ClaimState.SUBMITTED
 
 

@@ -167,9 +167,9 @@ def mission_price(request: HttpRequest) -> HttpResponse:
         today = timezone.localdate()
         context["price"] = services.price_summary(reward_cents, form.cleaned_data.get("places") or 1)
         if minutes:
-            context["minimum"] = services.minimum_reward_cents(minutes, today)
+            context["minimum"] = services.minimum_reward_cents(minutes * 60, today)
         try:
-            services.reward_check(reward_cents=reward_cents, estimated_minutes=minutes or 0, on=today)
+            services.reward_check(reward_cents=reward_cents, estimated_seconds=(minutes or 0) * 60, on=today)
         except ApplicationError as exc:
             context["refusal"] = exc.detail
     return render(request, "missions/partials/cost.html", context)
@@ -263,7 +263,9 @@ def claim_reject(request: HttpRequest, claim_id: int) -> HttpResponse:
     done = form_then_redirect(
         request,
         form,
-        lambda data: services.claim_reject(claim=claim, by=user, reason=data["reason"]),
+        lambda data: services.claim_reject(
+            claim=claim, by=user, reason_code=data["reason_code"], reason=data["reason"]
+        ),
         done=_("Report rejected; the place is back in the pool."),
         to=_claim_anchor(claim),
     )

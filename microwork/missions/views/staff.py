@@ -30,6 +30,7 @@ def _queue_page(request: HttpRequest, *, row_override: dict[str, Any] | None = N
         ascending=True,
         override=row_override,
         status=status,
+        extra={"underpaid": list(selectors.missions_underpaid()[:20])},
     )
 
 

@@ -76,6 +76,7 @@ def _detail(request: HttpRequest, mission: Mission, *, error: ApplicationError |
         # Why the button would fail, shown beside it disabled rather than after the click.
         "refusal": services.claim_refusal(tasker=tasker) if tasker and not claim and not error else None,
         "error": error,
+        "company_stats": selectors.company_stats(mission.company_id),
     }
     return render(request, "missions/detail.html", context, status=400 if error else 200)
 

@@ -3,7 +3,8 @@ from django import template
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from microwork.core.money import format_eur, per_hour_cents
+from microwork.core.durations import duration_label
+from microwork.core.money import format_eur
 
 register = template.Library()
 
@@ -28,9 +29,15 @@ def eur(amount_cents: int | None) -> str:
 
 
 @register.filter
-def per_hour(amount_cents: int | None, minutes: int | None) -> str:
-    """What a reward for `minutes` of work makes per hour, in euros: 15,00 €/h."""
-    return gettext("%(amount)s/h") % {"amount": format_eur(per_hour_cents(int(amount_cents or 0), int(minutes or 0)))}
+def per_hour(hourly_cents: int | None) -> str:
+    """An hourly rate in euros: 15,00 €/h (PL04)."""
+    return gettext("%(amount)s/h") % {"amount": format_eur(int(hourly_cents or 0))}
+
+
+@register.filter
+def duration(seconds: int | None) -> str:
+    """A mission's estimate as people say it: 30 s, 10 min, 1 min 30 s (MW02)."""
+    return duration_label(int(seconds or 0))
 
 
 @register.filter
