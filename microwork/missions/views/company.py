@@ -75,9 +75,10 @@ def _mission_form_page(
 ) -> HttpResponse:
     price = None
     if form.is_bound and form.is_valid():
-        price = services.price_summary(form.cleaned_data["reward"], form.cleaned_data["places"])
+        data = form.cleaned_data
+        price = services.price_summary(data["reward"], data["places"], data["estimated_minutes"])
     elif mission is not None:
-        price = services.price_summary(mission.reward_cents, mission.places)
+        price = services.price_summary(mission.reward_cents, mission.places, mission.estimated_minutes)
     context = {"form": form, "formset": formset, "mission": mission, "price": price}
     return render(request, "missions/mission_form.html", context, status=status)
 
@@ -165,7 +166,7 @@ def mission_price(request: HttpRequest) -> HttpResponse:
         reward_cents = form.cleaned_data["reward"]
         minutes = form.cleaned_data.get("estimated_minutes")
         today = timezone.localdate()
-        context["price"] = services.price_summary(reward_cents, form.cleaned_data.get("places") or 1)
+        context["price"] = services.price_summary(reward_cents, form.cleaned_data.get("places") or 1, minutes)
         if minutes:
             context["minimum"] = services.minimum_reward_cents(minutes, today)
         try:
