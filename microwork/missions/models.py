@@ -91,6 +91,8 @@ class Mission(models.Model):
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
     radius_km = models.FloatField(null=True, blank=True)
+    # The address the company typed for the place, as the address service spelled it (HM12).
+    address = models.CharField(max_length=300, blank=True, default="")
     ends_at = models.DateTimeField(null=True, blank=True)
     # What the report must answer: a list of `Question`.
     questions = models.JSONField(default=list, blank=True)

@@ -97,6 +97,7 @@ def mission_create(
             latitude=where.lat if where else None,
             longitude=where.lon if where else None,
             radius_km=where.radius_km if where else None,
+            address=where.address if where else "",
             ends_at=ends_at,
             questions=cleaned_questions,
         )
@@ -271,6 +272,7 @@ def mission_update(*, mission: Mission, by: User, **fields: Any) -> Mission:
             mission.latitude = where.lat if where else None
             mission.longitude = where.lon if where else None
             mission.radius_km = where.radius_km if where else None
+            mission.address = where.address if where else ""
         if "questions" in fields:
             mission.questions = clean_questions(fields["questions"])
         mission.fee_cents, mission.vat_cents = place_price(mission.reward_cents)

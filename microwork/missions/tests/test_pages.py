@@ -532,11 +532,11 @@ def test_create_shows_a_question_error_on_its_row(client, acme):
     assert not Mission.objects.exists()
 
 
-def test_hm12_create_with_a_place_needs_all_three_fields(client, acme):
-    response = as_user(client, acme).post(reverse("missions:create"), mission_post(lat="48,85", lon="2,35"))
+def test_hm12_create_with_a_place_needs_its_radius(client, acme):
+    response = as_user(client, acme).post(reverse("missions:create"), mission_post(lat="48.85", lon="2.35"))
     assert response.status_code == 400
     assert not Mission.objects.exists()
-    response = client.post(reverse("missions:create"), mission_post(lat="48,85", lon="2,35", radius_km="3"))
+    response = client.post(reverse("missions:create"), mission_post(lat="48.85", lon="2.35", radius_km="3"))
     assert response.status_code == 302
     assert Mission.objects.get().radius_km == 3
 

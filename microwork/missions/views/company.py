@@ -26,6 +26,7 @@ from .common import (
     claim_for,
     company_user,
     form_then_redirect,
+    map_context,
     mission_for,
     more_url,
     page_of,
@@ -57,7 +58,12 @@ def _question_payload(formset: Any) -> tuple[list[dict[str, Any]], list[int]]:
     return questions, origin
 
 
-FIELD_ALIASES = {"reward_cents": "reward", "location": "lat", "location.radius_km": "radius_km"}
+FIELD_ALIASES = {
+    "reward_cents": "reward",
+    "location": "address",
+    "location.address": "address",
+    "location.radius_km": "radius_km",
+}
 
 
 def _show_mission_error(form: forms.MissionForm, formset: Any, origin: list[int], exc: ApplicationError) -> None:
@@ -79,7 +85,7 @@ def _mission_form_page(
         price = services.price_summary(data["reward"], data["places"], data["estimated_minutes"])
     elif mission is not None:
         price = services.price_summary(mission.reward_cents, mission.places, mission.estimated_minutes)
-    context = {"form": form, "formset": formset, "mission": mission, "price": price}
+    context = {"form": form, "formset": formset, "mission": mission, "price": price, **map_context()}
     return render(request, "missions/mission_form.html", context, status=status)
 
 
@@ -140,6 +146,7 @@ def mission_edit(request: HttpRequest, mission_id: int) -> HttpResponse:
         "lat": mission.latitude,
         "lon": mission.longitude,
         "radius_km": mission.radius_km,
+        "address": mission.address,
     }
     form = forms.MissionForm(posted(request), initial=initial)
     formset = forms.QuestionFormSet(
@@ -192,11 +199,12 @@ def _company_page(
     editable = selectors.mission_is_editable(mission)
     context = {
         "mission": mission,
-        "price": services.price_summary(mission.reward_cents, mission.places),
+        "price": services.price_summary(mission.reward_cents, mission.places, mission.estimated_minutes),
         "rows": rows,
         "editable": editable,
         "balance": ledger_selectors.wallet_balance(mission.company) if editable else None,
         "can_withdraw": selectors.mission_can_withdraw(mission),
+        **map_context(),
     }
     return render(request, "missions/company_mission.html", context, status=status)
 
