@@ -1,3 +1,5 @@
+# French typography: the page texts checked here use the typographic apostrophe (U+2019).
+# ruff: noqa: RUF001
 """The terms at signup, on a phone: read in a dialog without leaving the form,
 and the unticked box with its own message (HM01, HM03)."""
 
