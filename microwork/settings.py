@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "microwork.web.middleware.SessionRecordMiddleware",
+    "microwork.web.middleware.LanguageRecordMiddleware",
     "microwork.web.middleware.LegalConsentMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -194,9 +194,11 @@ def closure_request(*, user: User) -> ClosureRequest:
         notify(
             user=user,
             kind="closure_requested",
-            title=_("Your account will be closed on %(date)s.")
-            % {"date": timezone.localtime(closure.effective_at).strftime("%d/%m/%Y %H:%M")},
-            body=_("You can cancel the closure until then from your dashboard."),
+            title=lambda: (
+                _("Your account will be closed on %(date)s.")
+                % {"date": timezone.localtime(closure.effective_at).strftime("%d/%m/%Y %H:%M")}
+            ),
+            body=lambda: _("You can cancel the closure until then from your dashboard."),
             url=reverse("web:closure"),
             email=True,
         )
@@ -273,7 +275,7 @@ def _lock_account(closure_id: int) -> bool:
                 notify(
                     user=user,
                     kind="closure_blocked",
-                    title=_("Your account closure is waiting."),
+                    title=lambda: _("Your account closure is waiting."),
                     body=" ".join(str(BLOCKERS[reason]) for reason in reasons),
                     url=reverse("web:closure"),
                     email=True,

@@ -270,9 +270,11 @@ def claim_report(
         notify(
             user=mission.company,
             kind="report_submitted",
-            title=_("New report on “%(title)s”") % {"title": mission.title},
-            body=_("%(tasker)s has finished the mission. Review the report within %(days)s days.")
-            % {"tasker": by.display_name, "days": AUTO_APPROVE_DAYS},
+            title=lambda: _("New report on “%(title)s”") % {"title": mission.title},
+            body=lambda: (
+                _("%(tasker)s has finished the mission. Review the report within %(days)s days.")
+                % {"tasker": by.display_name, "days": AUTO_APPROVE_DAYS}
+            ),
             url=reverse("missions:company_mission", args=[mission.pk]),
             email=True,
         )

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from microwork.core.errors import ApplicationError, InvalidInput
@@ -315,7 +316,11 @@ def mission_batch(request: HttpRequest) -> HttpResponse:
             except ApplicationError as exc:
                 form.add_service_error(exc)
             else:
-                messages.success(request, _("%(count)s draft missions created.") % {"count": len(created)})
+                messages.success(
+                    request,
+                    ngettext("%(count)s draft mission created.", "%(count)s draft missions created.", len(created))
+                    % {"count": len(created)},
+                )
                 context["created"] = created
                 context["form"] = forms.BatchForm()
                 status = 200
