@@ -59,3 +59,15 @@ def test_the_language_used_on_the_pages_is_remembered(client, alice):
     english(client).get(reverse("web:dashboard"))
     alice.refresh_from_db()
     assert alice.language == "en"
+
+
+def test_ac03_export_email_from_the_worker_is_in_the_owners_language(alice, bob, settings, tmp_path):
+    from microwork.ops.tasks import export_build
+
+    settings.EXPORT_ROOT = tmp_path
+    User.objects.filter(pk=alice.pk).update(language="en")
+    mail.outbox.clear()
+    export_build.call(alice.pk)
+    export_build.call(bob.pk)
+    assert mail.outbox[0].subject == "Your Microwork data is ready"
+    assert mail.outbox[1].subject == "Vos données Microwork sont prêtes"
