@@ -14,7 +14,7 @@ from microwork.core.uploads import csv_fieldnames, csv_require_columns, csv_rows
 from . import services
 
 BATCH_COLUMNS = ("title", "category", "instructions", "estimated_minutes", "reward_cents", "places")
-BATCH_OPTIONAL = ("lat", "lon", "radius_km", "ends_at")
+BATCH_OPTIONAL = ("lat", "lon", "radius_km", "address", "ends_at")
 BATCH_MAX_ROWS = 500
 BATCH_MAX_BYTES = 2 * 1024 * 1024
 
@@ -45,7 +45,12 @@ def parse_batch_csv(content: bytes) -> list[dict[str, Any]]:
             row["location"] = None
             if lat or lon or radius:
                 try:
-                    row["location"] = services.Location(lat=float(lat), lon=float(lon), radius_km=float(radius))
+                    row["location"] = services.Location(
+                        lat=float(lat),
+                        lon=float(lon),
+                        radius_km=float(radius),
+                        address=(raw.get("address") or "").strip(),
+                    )
                 except ValueError:
                     raise InvalidInput(
                         _("lat, lon and radius_km are numbers, all three or none."), field="lat"
