@@ -214,9 +214,9 @@ def test_mw04_hm12_batch_rows_carry_an_address_beside_the_position(acme):
     from microwork.missions.batch import parse_batch_csv
 
     content = (
-        "title,category,instructions,estimated_minutes,reward_cents,places,lat,lon,radius_km,address\r\n"
-        '"Photo de la vitrine",photo,"Prenez une photo nette de la vitrine du port, de face, de jour.",10,300,1,'
-        '49.897443,2.290084,2,"8 Boulevard du Port 80000 Amiens"\r\n'
-    ).encode()
+        b"title,category,instructions,estimated_minutes,reward_cents,places,lat,lon,radius_km,address\r\n"
+        b'"Photo de la vitrine",photo,"Prenez une photo nette de la vitrine du port, de face, de jour.",10,300,1,'
+        b'49.897443,2.290084,2,"8 Boulevard du Port 80000 Amiens"\r\n'
+    )
     created = services.mission_batch_create(company=acme, rows=parse_batch_csv(content))
     assert created[0].address == "8 Boulevard du Port 80000 Amiens" and created[0].radius_km == 2
