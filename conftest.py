@@ -45,6 +45,8 @@ def _test_settings(settings: Any) -> Iterator[None]:
     # lifetime has its own tests (test_pl06_token_expires).
     settings.API_TOKEN_TTL_DAYS = 3650
     settings.PAYMENT_GATEWAY = "sandbox"
+    # Addresses typed without a suggestion are found among a few fixed ones: no network.
+    settings.GEOCODER = "stub"
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
     sms.outbox.clear()
     # Rate limits and sign-in lockouts count on the cache: each test starts afresh.

@@ -90,6 +90,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "microwork.web.middleware.StaffSecondFactorMiddleware",
     "microwork.web.middleware.SessionRecordMiddleware",
+    "microwork.web.middleware.LanguageRecordMiddleware",
     "microwork.web.middleware.LegalConsentMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -399,11 +400,27 @@ EXPORT_INLINE_MAX_ROWS = int(env("EXPORT_INLINE_MAX_ROWS", "5000"))
 EXPORT_ROOT = Path(env("EXPORT_ROOT", str(BASE_DIR / "var" / "exports")))
 EXPORT_LINK_MAX_AGE_SECONDS = int(env("EXPORT_LINK_MAX_AGE_SECONDS", str(7 * 24 * 3600)))
 
+# --- Maps and addresses (HM12) ---------------------------------------------
+# The national address service, asked by the mission form from the browser, and
+# by the server when the browser could not (GEOCODER: `ban`, `stub` with a few
+# fixed addresses and no network, or a dotted path to a class with `search`).
+ADDRESS_API_URL = env("ADDRESS_API_URL", "https://api-adresse.data.gouv.fr/search/")
+GEOCODER = env("GEOCODER", "ban" if PRODUCTION else "stub")
+# Map tiles shown by Leaflet (served from this site's static files) on a mission's page.
+MAP_TILE_URL = env("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+
+
+def _origin(url: str) -> str:
+    parts = url.split("/")
+    return "/".join(parts[:3])
+
+
 # --- Security -------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 # Content-Security-Policy (django-csp): scripts and styles from this site only,
-# inline scripts only with the request's nonce. A form may post to this site,
+# inline scripts only with the request's nonce; the page may ask the address
+# service and show map tiles. A form may post to this site,
 # and to the payment page it redirects to (Stripe Checkout), nowhere else.
 FORM_ACTION_ORIGINS = env_list("CSP_FORM_ACTION", "https://checkout.stripe.com" if PAYMENT_GATEWAY == "stripe" else "")
 CONTENT_SECURITY_POLICY = {
@@ -411,9 +428,9 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
         "style-src": [SELF],
-        "img-src": [SELF, "data:"],
+        "img-src": [SELF, "data:", _origin(MAP_TILE_URL)],
         "font-src": [SELF],
-        "connect-src": [SELF],
+        "connect-src": [SELF, _origin(ADDRESS_API_URL)],
         "frame-ancestors": [NONE],
         "form-action": [SELF, *FORM_ACTION_ORIGINS],
         "base-uri": [SELF],

@@ -51,6 +51,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # The language the user reads the site in (as last seen on the pages): what
+    # their notices and emails are written in, whoever causes them.
+    language = models.CharField(_("language"), max_length=8, blank=True, default="")
 
     objects = UserManager()
 
@@ -59,6 +62,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS = []
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         constraints = [
             models.UniqueConstraint(
                 fields=["phone"],
@@ -97,6 +102,10 @@ class Organisation(models.Model):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="organisation")
     siret = models.CharField(max_length=14, db_index=True)
     legal_name = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
 
     def __str__(self) -> str:
         return f"{self.legal_name or self.user.display_name} ({self.siret})"
@@ -209,6 +218,8 @@ class VerificationDocument(models.Model):
     expiry_warned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("verification document")
+        verbose_name_plural = _("verification documents")
         indexes = [models.Index(fields=["user", "kind", "state"])]
 
     def __str__(self) -> str:
@@ -302,6 +313,10 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
 
@@ -363,6 +378,8 @@ class ClosureRequest(models.Model):
     held_cents = models.BigIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("account closure request")
+        verbose_name_plural = _("account closure requests")
         constraints = [
             models.UniqueConstraint(
                 fields=["user"], condition=Q(state="requested"), name="accounts_one_open_closure_request"
@@ -398,6 +415,8 @@ class Consent(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
         constraints = [
             models.UniqueConstraint(fields=["user", "kind", "version"], name="accounts_consent_once_per_version"),
         ]

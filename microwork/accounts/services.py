@@ -753,6 +753,13 @@ def user_by_token(key: str) -> tuple[User, ApiToken] | None:
     return token.user, token
 
 
+def user_language_set(*, user: User, language: str) -> None:
+    """Remember the language the user reads the site in, for their notices and emails."""
+    if language in dict(settings.LANGUAGES) and user.language != language:
+        User.objects.filter(pk=user.pk).update(language=language)
+        user.language = language
+
+
 def session_record(*, user: User, session_key: str, user_agent: str = "", ip: str | None = None) -> UserSession:
     """A browser has just signed in: remember it, for its owner to see and end."""
     now = timezone.now()

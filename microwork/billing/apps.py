@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class BillingConfig(AppConfig):
     name = "microwork.billing"
     label = "billing"
+    verbose_name = _("Billing")
 
     def ready(self) -> None:
         # The ledger sits below billing: its audit learns of this check here,

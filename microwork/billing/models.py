@@ -27,6 +27,10 @@ class BillingProfile(models.Model):
     siret = models.CharField(_("SIRET"), max_length=14, blank=True, default="")
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        verbose_name = _("billing details")
+        verbose_name_plural = _("billing details")
+
     def __str__(self) -> str:
         return f"{self.billing_name} ({self.user_id})"
 
@@ -73,6 +77,8 @@ class Invoice(models.Model):
     vat_adjustment_cents = models.BigIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
         constraints = [
             models.UniqueConstraint(fields=["customer", "period", "kind"], name="billing_invoice_once_a_month"),
             models.UniqueConstraint(fields=["year", "sequence"], name="billing_invoice_sequence_unique"),

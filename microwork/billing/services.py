@@ -273,17 +273,24 @@ def _invoice_issue(*, customer: User, period: date, kind: str) -> tuple[Invoice 
         )
         InvoicedEntry.objects.bulk_create(InvoicedEntry(entry_id=c.entry_id, invoice=invoice) for c in charges)
         _vat_adjust(invoice, sign * (vat - reserved))
-        title = (
-            _("Credit note %(number)s: %(amount)s")
-            if kind == InvoiceKind.CREDIT_NOTE
-            else _("Invoice %(number)s: %(amount)s")
-        ) % {"number": number, "amount": format_eur(invoice.total_cents)}
+        total = invoice.total_cents
+
+        def title() -> str:
+            words = (
+                _("Credit note %(number)s: %(amount)s")
+                if kind == InvoiceKind.CREDIT_NOTE
+                else _("Invoice %(number)s: %(amount)s")
+            )
+            return words % {"number": number, "amount": format_eur(total)}
+
         notify(
             user=customer,
             kind="invoice_issued",
             title=title,
-            body=_("Your %(month)s invoice from Microwork is ready: %(url)s")
-            % {"month": period.strftime("%m/%Y"), "url": settings.SITE_URL + reverse("billing:invoices")},
+            body=lambda: (
+                _("Your %(month)s invoice from Microwork is ready: %(url)s")
+                % {"month": period.strftime("%m/%Y"), "url": settings.SITE_URL + reverse("billing:invoices")}
+            ),
             url=reverse("billing:invoices"),
             email=True,
         )

@@ -69,6 +69,8 @@ class Offer(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("offer")
+        verbose_name_plural = _("offers")
         indexes = [models.Index(fields=["state", "category", "price_cents"], name="gigs_offer_browse_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(price_cents__gt=0), name="gigs_offer_price_positive"),
@@ -172,6 +174,8 @@ class Order(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
         indexes = [
             models.Index(fields=["buyer", "state"], name="gigs_order_buyer_idx"),
             models.Index(fields=["expert", "state"], name="gigs_order_expert_idx"),
@@ -229,6 +233,8 @@ class OrderMessage(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("order message")
+        verbose_name_plural = _("order messages")
         indexes = [
             models.Index(fields=["order", "id"], name="gigs_message_order_idx"),
             models.Index(fields=["-id"], condition=Q(contact_flagged=True), name="gigs_message_flagged_idx"),
@@ -317,6 +323,10 @@ class CustomRequest(models.Model):
     deadline = models.DateField()
     state = models.CharField(max_length=16, choices=CustomRequestState.choices, default=CustomRequestState.OPEN)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("custom request")
+        verbose_name_plural = _("custom requests")
 
     def __str__(self) -> str:
         return self.title

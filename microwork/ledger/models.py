@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from microwork.core.models import Transition
 
@@ -61,6 +62,8 @@ class Account(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("ledger account")
+        verbose_name_plural = _("ledger accounts")
         constraints = [
             models.UniqueConstraint(fields=["kind", "owner", "ref"], name="ledger_account_unique"),
             models.UniqueConstraint(
@@ -93,7 +96,8 @@ class Entry(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name_plural = "entries"
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk}"
@@ -115,9 +119,9 @@ class Posting(models.Model):
 
 
 class TopupState(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    SUCCEEDED = "succeeded", _("Succeeded")
-    FAILED = "failed", _("Failed")
+    PENDING = "pending", pgettext_lazy("top-up", "Pending")
+    SUCCEEDED = "succeeded", pgettext_lazy("top-up", "Succeeded")
+    FAILED = "failed", pgettext_lazy("top-up", "Failed")
 
 
 TOPUP_MOVES: dict[str, set[str]] = {
@@ -149,6 +153,8 @@ class Topup(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("top-up")
+        verbose_name_plural = _("top-ups")
         constraints = [
             models.CheckConstraint(condition=Q(amount_cents__gt=0), name="ledger_topup_positive"),
             models.UniqueConstraint(
@@ -197,6 +203,8 @@ class Refund(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
         constraints = [models.CheckConstraint(condition=Q(amount_cents__gt=0), name="ledger_refund_positive")]
 
     def __str__(self) -> str:
@@ -238,6 +246,8 @@ class PaymentEvent(models.Model):
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("payment provider event")
+        verbose_name_plural = _("payment provider events")
         constraints = [models.UniqueConstraint(fields=["provider", "event_id"], name="ledger_payment_event_once")]
 
     def __str__(self) -> str:

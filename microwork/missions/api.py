@@ -21,6 +21,7 @@ from .schemas import (
     ApproveIn,
     BatchOut,
     ClaimFilters,
+    ClaimIn,
     ClaimOut,
     ClaimPage,
     LocationIn,
@@ -41,7 +42,9 @@ router = Router(tags=["missions"])
 
 
 def _location(data: LocationIn | None) -> services.Location | None:
-    return services.Location(lat=data.lat, lon=data.lon, radius_km=data.radius_km) if data else None
+    if data is None:
+        return None
+    return services.Location(lat=data.lat, lon=data.lon, radius_km=data.radius_km, address=data.address)
 
 
 def _near(raw: str | None) -> tuple[float, float] | None:
@@ -141,11 +144,12 @@ def mission_withdraw(request: HttpRequest, mission_id: str) -> dict[str, Any]:
 
 
 @router.post("/missions/{mission_id}/claims", response={201: ClaimOut})
-def claim_create(request: HttpRequest, mission_id: str) -> Status[dict[str, Any]]:
+def claim_create(request: HttpRequest, mission_id: str, data: ClaimIn | None = None) -> Status[dict[str, Any]]:
     user = current_user(request)
     require_role(user, "tasker")
     mission = selectors.mission_for(user, mission_id)
-    claim = services.claim_create(mission=mission, tasker=user)
+    position = (data.position.lat, data.position.lon) if data and data.position else None
+    claim = services.claim_create(mission=mission, tasker=user, position=position)
     return Status(201, claim_out(claim))
 
 

@@ -16,7 +16,7 @@ from . import services
 BATCH_COLUMNS = ("title", "category", "instructions", "estimated_minutes", "reward_cents", "places")
 #: A file of tasks of seconds gives `estimated_seconds` instead of `estimated_minutes` (MW02).
 DURATION_COLUMNS = ("estimated_minutes", "estimated_seconds")
-BATCH_OPTIONAL = ("lat", "lon", "radius_km", "ends_at")
+BATCH_OPTIONAL = ("lat", "lon", "radius_km", "address", "ends_at")
 BATCH_MAX_ROWS = 500
 BATCH_MAX_BYTES = 2 * 1024 * 1024
 
@@ -50,7 +50,12 @@ def parse_batch_csv(content: bytes) -> list[dict[str, Any]]:
             row["location"] = None
             if lat or lon or radius:
                 try:
-                    row["location"] = services.Location(lat=float(lat), lon=float(lon), radius_km=float(radius))
+                    row["location"] = services.Location(
+                        lat=float(lat),
+                        lon=float(lon),
+                        radius_km=float(radius),
+                        address=(raw.get("address") or "").strip(),
+                    )
                 except ValueError:
                     raise InvalidInput(
                         _("lat, lon and radius_km are numbers, all three or none."), field="lat"

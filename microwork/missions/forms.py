@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from microwork.core.errors import ApplicationError
 from microwork.core.forms import EurosField, ServiceErrorMixin
 
 from . import services
@@ -76,32 +77,51 @@ class MissionForm(ServiceErrorMixin, forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"],
     )
-    lat = forms.FloatField(
-        label=_("Latitude"), required=False, localize=True, widget=forms.TextInput(attrs={"inputmode": "decimal"})
+    address = forms.CharField(
+        label=_("Address of the place"),
+        required=False,
+        max_length=300,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": _("e.g. 8 boulevard du Port, Amiens")}),
+        help_text=_("Leave it empty for a mission done from anywhere."),
     )
-    lon = forms.FloatField(
-        label=_("Longitude"), required=False, localize=True, widget=forms.TextInput(attrs={"inputmode": "decimal"})
-    )
+    # Filled by the page from the chosen suggestion; otherwise the server looks the address up.
+    lat = forms.FloatField(required=False, min_value=-90, max_value=90, widget=forms.HiddenInput)
+    lon = forms.FloatField(required=False, min_value=-180, max_value=180, widget=forms.HiddenInput)
     radius_km = forms.FloatField(
         label=_("Radius (km)"),
         required=False,
         localize=True,
-        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
-        help_text=_("Leave the three place fields empty for a mission done from anywhere."),
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "3"}),
+        help_text=_("Taskers take the mission from within this distance of the address."),
     )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        where = [data.get("lat"), data.get("lon"), data.get("radius_km")]
-        if any(value is not None for value in where) and any(value is None for value in where):
-            raise forms.ValidationError(_("Give latitude, longitude and radius, all three or none."))
+        address = " ".join((data.get("address") or "").split())
+        has_position = data.get("lat") is not None and data.get("lon") is not None
+        if not address and not has_position:
+            if data.get("radius_km") is not None:
+                self.add_error("address", _("Give the address the radius is measured from."))
+            return data
+        if data.get("radius_km") is None and "radius_km" not in self.errors:
+            self.add_error("radius_km", _("Give the radius around the address, in km."))
+        if address and not has_position:
+            # The browser could not ask the address service: ask it from here (HM12).
+            try:
+                place = services.address_geocode(address=address)
+            except ApplicationError as exc:
+                self.add_error("address", exc.detail)
+            else:
+                data.update(address=place.label, lat=place.lat, lon=place.lon)
         return data
 
     def location(self) -> services.Location | None:
         data = self.cleaned_data
-        if data.get("lat") is None:
+        if data.get("lat") is None or data.get("lon") is None:
             return None
-        return services.Location(lat=data["lat"], lon=data["lon"], radius_km=data["radius_km"])
+        return services.Location(
+            lat=data["lat"], lon=data["lon"], radius_km=data["radius_km"], address=data.get("address") or ""
+        )
 
     def service_fields(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -166,6 +186,22 @@ class PriceForm(forms.Form):
     reward = euros("", required=False)
     places = forms.IntegerField(required=False, min_value=1, max_value=services.MAX_PLACES)
     estimated_minutes = forms.IntegerField(required=False, min_value=1, max_value=services.MAX_MINUTES)
+
+
+class ClaimForm(forms.Form):
+    """Where the tasker stands when taking a mission tied to a place, as the
+    browser gave it (HM12); `geo` says the tasker declined to share it."""
+
+    lat = forms.FloatField(required=False, min_value=-90, max_value=90)
+    lon = forms.FloatField(required=False, min_value=-180, max_value=180)
+    geo = forms.CharField(required=False, max_length=20)
+
+    def position(self) -> tuple[float, float] | None:
+        lat, lon = self.cleaned_data.get("lat"), self.cleaned_data.get("lon")
+        return (lat, lon) if lat is not None and lon is not None else None
+
+    def position_refused(self) -> bool:
+        return self.position() is None and self.cleaned_data.get("geo") in {"refused", "unavailable"}
 
 
 class BatchForm(ServiceErrorMixin, forms.Form):

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from microwork.core.models import Transition
 from microwork.core.money import per_hour_cents
@@ -56,9 +57,9 @@ class MissionState(models.TextChoices):
     DRAFT = "draft", _("Draft")
     PENDING_REVIEW = "pending_review", _("Pending review")
     CHANGES_REQUESTED = "changes_requested", _("Changes requested")
-    PUBLISHED = "published", _("Published")
-    CLOSED = "closed", _("Closed")
-    EXPIRED = "expired", _("Expired")
+    PUBLISHED = "published", pgettext_lazy("mission", "Published")
+    CLOSED = "closed", pgettext_lazy("mission", "Closed")
+    EXPIRED = "expired", pgettext_lazy("mission", "Expired")
 
 
 MISSION_MOVES: dict[str, set[str]] = {
@@ -98,6 +99,8 @@ class Mission(models.Model):
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
     radius_km = models.FloatField(null=True, blank=True)
+    # The address the company typed for the place, as the address service spelled it (HM12).
+    address = models.CharField(max_length=300, blank=True, default="")
     ends_at = models.DateTimeField(null=True, blank=True)
     # What the report must answer: a list of `Question`.
     questions = models.JSONField(default=list, blank=True)
@@ -168,14 +171,14 @@ class MissionTransition(Transition):
 
 
 class ClaimState(models.TextChoices):
-    ACTIVE = "active", _("In progress")
-    SUBMITTED = "submitted", _("Report submitted")
-    APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Rejected")
-    RELEASED = "released", _("Released")
-    LAPSED = "lapsed", _("Lapsed")
-    DISPUTED = "disputed", _("Disputed")
-    SETTLED = "settled", _("Settled")
+    ACTIVE = "active", pgettext_lazy("participation", "In progress")
+    SUBMITTED = "submitted", pgettext_lazy("participation", "Report submitted")
+    APPROVED = "approved", pgettext_lazy("participation", "Approved")
+    REJECTED = "rejected", pgettext_lazy("participation", "Rejected")
+    RELEASED = "released", pgettext_lazy("participation", "Released")
+    LAPSED = "lapsed", pgettext_lazy("participation", "Lapsed")
+    DISPUTED = "disputed", pgettext_lazy("participation", "Disputed")
+    SETTLED = "settled", pgettext_lazy("participation", "Settled")
 
 
 class RejectionReason(models.TextChoices):

@@ -22,6 +22,18 @@ class LocationIn(Schema):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
     radius_km: float = Field(gt=0, le=services.MAX_RADIUS_KM)
+    address: str = Field("", max_length=300, description="The place's address, shown to taskers")
+
+
+class PositionIn(Schema):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class ClaimIn(Schema):
+    """Optional: where the tasker stands, checked against a mission tied to a place (HM12)."""
+
+    position: PositionIn | None = None
 
 
 class QuestionIn(Schema):
@@ -78,6 +90,7 @@ class MissionOut(Schema):
     places_left: int
     places_approved: int
     location: LocationOut | None
+    address: str = Field(description="The address of a mission tied to a place, as the company chose it; empty if none")
     ends_at: datetime | None
     questions: list[dict[str, Any]]
     state: str
@@ -214,8 +227,13 @@ def mission_out(mission: Mission, *, company_stats: dict[str, float | None] | No
         "places": mission.places,
         "places_left": mission.places_left,
         "places_approved": mission.places_approved,
+        "address": mission.address,
         "location": (
-            {"lat": mission.latitude, "lon": mission.longitude, "radius_km": mission.radius_km}
+            {
+                "lat": mission.latitude,
+                "lon": mission.longitude,
+                "radius_km": mission.radius_km,
+            }
             if mission.has_location
             else None
         ),

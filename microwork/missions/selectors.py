@@ -1,5 +1,6 @@
 """Reads on missions and claims, and the one access check for each."""
 
+import math
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -132,6 +133,22 @@ def report_file_shown(upload: ReportFile, user: User) -> FieldFile:
     """What `user` gets of it: staff the photo as sent, everyone else the copy
     without its metadata."""
     return upload.original if user.is_staff_member and upload.original else upload.file
+
+
+def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Kilometres between two (lat, lon) points, by the same equirectangular
+    reckoning as the "near me" filter, so a mission shown near is claimable."""
+    (lat1, lon1), (lat2, lon2) = a, b
+    dx = (lon2 - lon1) * math.cos(math.radians((lat1 + lat2) / 2))
+    return math.hypot(dx, lat2 - lat1) * KM_PER_DEGREE
+
+
+def mission_is_within_reach(mission: Mission, position: tuple[float, float]) -> bool:
+    """Whether a tasker standing at `position` is inside the mission's radius (HM12);
+    a mission done from anywhere is within everyone's reach."""
+    if mission.latitude is None or mission.longitude is None or mission.radius_km is None:
+        return True
+    return distance_km((mission.latitude, mission.longitude), position) <= mission.radius_km
 
 
 def missions_open(

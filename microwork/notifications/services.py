@@ -1,5 +1,6 @@
 """Notices in the app, and the emails that go with them, sent after commit."""
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -8,7 +9,7 @@ from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from microwork.core.errors import InvalidInput
@@ -23,13 +24,28 @@ if TYPE_CHECKING:
 CONTACT_PER_HOUR = 5
 
 
-def notify(*, user: "User", kind: str, title: str, body: str = "", url: str = "", email: bool = False) -> Notice:
-    """Record a notice for the user; with `email`, also mail it once the transaction commits."""
+# A notice's words: a string, or a function that writes them in the active
+# language, called in the recipient's language (a string stays as it is).
+Text = str | Callable[[], str]
+
+
+def user_language(user: "User") -> str:
+    """The language a user reads the site in, as last seen on the pages."""
+    language = getattr(user, "language", "") or ""
+    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+def notify(*, user: "User", kind: str, title: Text, body: Text = "", url: str = "", email: bool = False) -> Notice:
+    """Record a notice for the user, worded in the user's language, not the
+    sender's; with `email`, also mail it once the transaction commits."""
+    with translation.override(user_language(user)):
+        title = title() if callable(title) else title
+        body = body() if callable(body) else body
     notice = Notice.objects.create(user=user, kind=kind, title=title[:200], body=body, url=url[:300])
     if email and user.email:
-        address = user.email
+        address, subject, text = user.email, title, body or title
         transaction.on_commit(
-            lambda: send_mail(title, body or title, settings.DEFAULT_FROM_EMAIL, [address], fail_silently=True)
+            lambda: send_mail(subject, text, settings.DEFAULT_FROM_EMAIL, [address], fail_silently=True)
         )
     return notice
 
@@ -69,7 +85,7 @@ def contact_staff(*, email: str, name: str, subject: str, message: str, client_k
             notify(
                 user=member,
                 kind="contact",
-                title=_("Contact: %(subject)s") % {"subject": subject},
+                title=lambda: _("Contact: %(subject)s") % {"subject": subject},
                 body=body,
                 email=True,
             )

@@ -44,7 +44,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -70,7 +70,7 @@ from microwork.ledger.payments import refund_request, refundable_topups
 from microwork.ledger.selectors import wallet_balance
 from microwork.missions.models import Claim, ClaimState, Mission, MissionState, ReportFile
 from microwork.notifications.models import Notice
-from microwork.notifications.services import notify
+from microwork.notifications.services import notify, user_language
 from microwork.payouts.models import Payout, PayoutAccount, PayoutState
 from microwork.payouts.services import TASKER_MINIMUM_CENTS, TASKER_STEP_CENTS, payout_request
 
@@ -194,9 +194,11 @@ def closure_request(*, user: User) -> ClosureRequest:
         notify(
             user=user,
             kind="closure_requested",
-            title=_("Your account will be closed on %(date)s.")
-            % {"date": timezone.localtime(closure.effective_at).strftime("%d/%m/%Y %H:%M")},
-            body=_("You can cancel the closure until then from your dashboard."),
+            title=lambda: (
+                _("Your account will be closed on %(date)s.")
+                % {"date": timezone.localtime(closure.effective_at).strftime("%d/%m/%Y %H:%M")}
+            ),
+            body=lambda: _("You can cancel the closure until then from your dashboard."),
             url=reverse("web:closure"),
             email=True,
         )
@@ -273,7 +275,7 @@ def _lock_account(closure_id: int) -> bool:
                 notify(
                     user=user,
                     kind="closure_blocked",
-                    title=_("Your account closure is waiting."),
+                    title=lambda: _("Your account closure is waiting."),
                     body=" ".join(str(BLOCKERS[reason]) for reason in reasons),
                     url=reverse("web:closure"),
                     email=True,
@@ -382,10 +384,11 @@ def _anonymise(closure_id: int, outcome: dict[str, Any]) -> bool:
         )
         names = [name for name in files if name]
         transaction.on_commit(lambda: _files_delete(names))
-        subject = _("Your Microwork account is closed")
-        body = _("Hello %(name)s, your Microwork account is now closed and your personal data anonymised.") % {
-            "name": name
-        }
+        with translation.override(user_language(user)):
+            subject = _("Your Microwork account is closed")
+            body = _("Hello %(name)s, your Microwork account is now closed and your personal data anonymised.") % {
+                "name": name
+            }
         transaction.on_commit(
             lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address], fail_silently=True)
         )

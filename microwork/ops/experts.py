@@ -21,7 +21,7 @@ def _staff_told_of_submission(profile: ExpertProfile) -> None:
         notify(
             user=member,
             kind="expert_profile_submitted",
-            title=_("Expert profile to review: %(name)s") % {"name": name},
+            title=lambda: _("Expert profile to review: %(name)s") % {"name": name},
             url=reverse("web:staff_experts"),
         )
 
@@ -58,13 +58,16 @@ def expert_profile_approve(*, profile: ExpertProfile, by: User, note: str = "") 
     """Staff approve the expert, who is told in the app and by email (AM17)."""
     with transaction.atomic():
         profile = accounts.expert_profile_approve(profile=profile, by=by, note=note)
-        body = _("Our team approved your expert profile.")
-        if profile.review_note:
-            body = f"{body}\n\n{profile.review_note}"
+        note_text = profile.review_note
+
+        def body() -> str:
+            approved = _("Our team approved your expert profile.")
+            return f"{approved}\n\n{note_text}" if note_text else approved
+
         notify(
             user=profile.user,
             kind="expert_profile_approved",
-            title=_("Your expert profile is approved"),
+            title=lambda: _("Your expert profile is approved"),
             body=body,
             url=reverse("web:expert_profile"),
             email=True,
@@ -79,7 +82,7 @@ def expert_profile_refuse(*, profile: ExpertProfile, by: User, reason: str) -> E
         notify(
             user=profile.user,
             kind="expert_profile_refused",
-            title=_("Your expert profile needs changes"),
+            title=lambda: _("Your expert profile needs changes"),
             body=profile.refusal_reason,
             url=reverse("web:expert_profile"),
             email=True,
@@ -96,12 +99,14 @@ def documents_warn_expiry() -> int:
             if document is None:
                 continue
             assert document.valid_until is not None
+            expires = document.valid_until.strftime("%d/%m/%Y")
             notify(
                 user=document.user,
                 kind="document_expiring",
-                title=_("Your %(kind)s expires on %(date)s")
-                % {"kind": document.get_kind_display(), "date": document.valid_until.strftime("%d/%m/%Y")},
-                body=_("Send a newer one before then, or your offers stop selling until it is approved."),
+                title=lambda: (
+                    _("Your %(kind)s expires on %(date)s") % {"kind": document.get_kind_display(), "date": expires}  # noqa: B023 (called at once)
+                ),
+                body=lambda: _("Send a newer one before then, or your offers stop selling until it is approved."),
                 url=reverse("web:dashboard") + "#documents",
                 email=True,
             )

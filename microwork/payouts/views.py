@@ -395,7 +395,11 @@ def staff_voucher_import(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("%(count)s gift-voucher codes added to the stock, worth %(total)s.")
+                ngettext(
+                    "%(count)s gift-voucher code added to the stock, worth %(total)s.",
+                    "%(count)s gift-voucher codes added to the stock, worth %(total)s.",
+                    done.imported,
+                )
                 % {"count": done.imported, "total": format_eur(done.total_cents)},
             )
             return redirect(reverse("payouts:staff") + "#vouchers")

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TrustConfig(AppConfig):
     name = "microwork.trust"
     label = "trust"
-    verbose_name = "Trust and safety"
+    verbose_name = _("Trust and safety")

@@ -68,6 +68,8 @@ class AbuseReport(models.Model):
     decision_note = models.CharField(max_length=500, blank=True, default="")
 
     class Meta:
+        verbose_name = _("abuse report")
+        verbose_name_plural = _("abuse reports")
         constraints = [
             # One open report per reporter and target: a repeat answers the open one.
             models.UniqueConstraint(
@@ -103,6 +105,8 @@ class Suspension(models.Model):
     )
 
     class Meta:
+        verbose_name = _("suspension")
+        verbose_name_plural = _("suspensions")
         constraints = [
             models.UniqueConstraint(
                 fields=["user"], condition=Q(lifted_at__isnull=True), name="trust_one_active_suspension"
@@ -138,6 +142,8 @@ class ContactMessage(models.Model):
     created_at = models.DateTimeField(db_index=True)
 
     class Meta:
+        verbose_name = _("contact message")
+        verbose_name_plural = _("contact messages")
         indexes = [models.Index(fields=["state", "id"], name="trust_contact_state_idx")]
 
     def __str__(self) -> str:

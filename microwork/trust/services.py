@@ -239,13 +239,15 @@ def account_suspend(*, user: User, by: User, reason: str, report: AbuseReport | 
         notify(
             user=user,
             kind="account_suspended",
-            title=_("Your account is suspended"),
-            body=_(
-                "Reason: %(reason)s\n\nYou can still sign in, read your missions and orders, deliver the orders "
-                "under way and withdraw the money you earned; you cannot take missions, post, sell or buy. "
-                "Write to us through the contact page if you think this is a mistake."
-            )
-            % {"reason": reason},
+            title=lambda: _("Your account is suspended"),
+            body=lambda: (
+                _(
+                    "Reason: %(reason)s\n\nYou can still sign in, read your missions and orders, deliver the orders "
+                    "under way and withdraw the money you earned; you cannot take missions, post, sell or buy. "
+                    "Write to us through the contact page if you think this is a mistake."
+                )
+                % {"reason": reason}
+            ),
             url="/tableau-de-bord/",
             email=True,
         )
@@ -266,8 +268,8 @@ def account_unsuspend(*, user: User, by: User) -> Suspension:
         notify(
             user=user,
             kind="account_unsuspended",
-            title=_("Your account is no longer suspended"),
-            body=_("You can again use every part of Microwork."),
+            title=lambda: _("Your account is no longer suspended"),
+            body=lambda: _("You can again use every part of Microwork."),
             url="/tableau-de-bord/",
             email=True,
         )

@@ -61,10 +61,19 @@ def _siret_field(*, required: bool) -> forms.CharField:
     )
 
 
-def _terms_field(label: "StrOrPromise") -> forms.BooleanField:
-    # Not required here: the service refuses the signup with its own message,
-    # and the browser asks for the box through the `required` attribute.
-    return forms.BooleanField(label=label, required=False, widget=forms.CheckboxInput(attrs={"required": True}))
+def _terms_field(label: "StrOrPromise", refusal: "StrOrPromise") -> forms.BooleanField:
+    # Not required here: the service refuses the signup (HM01, HM03), and the
+    # box shows its own message, naming the document it accepts.
+    return forms.BooleanField(
+        label=label,
+        required=False,
+        widget=forms.CheckboxInput(attrs={"required": True}),
+        error_messages={"required": refusal},
+    )
+
+
+TERMS_OF_USE_REFUSAL = _("Tick this box to accept the terms of use: we cannot open your account without it.")
+TERMS_OF_SALE_REFUSAL = _("Tick this box to accept the terms of sale: we cannot open your account without it.")
 
 
 class SignupChecks:
@@ -87,7 +96,8 @@ class SignupChecks:
         except ApplicationError as exc:
             for problem in (exc, *exc.also):
                 if problem.field in form.fields and problem.field not in form.errors:
-                    form.add_error(problem.field, problem.detail)
+                    own = form.fields[problem.field].error_messages.get("required")
+                    form.add_error(problem.field, own if problem.field == "accept_terms" else problem.detail)
         return cleaned
 
 
@@ -102,7 +112,7 @@ class TaskerSignupForm(SignupChecks, ServiceErrorMixin, forms.Form):
         help_text=_("We send a code by SMS to check it. One account per person."),
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
     )
-    accept_terms = _terms_field(_("I accept the terms of use"))
+    accept_terms = _terms_field(_("I accept the terms of use"), TERMS_OF_USE_REFUSAL)
 
 
 class CompanySignupForm(SignupChecks, ServiceErrorMixin, forms.Form):
@@ -112,7 +122,7 @@ class CompanySignupForm(SignupChecks, ServiceErrorMixin, forms.Form):
     siret = _siret_field(required=True)
     email = _email_field()
     password = _password_field()
-    accept_terms = _terms_field(_("I accept the terms of sale"))
+    accept_terms = _terms_field(_("I accept the terms of sale"), TERMS_OF_SALE_REFUSAL)
 
 
 class ExpertSignupForm(SignupChecks, ServiceErrorMixin, forms.Form):
@@ -122,7 +132,7 @@ class ExpertSignupForm(SignupChecks, ServiceErrorMixin, forms.Form):
     siret = _siret_field(required=False)
     email = _email_field()
     password = _password_field()
-    accept_terms = _terms_field(_("I accept the terms of sale"))
+    accept_terms = _terms_field(_("I accept the terms of sale"), TERMS_OF_SALE_REFUSAL)
 
 
 class PhoneCodeForm(ServiceErrorMixin, forms.Form):

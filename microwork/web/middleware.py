@@ -13,7 +13,7 @@ from django.utils.http import urlencode
 from microwork.accounts.legal import versions_signature
 from microwork.accounts.models import User
 from microwork.accounts.selectors import consents_missing, second_factor_needed
-from microwork.accounts.services import session_seen
+from microwork.accounts.services import session_seen, user_language_set
 
 #: The session remembers the versions it found accepted, until one changes.
 CONSENT_SESSION_KEY = "legal_versions_accepted"
@@ -121,4 +121,19 @@ class SessionRecordMiddleware:
             if last_seen is None or (now - last_seen).total_seconds() >= 60:
                 session_seen(session_key=session.session_key, last_seen=last_seen)
                 session[SEEN_SESSION_KEY] = now.isoformat()
+        return self.get_response(request)
+
+
+class LanguageRecordMiddleware:
+    """Remembers the language a signed-in person reads the pages in, so that
+    what the platform sends them later is written in it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        language = getattr(request, "LANGUAGE_CODE", "")
+        if isinstance(user, User) and language and user.language != language:
+            user_language_set(user=user, language=language)
         return self.get_response(request)

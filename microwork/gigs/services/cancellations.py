@@ -60,7 +60,11 @@ def _cancel_locked(order: Order, *, by: User, only_from: tuple[str, ...], reason
     refund_buyer(order, order.total_cents, key=f"order-cancel-refund:{order.pk}", by=by)
     post_event(order, _("Order cancelled: %(reason)s") % {"reason": reason}, author=by)
     tell_other_party(
-        order, by, kind="order_cancelled", title=_("Order cancelled: %(title)s") % {"title": order.title}, email=True
+        order,
+        by,
+        kind="order_cancelled",
+        title=lambda: _("Order cancelled: %(title)s") % {"title": order.title},
+        email=True,
     )
 
 
@@ -127,7 +131,7 @@ def cancellation_request(*, order: Order, by: User, reason: str) -> Cancellation
             order,
             by,
             kind="order_cancellation_asked",
-            title=_("Cancellation asked: %(title)s") % {"title": order.title},
+            title=lambda: _("Cancellation asked: %(title)s") % {"title": order.title},
             email=True,
         )
     return cancellation
@@ -151,7 +155,7 @@ def cancellation_answer(*, cancellation: Cancellation, by: User, accept: bool) -
                 order,
                 by,
                 kind="order_cancellation_refused",
-                title=_("Cancellation refused: %(title)s") % {"title": order.title},
+                title=lambda: _("Cancellation refused: %(title)s") % {"title": order.title},
             )
             return cancellation
         _cancellation_move(

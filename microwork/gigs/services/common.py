@@ -14,7 +14,7 @@ from microwork.core.states import state_move
 from microwork.ledger.clearing import earnings_hold
 from microwork.ledger.models import AccountKind
 from microwork.ledger.services import escrow_of, give_back, system_account
-from microwork.notifications.services import notify
+from microwork.notifications.services import Text, notify
 
 from ..models import ORDER_MOVES, MessageKind, Order, OrderMessage, OrderTransition
 
@@ -110,7 +110,7 @@ def post_event(order: Order, body: str, *, author: User | None, kind: str = Mess
     return OrderMessage.objects.create(order=order, author=author, kind=kind, body=body)
 
 
-def tell_other_party(order: Order, actor: User | None, *, kind: str, title: str, email: bool = False) -> None:
+def tell_other_party(order: Order, actor: User | None, *, kind: str, title: Text, email: bool = False) -> None:
     """A notice to whichever party did not act (both when the platform acted)."""
     url = f"/commandes/{order.pk}/"
     for user in (order.buyer, order.expert):

@@ -70,7 +70,7 @@ def custom_request_create(
             notify(
                 user=staff,
                 kind="custom_request",
-                title=_("Custom request to match: %(title)s") % {"title": title},
+                title=lambda: _("Custom request to match: %(title)s") % {"title": title},
                 url=f"/moderation/sur-mesure/{request.pk}/",
             )
     return request
@@ -100,7 +100,7 @@ def custom_request_invite(*, request: CustomRequest, by: User, expert_ids: Seque
                 notify(
                     user=expert,
                     kind="custom_invitation",
-                    title=_("You are invited to propose: %(title)s") % {"title": request.title},
+                    title=lambda: _("You are invited to propose: %(title)s") % {"title": request.title},
                     url=f"/sur-mesure/{request.pk}/",
                     email=True,
                 )
@@ -137,7 +137,7 @@ def proposal_create(
     notify(
         user=request.buyer,
         kind="custom_proposal",
-        title=_("A proposal for “%(title)s”") % {"title": request.title},
+        title=lambda: _("A proposal for “%(title)s”") % {"title": request.title},
         url=f"/sur-mesure/{request.pk}/",
         email=True,
     )
@@ -189,7 +189,7 @@ def proposal_accept(*, proposal: Proposal, by: User) -> Order:
             notify(
                 user=other.expert,
                 kind="custom_not_chosen",
-                title=_("Another proposal was chosen for “%(title)s”") % {"title": request.title},
+                title=lambda: _("Another proposal was chosen for “%(title)s”") % {"title": request.title},
             )
     return order
 
@@ -224,5 +224,7 @@ def custom_work_end_for(*, user: User) -> None:
             notify(
                 user=proposal.expert,
                 kind="custom_not_chosen",
-                title=_("The request “%(title)s” is closed") % {"title": proposal.custom_request.title},
+                title=lambda: (
+                    _("The request “%(title)s” is closed") % {"title": proposal.custom_request.title}  # noqa: B023 (called at once)
+                ),
             )

@@ -138,7 +138,7 @@ def message_post(*, order: Order, by: User, body: str, files: Sequence[UploadedF
                     notify(
                         user=user,
                         kind="order_message",
-                        title=_("New message on “%(title)s”") % {"title": order.title},
+                        title=lambda: _("New message on “%(title)s”") % {"title": order.title},
                         url=f"/commandes/{order.pk}/",
                     )
     except BaseException:

@@ -114,7 +114,7 @@ def order_open(
         notify(
             user=expert,
             kind="order_placed",
-            title=_("New order: %(title)s (%(amount)s)") % {"title": title, "amount": format_eur(total)},
+            title=lambda: _("New order: %(title)s (%(amount)s)") % {"title": title, "amount": format_eur(total)},
             url=f"/commandes/{order.pk}/",
             email=True,
         )
@@ -170,7 +170,10 @@ def order_start(*, order: Order, by: User) -> Order:
         )
         post_event(order, _("The expert started the order."), author=by)
         tell_other_party(
-            order, by, kind="order_started", title=_("Your order has started: %(title)s") % {"title": order.title}
+            order,
+            by,
+            kind="order_started",
+            title=lambda: _("Your order has started: %(title)s") % {"title": order.title},
         )
     return order
 
@@ -197,7 +200,11 @@ def order_deliver(*, order: Order, by: User, message: str, files: Sequence[Uploa
             )
             attach(post_event(order, message, author=by, kind=MessageKind.DELIVERY), stored)
             tell_other_party(
-                order, by, kind="order_delivered", title=_("Delivered: %(title)s") % {"title": order.title}, email=True
+                order,
+                by,
+                kind="order_delivered",
+                title=lambda: _("Delivered: %(title)s") % {"title": order.title},
+                email=True,
             )
     except BaseException:
         files_discard(stored)
@@ -224,7 +231,7 @@ def order_revise(*, order: Order, by: User, instructions: str) -> Order:
         )
         post_event(order, instructions, author=by, kind=MessageKind.REVISION)
         tell_other_party(
-            order, by, kind="order_revision", title=_("Revision asked: %(title)s") % {"title": order.title}
+            order, by, kind="order_revision", title=lambda: _("Revision asked: %(title)s") % {"title": order.title}
         )
     return order
 
@@ -250,7 +257,9 @@ def order_accept(*, order: Order, by: User, rating: int, review: str = "") -> Or
             order,
             by,
             kind="order_completed",
-            title=_("Order accepted: %(amount)s credited, withdrawable after clearing") % {"amount": format_eur(paid)},
+            title=lambda: (
+                _("Order accepted: %(amount)s credited, withdrawable after clearing") % {"amount": format_eur(paid)}
+            ),
             email=True,
         )
     return order
@@ -280,14 +289,14 @@ def order_dispute(*, order: Order, by: User, reason: str) -> Order:
                 order,
                 by,
                 kind="order_disputed",
-                title=_("Dispute opened: %(title)s") % {"title": order.title},
+                title=lambda: _("Dispute opened: %(title)s") % {"title": order.title},
                 email=True,
             )
             for staff in User.objects.filter(is_active=True, role="staff"):
                 notify(
                     user=staff,
                     kind="order_disputed",
-                    title=_("Dispute to decide: %(title)s") % {"title": order.title},
+                    title=lambda: _("Dispute to decide: %(title)s") % {"title": order.title},
                     url=f"/moderation/litiges-commandes/{order.pk}/",
                 )
     return order
@@ -312,7 +321,11 @@ def _resolve_locked(order: Order, *, buyer_refund_cents: int, by: User | None, r
         author=by,
     )
     tell_other_party(
-        order, None, kind="order_resolved", title=_("Dispute decided: %(title)s") % {"title": order.title}, email=True
+        order,
+        None,
+        kind="order_resolved",
+        title=lambda: _("Dispute decided: %(title)s") % {"title": order.title},
+        email=True,
     )
 
 
@@ -351,8 +364,9 @@ def orders_flag_late_due(now: datetime | None = None) -> int:
                 order,
                 None,
                 kind="order_late",
-                title=_("First delivery late: %(title)s. The buyer may dispute and be refunded.")
-                % {"title": order.title},
+                title=lambda: (
+                    _("First delivery late: %(title)s. The buyer may dispute and be refunded.") % {"title": order.title}  # noqa: B023 (called at once)
+                ),
                 email=True,
             )
             flagged += 1

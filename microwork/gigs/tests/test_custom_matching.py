@@ -73,7 +73,7 @@ def test_am11_category_and_words_rank_first(buyer, expert, offer):
     with translation.override("fr"):
         assert best.reasons[:2] == [
             "1 offre dans la catégorie de la demande",
-            "Mots dans les titres ou mots-clés des offres : traduction, contrats, juridique",
+            "Mots dans les titres ou mots-clés des offres\u202f: traduction, contrats, juridique",
         ]
     assert suggestions[-1].score == 0
 

@@ -24,7 +24,7 @@ def test_pl01_company_tops_up_then_gets_unspent_funds_back(page: Page, live_serv
 
     # when it opens its money page, it reads that this is a demo and what each balance is for
     page.get_by_role("link", name="Fonds, gains, recharges et remboursements").click()
-    expect(page.get_by_role("heading", name="Mon argent")).to_be_visible()
+    expect(page.get_by_role("heading", name="Mon porte-monnaie")).to_be_visible()
     expect(page.get_by_test_id("demo-notice")).to_contain_text("Mode démo : aucun paiement réel")
     expect(page.get_by_test_id("funds")).to_have_text("100,00\u202f€")
     expect(page.get_by_test_id("earnings")).to_have_text("0,00\u202f€")

@@ -15,6 +15,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,7 +39,13 @@ from ..models import (
     MissionState,
     ReportFile,
 )
-from ..selectors import claim_has_lapsed, claim_takes_report, company_record_forget, measured_median_seconds
+from ..selectors import (
+    claim_has_lapsed,
+    claim_takes_report,
+    company_record_forget,
+    measured_median_seconds,
+    mission_is_within_reach,
+)
 from .inputs import UPLOAD_KINDS, check_not_empty, clean_answers, clean_links, report_upload_check
 from .missions import MissionNotAvailable, escrow_refund, mission_is_open
 from .pricing import minimum_reward_cents
@@ -62,6 +69,14 @@ class ClaimLimitReached(Conflict):
 
 class ClaimLapsed(Conflict):
     code = "claim_lapsed"
+
+
+class OutsideRadius(Conflict):
+    code = "outside_radius"
+
+
+class PositionRequired(Conflict):
+    code = "position_required"
 
 
 def _claim_move(claim: Claim, to: str, **how: Any) -> None:
@@ -135,9 +150,37 @@ def claim_refusal(*, tasker: User) -> ApplicationError | None:
     return None
 
 
-def claim_create(*, mission: Mission, tasker: User) -> Claim:
-    """Take a place, first come, first served (MW01, HM04, HM05, HM12)."""
+def _ensure_within_reach(mission: Mission, position: tuple[float, float] | None, position_refused: bool) -> None:
+    """HM12: a mission tied to a place is taken from inside its radius. A tasker
+    who gives no position at all may still claim (the API's claim has no
+    required body); one who refused to share it when asked is refused, with why."""
+    if mission.latitude is None:
+        return
+    if position is None:
+        if position_refused:
+            raise PositionRequired(
+                _("This mission is done on the spot: share your position to show you are within %(radius)s km.")
+                % {"radius": floatformat(mission.radius_km, -1)}
+            )
+        return
+    if not mission_is_within_reach(mission, position):
+        raise OutsideRadius(
+            _("You are too far away: this mission is done within %(radius)s km of its place.")
+            % {"radius": floatformat(mission.radius_km, -1)}
+        )
+
+
+def claim_create(
+    *,
+    mission: Mission,
+    tasker: User,
+    position: tuple[float, float] | None = None,
+    position_refused: bool = False,
+) -> Claim:
+    """Take a place, first come, first served (MW01, HM04, HM05, HM12). `position`
+    is where the tasker stands (lat, lon), when they share it."""
     _ensure_may_claim(tasker)
+    _ensure_within_reach(mission, position, position_refused)
     now = timezone.now()
     with transaction.atomic():
         # One tasker's claims queue here, so HM05 holds under double clicks.
@@ -247,9 +290,11 @@ def claim_report(
         notify(
             user=mission.company,
             kind="report_submitted",
-            title=_("New report on “%(title)s”") % {"title": mission.title},
-            body=_("%(tasker)s has finished the mission. Review the report within %(days)s days.")
-            % {"tasker": by.display_name, "days": AUTO_APPROVE_DAYS},
+            title=lambda: _("New report on “%(title)s”") % {"title": mission.title},
+            body=lambda: (
+                _("%(tasker)s has finished the mission. Review the report within %(days)s days.")
+                % {"tasker": by.display_name, "days": AUTO_APPROVE_DAYS}
+            ),
             url=reverse("missions:company_mission", args=[mission.pk]),
             email=True,
         )
@@ -272,12 +317,14 @@ def _measure_time(mission: Mission) -> None:
         notify(
             user=mission.company,
             kind="mission_underpaid",
-            title=_("“%(title)s” pays under the minimum wage in practice") % {"title": mission.title},
-            body=_(
-                "Taskers really take %(duration)s (median of the reports): at that pace the reward should be at "
-                "least %(minimum)s. Raise the reward of your next missions, or add a bonus to the approved reports."
-            )
-            % {"duration": duration_label(measured), "minimum": format_eur(minimum)},
+            title=lambda: _("“%(title)s” pays under the minimum wage in practice") % {"title": mission.title},
+            body=lambda: (
+                _(
+                    "Taskers really take %(duration)s (median of the reports): at that pace the reward should be at "
+                    "least %(minimum)s. Raise the reward of your next missions, or add a bonus to the approved reports."
+                )
+                % {"duration": duration_label(measured), "minimum": format_eur(minimum)}
+            ),
             url=reverse("missions:company_mission", args=[mission.pk]),
             email=True,
         )

@@ -32,6 +32,8 @@ class Location:
     lat: float
     lon: float
     radius_km: float
+    # The address it was found from, shown to taskers ("within 3 km of …"); may be empty.
+    address: str = ""
 
 
 def clean_location(location: Location | None) -> Location | None:
@@ -43,7 +45,10 @@ def clean_location(location: Location | None) -> Location | None:
         raise InvalidInput(
             _("The radius is between 0 and %(max)s km.") % {"max": MAX_RADIUS_KM}, field="location.radius_km"
         )
-    return location
+    address = " ".join(location.address.split())
+    if len(address) > 300:
+        raise InvalidInput(_("The address is at most 300 characters long."), field="location.address")
+    return Location(lat=location.lat, lon=location.lon, radius_km=location.radius_km, address=address)
 
 
 def clean_questions(questions: Iterable[dict[str, Any]] | None) -> list[Question]:

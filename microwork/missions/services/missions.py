@@ -14,6 +14,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from microwork.accounts.models import User
 from microwork.core.errors import Conflict, Forbidden, InvalidInput
@@ -99,6 +100,7 @@ def mission_create(
             latitude=where.lat if where else None,
             longitude=where.lon if where else None,
             radius_km=where.radius_km if where else None,
+            address=where.address if where else "",
             ends_at=ends_at,
             questions=cleaned_questions,
         )
@@ -130,7 +132,13 @@ class BatchInvalid(InvalidInput):
     def __init__(self, errors: list[dict[str, str]]):
         self.errors = errors
         super().__init__(
-            _("%(count)s row(s) are not valid; nothing was created.") % {"count": len(errors)}, field="file"
+            ngettext(
+                "%(count)s row is not valid; nothing was created.",
+                "%(count)s rows are not valid; nothing was created.",
+                len(errors),
+            )
+            % {"count": len(errors)},
+            field="file",
         )
 
 
@@ -202,7 +210,7 @@ def mission_publish(*, mission: Mission, by: User) -> Mission:
         notify(
             user=mission.company,
             kind="mission_published",
-            title=_("Your mission “%(title)s” is published.") % {"title": mission.title},
+            title=lambda: _("Your mission “%(title)s” is published.") % {"title": mission.title},
             url=reverse("missions:company_mission", args=[mission.pk]),
         )
     return mission
@@ -240,7 +248,7 @@ def mission_request_changes(*, mission: Mission, by: User, reason: str) -> Missi
         notify(
             user=mission.company,
             kind="mission_changes_requested",
-            title=_("Changes requested on “%(title)s”") % {"title": mission.title},
+            title=lambda: _("Changes requested on “%(title)s”") % {"title": mission.title},
             body=reason,
             url=reverse("missions:company_mission", args=[mission.pk]),
             email=True,
@@ -277,6 +285,7 @@ def mission_update(*, mission: Mission, by: User, **fields: Any) -> Mission:
             mission.latitude = where.lat if where else None
             mission.longitude = where.lon if where else None
             mission.radius_km = where.radius_km if where else None
+            mission.address = where.address if where else ""
         if "questions" in fields:
             mission.questions = clean_questions(fields["questions"])
         mission.fee_cents, mission.vat_cents = place_price(mission.reward_cents)

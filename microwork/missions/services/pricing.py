@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from microwork.core.durations import duration_label
 from microwork.core.errors import InvalidInput
-from microwork.core.money import format_eur, percent_of
+from microwork.core.money import format_eur, per_hour_cents, percent_of
 
 FEE_BASIS_POINTS = 2000  # 20% of the reward (HM10)
 VAT_BASIS_POINTS = 2000  # French standard rate, on the fee
@@ -29,11 +29,20 @@ def place_price(reward_cents: int) -> tuple[int, int]:
     return fee, percent_of(fee, VAT_BASIS_POINTS)
 
 
-def price_summary(reward_cents: int, places: int) -> dict[str, int]:
-    """What a mission costs, place by place and in all (HM10), as its pages show it."""
+def price_summary(reward_cents: int, places: int, estimated_seconds: int | None = None) -> dict[str, int | None]:
+    """What a mission costs, place by place and in all (HM10), as its pages show it,
+    and what the reward makes per hour of the estimate for the tasker (PL04)."""
     fee, vat = place_price(reward_cents)
     place = reward_cents + fee + vat
-    return {"reward": reward_cents, "fee": fee, "vat": vat, "place": place, "places": places, "total": place * places}
+    return {
+        "reward": reward_cents,
+        "fee": fee,
+        "vat": vat,
+        "place": place,
+        "places": places,
+        "total": place * places,
+        "per_hour": per_hour_cents(reward_cents, seconds=estimated_seconds) if estimated_seconds else None,
+    }
 
 
 def smic_hourly_cents(on: date) -> int:

@@ -72,7 +72,7 @@ def _approve_locked(claim: Claim, mission: Mission, *, by: User | None, rating: 
     notify(
         user=claim.tasker,
         kind="claim_approved",
-        title=_("Report approved: %(amount)s credited") % {"amount": format_eur(mission.reward_cents)},
+        title=lambda: _("Report approved: %(amount)s credited") % {"amount": format_eur(mission.reward_cents)},
         url=reverse("missions:my_claims"),
     )
 
@@ -147,8 +147,10 @@ def claim_reject(*, claim: Claim, by: User, reason_code: str, reason: str, ratin
         notify(
             user=claim.tasker,
             kind="claim_rejected",
-            title=_("Report rejected on “%(title)s”") % {"title": mission.title},
-            body=reason + (("\n\n" + _("Staff will check this rejection before it stands.")) if to_staff else ""),
+            title=lambda: _("Report rejected on “%(title)s”") % {"title": mission.title},
+            body=lambda: (
+                reason + (("\n\n" + _("Staff will check this rejection before it stands.")) if to_staff else "")
+            ),
             url=reverse("missions:my_claims"),
             email=True,
         )
@@ -248,7 +250,7 @@ def claim_settle(*, claim: Claim, by: User, tasker_paid_cents: int) -> Claim:
         notify(
             user=claim.tasker,
             kind="claim_settled",
-            title=_("Dispute settled: %(amount)s for you") % {"amount": format_eur(tasker_paid_cents)},
+            title=lambda: _("Dispute settled: %(amount)s for you") % {"amount": format_eur(tasker_paid_cents)},
             url=reverse("missions:my_claims"),
             email=True,
         )

@@ -464,6 +464,23 @@ def test_hm10_live_cost_comes_from_the_service(client, acme):
     assert "0,60" in page and "0,12" in page and "3,72" in page and "7,44" in page
 
 
+def test_pl04_live_cost_shows_the_hourly_rate_from_the_shared_rule(client, acme):
+    # given a reward of 3,50 € for 10 minutes, typed on the mission form
+    response = as_user(client, acme).post(
+        reverse("missions:price"), {"reward": "3,50", "places": "1", "estimated_minutes": "10"}
+    )
+    # then the live cost gives the tasker's hourly rate, the one taskers see on the mission
+    page = html(response)
+    assert 'data-testid="cost-per-hour"' in page
+    assert "21,00\u202f€/h" in page or "21,00 €/h" in page
+    assert services.price_summary(350, 1, estimated_seconds=600)["per_hour"] == 2100
+
+
+def test_pl04_live_cost_without_a_duration_shows_no_hourly_rate(client, acme):
+    page = html(as_user(client, acme).post(reverse("missions:price"), {"reward": "3,50", "places": "1"}))
+    assert 'data-testid="cost-per-hour"' not in page
+
+
 def test_hm08_live_cost_warns_below_the_minimum_wage(client, acme):
     response = as_user(client, acme).post(
         reverse("missions:price"), {"reward": "2,00", "places": "1", "estimated_minutes": "10"}
@@ -515,11 +532,11 @@ def test_create_shows_a_question_error_on_its_row(client, acme):
     assert not Mission.objects.exists()
 
 
-def test_hm12_create_with_a_place_needs_all_three_fields(client, acme):
-    response = as_user(client, acme).post(reverse("missions:create"), mission_post(lat="48,85", lon="2,35"))
+def test_hm12_create_with_a_place_needs_its_radius(client, acme):
+    response = as_user(client, acme).post(reverse("missions:create"), mission_post(lat="48.85", lon="2.35"))
     assert response.status_code == 400
     assert not Mission.objects.exists()
-    response = client.post(reverse("missions:create"), mission_post(lat="48,85", lon="2,35", radius_km="3"))
+    response = client.post(reverse("missions:create"), mission_post(lat="48.85", lon="2.35", radius_km="3"))
     assert response.status_code == 302
     assert Mission.objects.get().radius_km == 3
 

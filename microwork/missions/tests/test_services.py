@@ -118,13 +118,13 @@ def test_hm05_submitted_claims_do_not_count(published, alice):
 )
 def test_hm08_minimum_wage_by_date(on, rate, ten_minutes):
     assert services.smic_hourly_cents(on) == rate
-    assert services.minimum_reward_cents(10, on) == ten_minutes
+    assert services.minimum_reward_cents(10 * 60, on) == ten_minutes
 
 
 def test_hm08_minimum_is_rounded_up_to_the_cent():
     # 7 minutes at 12.02 EUR: 140.23 cents, so 141
-    assert services.minimum_reward_cents(7, date(2026, 3, 1)) == 141
-    assert services.minimum_reward_cents(60, date(2026, 3, 1)) == 1202
+    assert services.minimum_reward_cents(7 * 60, date(2026, 3, 1)) == 141
+    assert services.minimum_reward_cents(60 * 60, date(2026, 3, 1)) == 1202
 
 
 def test_hm08_submit_records_the_rate_it_was_checked_against(acme, time_machine):

@@ -5,6 +5,7 @@
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -23,6 +24,7 @@ __all__ = [
     "claim_for",
     "company_user",
     "form_then_redirect",
+    "map_context",
     "mission_for",
     "more_url",
     "page_of",
@@ -106,3 +108,8 @@ def with_override(row: dict[str, Any], key: str, override: dict[str, Any] | None
     if override and override[key].pk == row[key].pk:
         row.update({k: v for k, v in override.items() if k != key})
     return row
+
+
+def map_context() -> dict[str, str]:
+    """Where a page's map tiles and address suggestions come from (HM12)."""
+    return {"map_tile_url": settings.MAP_TILE_URL, "address_api_url": settings.ADDRESS_API_URL}

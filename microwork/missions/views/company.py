@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from microwork.core.errors import ApplicationError, InvalidInput
@@ -26,6 +27,7 @@ from .common import (
     claim_for,
     company_user,
     form_then_redirect,
+    map_context,
     mission_for,
     more_url,
     page_of,
@@ -57,7 +59,12 @@ def _question_payload(formset: Any) -> tuple[list[dict[str, Any]], list[int]]:
     return questions, origin
 
 
-FIELD_ALIASES = {"reward_cents": "reward", "location": "lat", "location.radius_km": "radius_km"}
+FIELD_ALIASES = {
+    "reward_cents": "reward",
+    "location": "address",
+    "location.address": "address",
+    "location.radius_km": "radius_km",
+}
 
 
 def _show_mission_error(form: forms.MissionForm, formset: Any, origin: list[int], exc: ApplicationError) -> None:
@@ -75,10 +82,13 @@ def _mission_form_page(
 ) -> HttpResponse:
     price = None
     if form.is_bound and form.is_valid():
-        price = services.price_summary(form.cleaned_data["reward"], form.cleaned_data["places"])
+        data = form.cleaned_data
+        price = services.price_summary(
+            data["reward"], data["places"], data["estimated_minutes"] * 60 if data["estimated_minutes"] else None
+        )
     elif mission is not None:
-        price = services.price_summary(mission.reward_cents, mission.places)
-    context = {"form": form, "formset": formset, "mission": mission, "price": price}
+        price = services.price_summary(mission.reward_cents, mission.places, mission.estimated_seconds)
+    context = {"form": form, "formset": formset, "mission": mission, "price": price, **map_context()}
     return render(request, "missions/mission_form.html", context, status=status)
 
 
@@ -139,6 +149,7 @@ def mission_edit(request: HttpRequest, mission_id: int) -> HttpResponse:
         "lat": mission.latitude,
         "lon": mission.longitude,
         "radius_km": mission.radius_km,
+        "address": mission.address,
     }
     form = forms.MissionForm(posted(request), initial=initial)
     formset = forms.QuestionFormSet(
@@ -165,7 +176,9 @@ def mission_price(request: HttpRequest) -> HttpResponse:
         reward_cents = form.cleaned_data["reward"]
         minutes = form.cleaned_data.get("estimated_minutes")
         today = timezone.localdate()
-        context["price"] = services.price_summary(reward_cents, form.cleaned_data.get("places") or 1)
+        context["price"] = services.price_summary(
+            reward_cents, form.cleaned_data.get("places") or 1, minutes * 60 if minutes else None
+        )
         if minutes:
             context["minimum"] = services.minimum_reward_cents(minutes * 60, today)
         try:
@@ -191,11 +204,12 @@ def _company_page(
     editable = selectors.mission_is_editable(mission)
     context = {
         "mission": mission,
-        "price": services.price_summary(mission.reward_cents, mission.places),
+        "price": services.price_summary(mission.reward_cents, mission.places, mission.estimated_seconds),
         "rows": rows,
         "editable": editable,
         "balance": ledger_selectors.wallet_balance(mission.company) if editable else None,
         "can_withdraw": selectors.mission_can_withdraw(mission),
+        **map_context(),
     }
     return render(request, "missions/company_mission.html", context, status=status)
 
@@ -308,7 +322,11 @@ def mission_batch(request: HttpRequest) -> HttpResponse:
             except ApplicationError as exc:
                 form.add_service_error(exc)
             else:
-                messages.success(request, _("%(count)s draft missions created.") % {"count": len(created)})
+                messages.success(
+                    request,
+                    ngettext("%(count)s draft mission created.", "%(count)s draft missions created.", len(created))
+                    % {"count": len(created)},
+                )
                 context["created"] = created
                 context["form"] = forms.BatchForm()
                 status = 200

@@ -23,6 +23,7 @@ from .common import (
     any_user,
     claim_for,
     form_then_redirect,
+    map_context,
     mission_for,
     more_url,
     page_of,
@@ -77,6 +78,7 @@ def _detail(request: HttpRequest, mission: Mission, *, error: ApplicationError |
         "refusal": services.claim_refusal(tasker=tasker) if tasker and not claim and not error else None,
         "error": error,
         "company_stats": selectors.company_stats(mission.company_id),
+        **map_context(),
     }
     return render(request, "missions/detail.html", context, status=400 if error else 200)
 
@@ -95,8 +97,13 @@ def mission_detail(request: HttpRequest, mission_id: int) -> HttpResponse:
 def mission_claim(request: HttpRequest, mission_id: int) -> HttpResponse:
     user = tasker_user(request)
     mission = mission_for(user, mission_id)
+    form = forms.ClaimForm(request.POST)
     try:
-        claim = services.claim_create(mission=mission, tasker=user)
+        if not form.is_valid():
+            raise InvalidInput(_("Your position could not be read; try again."), field="lat")
+        claim = services.claim_create(
+            mission=mission, tasker=user, position=form.position(), position_refused=form.position_refused()
+        )
     except ApplicationError as exc:
         return _detail(request, mission, error=exc)
     messages.success(request, _("The mission is yours: you have 48 hours to finish it and send your report."))

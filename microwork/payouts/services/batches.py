@@ -125,7 +125,9 @@ def payout_batch_create(*, by: User, method: str) -> PayoutBatch:
             notify(
                 user=payout.user,
                 kind="payout_processing",
-                title=_("Your payout of %(amount)s is being processed.") % {"amount": format_eur(payout.amount_cents)},
+                title=lambda: (
+                    _("Your payout of %(amount)s is being processed.") % {"amount": format_eur(payout.amount_cents)}  # noqa: B023 (called at once)
+                ),
                 url=reverse("payouts:credits"),
             )
     return batch
@@ -198,7 +200,7 @@ def _pay(payout: Payout, *, by: User) -> None:
     notify(
         user=payout.user,
         kind="payout_paid",
-        title=_("Your payout of %(amount)s is paid.") % {"amount": format_eur(payout.amount_cents)},
+        title=lambda: _("Your payout of %(amount)s is paid.") % {"amount": format_eur(payout.amount_cents)},
         url=reverse("payouts:credits"),
         email=True,
     )

@@ -1,6 +1,7 @@
 """Rules and refusals every payout step shares (SPEC HM16, AM15, MW03)."""
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from microwork.accounts.models import User
 from microwork.core.errors import Conflict, Forbidden, InvalidInput
@@ -42,7 +43,13 @@ class VoucherImportInvalid(InvalidInput):
     def __init__(self, errors: list[dict[str, str]]):
         self.errors = errors
         super().__init__(
-            _("%(count)s row(s) are not valid; nothing was imported.") % {"count": len(errors)}, field="file"
+            ngettext(
+                "%(count)s row is not valid; nothing was imported.",
+                "%(count)s rows are not valid; nothing was imported.",
+                len(errors),
+            )
+            % {"count": len(errors)},
+            field="file",
         )
 
 

@@ -143,8 +143,10 @@ def payout_fail(*, payout: Payout, by: User, reason: str) -> Payout:
         notify(
             user=payout.user,
             kind="payout_failed",
-            title=_("Your payout of %(amount)s failed; the money is back in your wallet.")
-            % {"amount": format_eur(payout.amount_cents)},
+            title=lambda: (
+                _("Your payout of %(amount)s failed; the money is back in your wallet.")
+                % {"amount": format_eur(payout.amount_cents)}
+            ),
             body=reason,
             url=reverse("payouts:credits"),
             email=True,

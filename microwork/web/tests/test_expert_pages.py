@@ -81,7 +81,7 @@ def test_am17_the_profile_page_is_for_experts(client, persona, request):
 def test_am17_the_dashboard_says_verified_only_when_the_expert_is(client, db):
     expert = verified_expert()
     html = signed_in(client, expert).get(reverse("web:dashboard")).content.decode()
-    assert "Vérifié\u00a0: vous pouvez vendre" in html
+    assert "Vérifié\u202f: vous pouvez vendre" in html
     assert "Pas encore vérifié" not in html
 
 
@@ -89,15 +89,15 @@ def test_am17_the_dashboard_says_what_is_missing(client, emma):
     # given all documents approved but the profile not approved yet
     approve_documents(emma)
     html = signed_in(client, emma).get(reverse("web:dashboard")).content.decode()
-    assert "Vérifié\u00a0: vous pouvez vendre" not in html
+    assert "Vérifié\u202f: vous pouvez vendre" not in html
     assert "Pas encore vérifié" in html
     assert "Complétez votre profil et envoyez-le pour vérification." in html
     assert "Documents à envoyer" not in html
     # and with the profile approved and in wage portage, the DPAE is missing
     approve_expert_profile(emma, status="wage_portage")
     html = client.get(reverse("web:dashboard")).content.decode()
-    assert "Vérifié\u00a0: vous pouvez vendre" not in html
-    assert "Documents à envoyer ou à faire approuver\u00a0: DPAE (portage salarial)" in html
+    assert "Vérifié\u202f: vous pouvez vendre" not in html
+    assert "Documents à envoyer ou à faire approuver\u202f: DPAE (portage salarial)" in html
 
 
 def test_am13_the_upload_form_takes_the_issue_date(client, emma):

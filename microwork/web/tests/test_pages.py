@@ -561,3 +561,28 @@ def test_ledger_admin_is_read_only(client, staff, acme):
     assert client.get(f"/admin/ledger/entry/{entry.pk}/delete/").status_code == 403
     html = client.get(f"/admin/ledger/entry/{entry.pk}/change/").content.decode()
     assert 'type="submit"' not in html or "_save" not in html
+
+
+def test_hm01_terms_link_works_without_javascript_and_opens_a_dialog_with_it(client, db):
+    page = client.get(reverse("web:signup_tasker")).content.decode()
+    # a plain link to the terms page (no JavaScript needed), which htmx loads into the dialog
+    assert f'href="{reverse("web:legal_terms_of_use")}"' in page
+    assert f'hx-get="{reverse("web:legal_terms_of_use")}"' in page and 'data-dialog="legal-dialog"' in page
+    assert '<dialog class="legal-dialog" id="legal-dialog"' in page
+    sale = client.get(reverse("web:signup_company")).content.decode()
+    assert f'hx-get="{reverse("web:legal_terms_of_sale")}"' in sale
+
+
+@pytest.mark.parametrize(
+    ("name", "document"),
+    [
+        ("web:signup_tasker", "conditions générales d’utilisation"),
+        ("web:signup_company", "conditions générales de vente"),
+    ],
+)
+def test_hm01_hm03_unticked_terms_box_has_its_own_message(client, db, name, document):
+    response = client.post(reverse(name), {"accept_terms": ""})
+    errors = response.context["form"].errors["accept_terms"]
+    assert errors == [
+        f"Cochez cette case pour accepter les {document}\u202f: nous ne pouvons pas ouvrir votre compte sans cela."
+    ]

@@ -170,7 +170,9 @@ def test_pl06_pages_carry_a_csp_header_with_a_nonce():
     assert "'unsafe-inline'" not in policy and "'unsafe-eval'" not in policy
     assert directives["default-src"] == "'self'"
     assert directives["style-src"] == "'self'"
-    assert directives["img-src"] == "'self' data:"
+    # map tiles (HM12) are the only images from elsewhere; the address service the only other origin asked
+    assert directives["img-src"] == "'self' data: https://tile.openstreetmap.org"
+    assert directives["connect-src"] == "'self' https://api-adresse.data.gouv.fr"
     assert directives["frame-ancestors"] == "'none'"
     assert directives["object-src"] == "'none'"
     assert directives["base-uri"] == "'self'"
