@@ -243,6 +243,8 @@ SMIC_HOURLY_CENTS = [
     (date(2025, 1, 1), 1188),
     (date(2026, 1, 1), 1202),
 ]
+# The most a company may add as one bonus on an approved report, before fee and VAT.
+BONUS_CAP_CENTS = int(env("BONUS_CAP_CENTS", "50000"))
 
 # --- Internationalisation -------------------------------------------------
 LANGUAGE_CODE = "fr"
