@@ -138,6 +138,7 @@ def _mount() -> None:
     from microwork.payouts.api import staff_router as payouts_staff_router
     from microwork.trust.api import router as trust_router
     from microwork.trust.api import staff_router as trust_staff_router
+    from microwork.webhooks.api import router as webhooks_router
 
     api.add_router("/tokens", tokens_router)
     api.add_router("/", accounts_router)
@@ -156,6 +157,7 @@ def _mount() -> None:
     api.add_router("/staff", gigs_staff_router)
     api.add_router("/", trust_router)
     api.add_router("/staff", trust_staff_router)
+    api.add_router("/", webhooks_router)
 
     # Last: an unknown path under /api/v1 is a problem+json 404 too, not Django's HTML page.
     fallback = Router()

@@ -27,6 +27,7 @@ from microwork.core.uploads import server_file_name
 from microwork.notifications.services import notify
 from microwork.trust.selectors import ensure_not_suspended
 
+from .. import events
 from ..models import (
     CLAIM_MOVES,
     Claim,
@@ -162,6 +163,8 @@ def claim_create(*, mission: Mission, tasker: User) -> Claim:
         except IntegrityError:
             raise AlreadyClaimed(_("You have already taken this mission.")) from None
         state_start(claim, allowed=CLAIM_MOVES, history=ClaimTransition, by=tasker, claim=claim)
+        if target.places_free == 1:  # read before this claim took the last place
+            events.mission_full(target)
     return claim
 
 
@@ -239,6 +242,7 @@ def claim_report(
             url=reverse("missions:company_mission", args=[mission.pk]),
             email=True,
         )
+        events.report_submitted(claim, mission)
     return claim
 
 
