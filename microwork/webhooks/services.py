@@ -19,7 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from standardwebhooks.webhooks import Webhook
 
@@ -172,7 +172,9 @@ def delivery_attempt(*, delivery_id: int) -> bool:
         delivery.save(update_fields=["attempts", "last_attempt_at", "next_attempt_at"])
         endpoint = Endpoint.objects.get(pk=delivery.endpoint_id)
     started = time.monotonic()
-    refusal = url_refusal(endpoint.url)
+    # The log reads the same whichever request happened to run before in this worker.
+    with translation.override(settings.LANGUAGE_CODE):
+        refusal = url_refusal(endpoint.url)
     if refusal:
         status, error = None, refusal
     else:

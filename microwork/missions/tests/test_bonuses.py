@@ -169,3 +169,12 @@ def test_hm10_bonus_page_is_404_for_another_company(acme, staff, alice):
     other = make_company("other@example.fr", balance_cents=100_00)
     response = signed_in(Client(), other).post(reverse("missions:bonus", args=[claim.pk]), {"amount": "1"})
     assert response.status_code == 404
+
+
+def test_ac03_bonuses_in_the_data_export(acme, staff, alice):
+    claim = _approved(acme, staff, alice)
+    api_as(acme).post(f"/claims/{claim.pk}/bonuses", {"amount_cents": 150, "message": "Merci"})
+    for user in (alice, acme):
+        exported = api_as(user).get("/me/export").json()["bonuses"]
+        assert [(b["amount_cents"], b["message"]) for b in exported] == [(150, "Merci")]
+    assert api_as(staff).get("/me/export").json()["bonuses"] == []

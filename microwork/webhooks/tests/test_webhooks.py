@@ -269,7 +269,7 @@ def test_webhook_address_that_turned_private_is_not_called(acme, staff, alice, h
     # then no request is made, and the try is logged with the reason
     assert httpserver.log == []
     delivery = Delivery.objects.get()
-    assert delivery.last_status_code is None and "private" in delivery.last_error
+    assert delivery.last_status_code is None and "réseau privé" in delivery.last_error
 
 
 def test_webhook_https_required_when_set(acme, settings):
@@ -345,3 +345,10 @@ def test_webhook_pages_register_show_the_secret_once_and_replay(acme, staff, ali
     other = signed_in(Client(), make_company("other@example.fr"))
     assert other.get(reverse("webhooks:endpoint", args=[endpoint.pk])).status_code == 404
     assert other.post(replay).status_code == 404
+
+
+def test_ac03_webhook_addresses_in_the_data_export(acme):
+    register(acme, "http://127.0.0.1:9/hook")
+    exported = api_as(acme).get("/me/export").json()["webhooks"]
+    assert [(e["url"], e["events"]) for e in exported] == [("http://127.0.0.1:9/hook", ["report.submitted"])]
+    assert "secret" not in exported[0]
