@@ -352,3 +352,19 @@ def test_ac03_webhook_addresses_in_the_data_export(acme):
     exported = api_as(acme).get("/me/export").json()["webhooks"]
     assert [(e["url"], e["events"]) for e in exported] == [("http://127.0.0.1:9/hook", ["report.submitted"])]
     assert "secret" not in exported[0]
+
+
+def test_webhook_tick_sends_a_delivery_whose_task_was_lost(acme, staff, alice, httpserver):
+    from microwork.ops.tick import run_due
+
+    # given a delivery whose booked task never ran
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    register(acme, httpserver.url_for("/hook"))
+    report(acme, staff, alice)
+    # the periodic tick leaves it to its task for a while
+    assert run_due()["webhooks_sent"] == 0
+    # then sends it once it is overdue
+    with time_machine.travel(timezone.now() + timedelta(minutes=3)):
+        assert run_due()["webhooks_sent"] == 1
+    assert Delivery.objects.get().state == DeliveryState.SUCCEEDED
+    assert len(httpserver.log) == 1
