@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "microwork.gigs",
     "microwork.billing",
     "microwork.trust",
+    "microwork.webhooks",
     "microwork.api",
     "microwork.web",
     "microwork.ops",
@@ -245,6 +246,8 @@ SMIC_HOURLY_CENTS = [
     (date(2025, 1, 1), 1188),
     (date(2026, 1, 1), 1202),
 ]
+# The most a company may add as one bonus on an approved report, before fee and VAT.
+BONUS_CAP_CENTS = int(env("BONUS_CAP_CENTS", "50000"))
 
 # --- Internationalisation -------------------------------------------------
 LANGUAGE_CODE = "fr"
@@ -392,6 +395,19 @@ EARNINGS_CLEARING_DAYS = int(env("EARNINGS_CLEARING_DAYS", "3"))
 # --- Background work ------------------------------------------------------
 TASKS = {"default": {"BACKEND": env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
 TICK_INTERVAL_SECONDS = int(env("TICK_INTERVAL_SECONDS", "60"))
+
+# --- Webhooks for companies -------------------------------------------------
+# Private, loopback and link-local addresses are refused in production (SSRF);
+# development and tests may send to a receiver on this machine.
+WEBHOOKS_ALLOW_PRIVATE_URLS = env_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", not PRODUCTION)
+WEBHOOKS_REQUIRE_HTTPS = env_bool("WEBHOOKS_REQUIRE_HTTPS", PRODUCTION)
+# Seconds to wait for an answer (connecting: at most 5).
+WEBHOOKS_TIMEOUT_SECONDS = int(env("WEBHOOKS_TIMEOUT_SECONDS", "10"))
+# The waits after each failed try: 5 tries over about a day (5 min, 30 min, 3 h, 20 h).
+WEBHOOKS_RETRY_DELAYS_SECONDS = [
+    int(seconds) for seconds in env_list("WEBHOOKS_RETRY_DELAYS_SECONDS", "300,1800,10800,72000")
+]
+WEBHOOKS_MAX_ENDPOINTS = int(env("WEBHOOKS_MAX_ENDPOINTS", "10"))
 
 # --- Data export (AC03) ---------------------------------------------------
 # Above this many rows the export is built in the background and emailed as a link.

@@ -130,6 +130,7 @@ def _mount() -> None:
     from microwork.ledger.api import router as ledger_router
     from microwork.missions.api import router as missions_router
     from microwork.missions.api import staff_router as missions_staff_router
+    from microwork.missions.bonus_api import router as bonuses_router
     from microwork.ops.api import router as ops_router
     from microwork.ops.experts_api import router as experts_router
     from microwork.ops.experts_api import staff_router as experts_staff_router
@@ -137,6 +138,7 @@ def _mount() -> None:
     from microwork.payouts.api import staff_router as payouts_staff_router
     from microwork.trust.api import router as trust_router
     from microwork.trust.api import staff_router as trust_staff_router
+    from microwork.webhooks.api import router as webhooks_router
 
     api.add_router("/tokens", tokens_router)
     api.add_router("/", accounts_router)
@@ -145,6 +147,7 @@ def _mount() -> None:
     api.add_router("/", ledger_router)
     api.add_router("/", billing_router)
     api.add_router("/", missions_router)
+    api.add_router("/", bonuses_router)
     api.add_router("/staff", accounts_staff_router)
     api.add_router("/staff", experts_staff_router)
     api.add_router("/", payouts_router)
@@ -154,6 +157,7 @@ def _mount() -> None:
     api.add_router("/staff", gigs_staff_router)
     api.add_router("/", trust_router)
     api.add_router("/staff", trust_staff_router)
+    api.add_router("/", webhooks_router)
 
     # Last: an unknown path under /api/v1 is a problem+json 404 too, not Django's HTML page.
     fallback = Router()

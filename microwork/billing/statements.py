@@ -25,7 +25,7 @@ from microwork.ledger.models import AccountKind, Posting
 from .models import BillingProfile
 
 #: The entries that pay a seller for a sale.
-SALE_KINDS = ("claim_approve", "claim_settle", "order_pay")
+SALE_KINDS = ("claim_approve", "claim_settle", "claim_bonus", "order_pay")
 EARNINGS_KINDS = (AccountKind.WALLET, AccountKind.WALLET_PENDING)
 PLATFORM_KINDS = (AccountKind.REVENUE, AccountKind.VAT)
 #: Where the platform's commission comes out of the seller's price (AM12); a

@@ -133,8 +133,8 @@ def ledger_audit() -> list[str]:
     return problems
 
 
-#: Entry kinds in which a payer's funds pay someone's earnings directly.
-SPENDING_KINDS = frozenset({"claim_settle"})
+#: Entry kinds in which a payer's funds pay someone's earnings directly (settlements, bonuses).
+SPENDING_KINDS = frozenset({"claim_settle", "claim_bonus"})
 
 #: Where money credited to earnings may come from: escrow (rewards, fees),
 #: a payer's spending (settlements), payouts coming back, and earnings spent

@@ -238,6 +238,15 @@ class SettleForm(ServiceErrorMixin, forms.Form):
     amount = euros(_("Paid to the tasker (€)"), placeholder="0,00")
 
 
+class BonusForm(ServiceErrorMixin, forms.Form):
+    """A bonus on an approved report: its amount, and a word for the tasker."""
+
+    amount = euros(_("Bonus (€)"), placeholder="2,00")
+    message = forms.CharField(
+        label=_("Message for the tasker"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
 def field_name(key: str) -> str:
     return f"q_{key}"
 

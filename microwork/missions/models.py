@@ -247,6 +247,31 @@ class ClaimTransition(Transition):
     claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="transitions")
 
 
+class Bonus(models.Model):
+    """Money a company adds on top of an approved report, with a word for the
+    tasker; charged with the fee and VAT of a reward (HM10)."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="bonuses")
+    amount_cents = models.BigIntegerField()
+    fee_cents = models.BigIntegerField()
+    vat_cents = models.BigIntegerField()
+    message = models.TextField(blank=True, default="")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="missions_bonus_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"bonus {self.pk} on claim {self.claim_id}"
+
+    @property
+    def cost_cents(self) -> int:
+        return self.amount_cents + self.fee_cents + self.vat_cents
+
+
 def report_file_path(instance: "ReportFile", filename: str) -> str:
     # The name is the server's: the one the tasker's device gave is neither trusted nor kept.
     return f"reports/{instance.claim_id}/{instance.question_key}-{server_file_name(instance.content_type)}"

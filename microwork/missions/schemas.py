@@ -10,7 +10,7 @@ from pydantic import StrictInt
 from microwork.core.schemas import Text, TextIn
 
 from . import services
-from .models import Category, Claim, ClaimState, Mission, MissionState, QuestionKind, RejectionReason
+from .models import Bonus, Category, Claim, ClaimState, Mission, MissionState, QuestionKind, RejectionReason
 
 # The slugs as types, for a reader of the API's types; the fields below use the
 # model's TextChoices themselves, so neither list is ever typed twice.
@@ -148,6 +148,29 @@ class ReportOut(Schema):
     submitted_at: datetime | None
 
 
+class BonusIn(TextIn):
+    amount_cents: StrictInt
+    message: str | None = Field(None, max_length=2000)
+
+
+class BonusOut(Schema):
+    id: str
+    claim_id: str
+    mission_id: str
+    mission_title: str
+    amount_cents: int
+    fee_cents: int
+    vat_cents: int
+    cost_cents: int
+    message: str
+    created_at: datetime
+
+
+class BonusPage(Schema):
+    items: list[BonusOut]
+    next_cursor: str | None
+
+
 class ClaimOut(Schema):
     id: str
     mission_id: str
@@ -169,6 +192,8 @@ class ClaimOut(Schema):
     disputed_at: datetime | None
     settled_cents: int | None
     history: list[TransitionOut] | None = None
+    # The bonuses added to the report, on the claim's own GET and the answers of its actions.
+    bonuses: list[BonusOut] | None = None
 
 
 class ClaimPage(Schema):
@@ -298,4 +323,21 @@ def claim_out(claim: Claim, *, history: bool = False) -> dict[str, Any]:
             if history
             else None
         ),
+        "bonuses": [bonus_out(b, claim=claim) for b in claim.bonuses.order_by("pk")] if history else None,
+    }
+
+
+def bonus_out(bonus: Bonus, *, claim: Claim | None = None) -> dict[str, Any]:
+    claim = claim or bonus.claim
+    return {
+        "id": str(bonus.pk),
+        "claim_id": str(claim.pk),
+        "mission_id": str(claim.mission_id),
+        "mission_title": claim.mission.title,
+        "amount_cents": bonus.amount_cents,
+        "fee_cents": bonus.fee_cents,
+        "vat_cents": bonus.vat_cents,
+        "cost_cents": bonus.cost_cents,
+        "message": bonus.message,
+        "created_at": bonus.created_at,
     }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import company, staff, tasker
+from .views import bonuses, company, staff, tasker
 
 app_name = "missions"
 
@@ -27,6 +27,7 @@ urlpatterns = [
     path("entreprise/<int:mission_id>/retirer/", company.mission_withdraw, name="withdraw"),
     path("participations/<int:claim_id>/valider/", company.claim_approve, name="approve"),
     path("participations/<int:claim_id>/refuser/", company.claim_reject, name="reject"),
+    path("participations/<int:claim_id>/bonus/", bonuses.claim_bonus, name="bonus"),
     # Staff (HM11, HM15)
     path("moderation/", staff.review_queue, name="review_queue"),
     path("moderation/<int:mission_id>/publier/", staff.mission_publish, name="publish"),

@@ -31,10 +31,12 @@ from microwork.billing import selectors as billing_selectors
 from microwork.gigs.models import CustomRequest, Offer, Order, OrderMessage
 from microwork.ledger.models import Posting
 from microwork.ledger.selectors import refunds_of, topups_of, wallet_balance
+from microwork.missions.bonus_selectors import bonuses_given_or_received
 from microwork.missions.models import Claim, Mission
 from microwork.notifications.models import Notice
 from microwork.payouts.models import Method, Payout, PayoutAccount
 from microwork.trust.selectors import abuse_reports_filed_by
+from microwork.webhooks.selectors import endpoints_of as webhook_endpoints_of
 
 EXPORT_SIGNING_SALT = "microwork.ops.export"
 
@@ -147,6 +149,21 @@ def user_export(user: User) -> dict[str, Any]:
         "invoices": billing_selectors.invoices_export(user),
         "missions": _missions(user),
         "claims": _claims(user),
+        # Given by a company, received by a tasker (issue 15).
+        "bonuses": [
+            {
+                "claim_id": str(b.claim_id),
+                "amount_cents": b.amount_cents,
+                "cost_cents": b.cost_cents,
+                "message": b.message,
+                "created_at": _iso(b.created_at),
+            }
+            for b in bonuses_given_or_received(user).order_by("pk")
+        ],
+        "webhooks": [
+            {"url": e.url, "events": e.events, "description": e.description, "created_at": _iso(e.created_at)}
+            for e in webhook_endpoints_of(user).order_by("pk")
+        ],
         "offers": _offers(user),
         "orders": _orders(user),
         "custom_requests": [

@@ -6,11 +6,14 @@ clock already decided. `manage.py tick` and the worker's periodic task both
 call `run_due`.
 """
 
+from datetime import timedelta
+
 from microwork.accounts import services as accounts
 from microwork.billing import services as billing
 from microwork.gigs import services as gigs
 from microwork.ledger import clearing, payments
 from microwork.missions import services as missions
+from microwork.webhooks import services as webhooks
 
 from . import closure, experts
 
@@ -30,4 +33,6 @@ def run_due() -> dict[str, int]:
         "orders_late": gigs.orders_flag_late_due(),
         "accounts_closed": closure.closures_apply_due(),
         "invoices_issued": billing.invoices_issue_due(),
+        # Each delivery has its own task; this catches one whose task was lost.
+        "webhooks_sent": webhooks.deliveries_send_due(late_by=timedelta(minutes=2)),
     }

@@ -30,6 +30,7 @@ from microwork.core.uploads import server_file_name
 from microwork.notifications.services import notify
 from microwork.trust.selectors import ensure_not_suspended
 
+from .. import events
 from ..models import (
     CLAIM_MOVES,
     Claim,
@@ -218,6 +219,8 @@ def claim_create(
         except IntegrityError:
             raise AlreadyClaimed(_("You have already taken this mission.")) from None
         state_start(claim, allowed=CLAIM_MOVES, history=ClaimTransition, by=tasker, claim=claim)
+        if target.places_free == 1:  # read before this claim took the last place
+            events.mission_full(target)
     return claim
 
 
@@ -298,6 +301,7 @@ def claim_report(
             url=reverse("missions:company_mission", args=[mission.pk]),
             email=True,
         )
+        events.report_submitted(claim, mission)
     return claim
 
 

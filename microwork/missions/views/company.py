@@ -191,7 +191,7 @@ def mission_price(request: HttpRequest) -> HttpResponse:
 def _company_page(
     request: HttpRequest, mission: Mission, *, row_override: dict[str, Any] | None = None, status: int = 200
 ) -> HttpResponse:
-    claims = mission.claims.select_related("tasker").prefetch_related("files").order_by("-pk")
+    claims = mission.claims.select_related("tasker").prefetch_related("files", "bonuses").order_by("-pk")
     rows = []
     for claim in claims:
         row: dict[str, Any] = {"claim": claim, "answers": report_rows(claim, mission) if claim.submitted_at else []}

@@ -121,7 +121,7 @@ def my_claims(request: HttpRequest) -> HttpResponse:
         tab = next((name for name, count in counts.items() if count), "en-cours")
     return rows_page(
         request,
-        selectors.claims_of_tasker(user, tab=tab).select_related("mission"),
+        selectors.claims_of_tasker(user, tab=tab).select_related("mission").prefetch_related("bonuses"),
         "missions/my_claims.html",
         lambda claim: {
             "claim": claim,
