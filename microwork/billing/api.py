@@ -12,7 +12,7 @@ from microwork.core.pagination import PageParams, keyset_page
 from microwork.core.schemas import Text
 
 from . import selectors, services, statements
-from .documents import invoice_pdf
+from .documents import invoice_pdf, statement_pdf
 from .models import BillingProfile, Invoice
 
 router = Router(tags=["billing"])
@@ -193,3 +193,40 @@ def statement(request: HttpRequest, year: int) -> dict[str, Any]:
         "total": period_out(str(year), record.total),
         "note": statements.DECLARING_NOTE,
     }
+
+
+def _file_response(content: str, content_type: str) -> dict[int, Any]:
+    return {
+        200: {"description": content, "content": {content_type: {"schema": {"type": "string", "format": "binary"}}}}
+    }
+
+
+@router.get(
+    "/me/statements/{year}/csv",
+    response={200: None},
+    openapi_extra={"responses": _file_response("The yearly statement as CSV (UTF-8, `;`).", "text/csv")},
+)
+def statement_csv(request: HttpRequest, year: int) -> HttpResponse:
+    """The yearly statement as CSV: one row per month, the year's total and the note on declaring."""
+    user = current_user(request)
+    require_role(user, "tasker", "expert")
+    body = statements.seller_statement_csv(user, statements.year_check(year))
+    response = HttpResponse("\ufeff" + body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="microwork-releve-{year}.csv"'
+    return response
+
+
+@router.get(
+    "/me/statements/{year}/pdf",
+    response={200: None},
+    openapi_extra={
+        "responses": _file_response("The yearly statement as PDF, with the note on declaring.", "application/pdf")
+    },
+)
+def statement_pdf_download(request: HttpRequest, year: int) -> HttpResponse:
+    """The yearly statement as PDF (PL03), in the invoices' look, with the note on declaring."""
+    user = current_user(request)
+    require_role(user, "tasker", "expert")
+    response = HttpResponse(statement_pdf(user, statements.year_check(year)), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="microwork-releve-{year}.pdf"'
+    return response

@@ -34,6 +34,11 @@ SELLER_FEE_KINDS = frozenset({"order_pay"})
 #: DAC7: a seller is reported from 30 sales or 2,000 EUR in a year.
 DAC7_MIN_SALES = 30
 DAC7_MIN_GROSS_CENTS = 2_000_00
+DECLARING_TITLE = "Dois-je déclarer mes gains ?"
+DECLARING_MORE = (
+    "Microwork ne contrôle pas la déclaration de vos gains. Pour toute question, adressez-vous à "
+    "l'administration fiscale (votre espace sur impots.gouv.fr)."
+)
 DECLARING_NOTE = (
     "En France, vous devez déclarer tout l'argent que vous gagnez. Si vous êtes un particulier, vous "
     "déclarez vos gains dans votre déclaration de revenus, dans la partie BNC (bénéfices non "
@@ -110,6 +115,23 @@ def sellers_year(year: int, *, seller: User | None = None) -> dict[int, SellerYe
 
 def seller_statement(user: User, year: int) -> SellerYear:
     return sellers_year(year, seller=user).get(user.pk) or SellerYear(seller_id=user.pk, year=year)
+
+
+def seller_identity(user: User) -> dict[str, str]:
+    """The seller as their statement names them: billing details where given, else the account."""
+    profile = BillingProfile.objects.filter(user=user).first()
+    organisation = getattr(user, "organisation", None)
+    address = ""
+    if profile is not None:
+        address = ", ".join(
+            filter(None, [profile.address_line1, profile.address_line2, f"{profile.postcode} {profile.city}".strip()])
+        )
+    return {
+        "name": profile.billing_name if profile else user.display_name,
+        "email": user.email,
+        "siret": (profile.siret if profile else "") or (organisation.siret if organisation else ""),
+        "address": address,
+    }
 
 
 def seller_statement_csv(user: User, year: int) -> str:

@@ -9,5 +9,6 @@ urlpatterns = [
     path("coordonnees/", views.billing_profile, name="profile"),
     path("<int:invoice_id>/pdf/", views.invoice_download, name="invoice_pdf"),
     path("releve/<int:year>.csv", views.statement_csv, name="statement_csv"),
+    path("releve/<int:year>.pdf", views.statement_pdf_download, name="statement_pdf"),
     path("dac7/<int:year>.csv", views.dac7_csv, name="dac7_csv"),
 ]

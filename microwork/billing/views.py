@@ -12,7 +12,7 @@ from microwork.core.errors import ApplicationError
 from microwork.core.pagination import keyset_rows
 
 from . import selectors, services, statements
-from .documents import invoice_pdf
+from .documents import invoice_pdf, statement_pdf
 from .forms import BillingProfileForm
 
 PAGE = 24
@@ -75,6 +75,16 @@ def statement_csv(request: HttpRequest, year: int) -> HttpResponse:
     user = page_user(request, "tasker", "expert")
     statements.year_check(year)
     return _csv(statements.seller_statement_csv(user, year), f"microwork-releve-{year}.csv")
+
+
+@login_required
+def statement_pdf_download(request: HttpRequest, year: int) -> HttpResponse:
+    """The same statement as PDF, in the invoices' look, with the note on declaring (PL03)."""
+    user = page_user(request, "tasker", "expert")
+    statements.year_check(year)
+    response = HttpResponse(statement_pdf(user, year), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="microwork-releve-{year}.pdf"'
+    return response
 
 
 @login_required
