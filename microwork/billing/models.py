@@ -134,3 +134,37 @@ class InvoicedEntry(models.Model):
 
     def __str__(self) -> str:
         return f"entry {self.entry_id} on {self.invoice_id}"
+
+
+class SellerTaxDetails(models.Model):
+    """What DAC7 reports of a seller who crossed its threshold (SPEC PL03):
+    the tax identification number, the date of birth and the address of
+    residence, asked for when the seller reaches 30 sales or 2,000 EUR in a year."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tax_details")
+    # French NIF (13 digits, compact) for a resident of France; the TIN of the country of residence otherwise.
+    tin = models.CharField(_("tax identification number"), max_length=20)
+    birth_date = models.DateField(_("date of birth"))
+    address_line1 = models.CharField(_("address"), max_length=200)
+    address_line2 = models.CharField(_("address (continued)"), max_length=200, blank=True, default="")
+    postcode = models.CharField(_("postcode"), max_length=16)
+    city = models.CharField(_("city"), max_length=100)
+    country = models.CharField(_("country"), max_length=2, default="FR")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"tax details of {self.user_id}"
+
+
+class TaxDetailsRequest(models.Model):
+    """A seller told once in a year that DAC7 needs their tax details."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    asked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "year"], name="billing_tax_request_once_a_year")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} asked for {self.year}"

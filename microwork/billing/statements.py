@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from microwork.accounts.models import User
@@ -22,7 +23,7 @@ from microwork.core.errors import NotFound
 from microwork.core.spreadsheets import SafeCsvWriter
 from microwork.ledger.models import AccountKind, Posting
 
-from .models import BillingProfile
+from .models import BillingProfile, SellerTaxDetails
 
 #: The entries that pay a seller for a sale.
 SALE_KINDS = ("claim_approve", "claim_settle", "order_pay")
@@ -159,6 +160,8 @@ DAC7_COLUMNS = [
     "siret",
     "numero_tva",
     "identifiant_fiscal",
+    "nif",
+    "date_naissance",
     "adresse",
     "code_postal",
     "ville",
@@ -179,11 +182,39 @@ def dac7_sellers(year: int) -> list[SellerYear]:
     ]
 
 
+def dac7_crossed(user: User, year: int) -> bool:
+    """Whether the seller reached DAC7's threshold in the year: 30 sales or 2,000 EUR gross."""
+    total = seller_statement(user, year).total
+    return total.sales >= DAC7_MIN_SALES or total.gross_cents >= DAC7_MIN_GROSS_CENTS
+
+
+def dac7_candidates(year: int) -> list[int]:
+    """Sellers who may have reached the threshold, found by one grouped query:
+    30 paid sales, or net earnings of at least 80% of the threshold (the
+    commission is at most 20% of the gross). `dac7_crossed` then decides."""
+    start, end = _year_bounds(year)
+    rows = (
+        Posting.objects.filter(
+            account__kind__in=EARNINGS_KINDS,
+            amount_cents__gt=0,
+            entry__kind__in=SALE_KINDS,
+            entry__created_at__gte=start,
+            entry__created_at__lt=end,
+        )
+        .values("account__owner_id")
+        .annotate(sales=Count("entry__ref", distinct=True), net=Sum("amount_cents"))
+        .filter(Q(sales__gte=DAC7_MIN_SALES) | Q(net__gte=DAC7_MIN_GROSS_CENTS * 8 // 10))
+        .order_by("account__owner_id")
+    )
+    return [row["account__owner_id"] for row in rows]
+
+
 def dac7_csv(year: int) -> str:
     """The yearly DAC7 export for staff, as CSV (no library carries the tax authority's XML schema)."""
     records = dac7_sellers(year)
     users = {u.pk: u for u in User.objects.filter(pk__in=[r.seller_id for r in records]).select_related("organisation")}
     profiles = {p.user_id: p for p in BillingProfile.objects.filter(user_id__in=users)}
+    taxes = {t.user_id: t for t in SellerTaxDetails.objects.filter(user_id__in=users)}
     out = io.StringIO()
     writer = SafeCsvWriter(out, delimiter=";", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(DAC7_COLUMNS)
@@ -191,6 +222,9 @@ def dac7_csv(year: int) -> str:
         user = users[record.seller_id]
         organisation = getattr(user, "organisation", None)
         profile = profiles.get(user.pk)
+        tax = taxes.get(user.pk)
+        # The address of residence the seller gave with their TIN, else their billing address.
+        where: SellerTaxDetails | BillingProfile | None = tax or profile
         siret = (profile.siret if profile and profile.siret else "") or (organisation.siret if organisation else "")
         quarters = []
         for quarter in range(1, 5):
@@ -205,11 +239,13 @@ def dac7_csv(year: int) -> str:
                 user.email,
                 siret,
                 profile.vat_number if profile else "",
-                siret[:9],
-                " ".join(filter(None, [profile.address_line1, profile.address_line2])) if profile else "",
-                profile.postcode if profile else "",
-                profile.city if profile else "",
-                profile.country if profile else "",
+                tax.tin if tax else siret[:9],
+                tax.tin if tax else "",
+                tax.birth_date.isoformat() if tax else "",
+                " ".join(filter(None, [where.address_line1, where.address_line2])) if where else "",
+                where.postcode if where else "",
+                where.city if where else "",
+                where.country if where else "",
                 record.total.sales,
                 record.total.gross_cents,
                 record.total.fees_cents,

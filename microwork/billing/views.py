@@ -13,7 +13,7 @@ from microwork.core.pagination import keyset_rows
 
 from . import selectors, services, statements
 from .documents import invoice_pdf, statement_pdf
-from .forms import BillingProfileForm
+from .forms import BillingProfileForm, TaxDetailsForm
 
 PAGE = 24
 
@@ -52,6 +52,25 @@ def billing_profile(request: HttpRequest) -> HttpResponse:
             return redirect("billing:invoices")
     status = 400 if form.errors else 200
     return render(request, "billing/profile.html", {"form": form}, status=status)
+
+
+@login_required
+def tax_details(request: HttpRequest) -> HttpResponse:
+    """A seller's tax details, which DAC7 reports from 30 sales or 2,000 EUR in a year (PL03)."""
+    user = page_user(request, "tasker", "expert")
+    details = selectors.tax_details_of(user)
+    initial = {field: getattr(details, field) for field in TaxDetailsForm.base_fields} if details else {}
+    form = TaxDetailsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.tax_details_save(user=user, **form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("Your tax details are saved."))
+            return redirect("web:dashboard")
+    context = {"form": form, "required": selectors.tax_details_required(user), "given": details is not None}
+    return render(request, "billing/tax_details.html", context, status=400 if form.errors else 200)
 
 
 @login_required

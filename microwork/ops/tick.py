@@ -30,4 +30,5 @@ def run_due() -> dict[str, int]:
         "orders_late": gigs.orders_flag_late_due(),
         "accounts_closed": closure.closures_apply_due(),
         "invoices_issued": billing.invoices_issue_due(),
+        "tax_details_asked": billing.tax_details_ask_due(),
     }
