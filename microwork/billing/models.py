@@ -6,6 +6,8 @@ frozen copies of the seller's and the customer's identity, in the
 transaction that gives it its number. Nothing updates it afterwards.
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -31,6 +33,38 @@ class BillingProfile(models.Model):
         return f"{self.billing_name} ({self.user_id})"
 
 
+class IssuedInvoiceChanged(Exception):
+    """An attempt to change or delete an issued invoice or one of its lines."""
+
+
+class FrozenQuerySet(models.QuerySet[Any]):
+    """Rows written once: the ORM refuses to update or delete them in bulk;
+    the database's triggers refuse it too (migration 0003)."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise IssuedInvoiceChanged("An issued invoice never changes.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise IssuedInvoiceChanged("An issued invoice is never deleted.")
+
+
+class Frozen(models.Model):
+    """Saved once, when the invoice is issued; never saved again nor deleted."""
+
+    objects = FrozenQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise IssuedInvoiceChanged("An issued invoice never changes.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise IssuedInvoiceChanged("An issued invoice is never deleted.")
+
+
 class InvoiceKind(models.TextChoices):
     INVOICE = "invoice", _("Invoice")
     CREDIT_NOTE = "credit_note", _("Credit note")
@@ -47,7 +81,7 @@ class InvoiceCounter(models.Model):
         return f"{self.year}: {self.last_number}"
 
 
-class Invoice(models.Model):
+class Invoice(Frozen):
     customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="invoices")
     kind = models.CharField(max_length=16, choices=InvoiceKind.choices, default=InvoiceKind.INVOICE)
     # The first day of the calendar month invoiced.
@@ -99,7 +133,7 @@ class LineCategory(models.TextChoices):
     DISBURSEMENT = "disbursement", _("Collected on your behalf (outside VAT)")
 
 
-class InvoiceLine(models.Model):
+class InvoiceLine(Frozen):
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
     position = models.PositiveSmallIntegerField()
     category = models.CharField(max_length=16, choices=LineCategory.choices)
