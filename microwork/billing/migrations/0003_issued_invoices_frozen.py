@@ -38,11 +38,12 @@ def frozen(apps: Any, schema_editor: Any) -> None:
                 f"CREATE TRIGGER {table}_frozen BEFORE UPDATE ON {table} "
                 f"BEGIN SELECT RAISE(ABORT, 'An issued invoice never changes ({table}).'); END"
             )
-            schema_editor.execute(
-                f"CREATE TRIGGER {table}_kept BEFORE DELETE ON {table} "
+            kept = (
+                f"CREATE TRIGGER {table}_kept BEFORE DELETE ON {table} "  # noqa: S608 (fixed names)
                 "WHEN NOT EXISTS (SELECT 1 FROM ledger_purge_allowed) "
-                f"BEGIN SELECT RAISE(ABORT, 'An issued invoice is never deleted ({table}).'); END"  # noqa: S608 (fixed names)
+                f"BEGIN SELECT RAISE(ABORT, 'An issued invoice is never deleted ({table}).'); END"
             )
+            schema_editor.execute(kept)
 
 
 def thawed(apps: Any, schema_editor: Any) -> None:
