@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from microwork.accounts.roles import page_user
@@ -42,6 +43,10 @@ def billing_profile(request: HttpRequest) -> HttpResponse:
     profile = selectors.billing_profile_of(user)
     initial = {field: getattr(profile, field) for field in BillingProfileForm.base_fields} if profile else {}
     form = BillingProfileForm(request.POST or None, initial=initial)
+    # Asked for on the way to a charge: back to that page once given.
+    back = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        back = ""
     if request.method == "POST" and form.is_valid():
         try:
             services.billing_profile_save(user=user, **form.cleaned_data)
@@ -49,9 +54,9 @@ def billing_profile(request: HttpRequest) -> HttpResponse:
             form.add_service_error(exc)
         else:
             messages.success(request, _("Your billing details are saved."))
-            return redirect("billing:invoices")
+            return redirect(back or "billing:invoices")
     status = 400 if form.errors else 200
-    return render(request, "billing/profile.html", {"form": form}, status=status)
+    return render(request, "billing/profile.html", {"form": form, "next": back}, status=status)
 
 
 @login_required
