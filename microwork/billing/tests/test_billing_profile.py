@@ -9,7 +9,7 @@ from django.test import Client
 from pypdf import PdfReader
 
 from microwork import testing
-from microwork.billing.documents import invoice_pdf
+from microwork.billing.documents import invoice_pdf, invoice_schematron_failures, invoice_xml
 from microwork.billing.models import Invoice
 from microwork.gigs.tests.conftest import make_offer
 from microwork.missions import services as missions
@@ -148,3 +148,5 @@ def test_pl02_api_charges_without_billing_details_and_the_invoice_names_the_acco
     assert invoice.buyer["name"] and invoice.buyer["siret"]
     text = "".join(p.extract_text() for p in PdfReader(BytesIO(invoice_pdf(invoice))).pages)
     assert "acme@example.fr" in text
+    # and it still passes the EN 16931 rules without a street address
+    assert invoice_schematron_failures(invoice_xml(invoice)) == []
