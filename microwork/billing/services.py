@@ -140,7 +140,7 @@ MIN_SELLER_AGE = 16
 def tin_normalise(raw: str, *, country: str) -> str:
     """A tax identification number: a French resident's NIF has 13 digits and
     a check key (python-stdnum); another country's TIN is kept as given, compact."""
-    compact = "".join(ch for ch in (raw or "") if ch.isalnum()).upper()
+    compact = "".join(ch for ch in (raw or "") if ch.isascii() and ch.isalnum()).upper()
     if country == "FR":
         if not fr_nif.is_valid(compact):
             raise InvalidTin(_("This tax number (NIF) is not valid: 13 digits, as on your tax notice."), field="tin")
@@ -196,15 +196,16 @@ def tax_details_ask_due(now: Any = None) -> int:
     that their tax details are needed (PL03). Returns how many were told."""
     now = now or timezone.now()
     year = timezone.localdate(now).year
-    candidates = (
+    unasked = set(
         User.objects.filter(pk__in=statements.dac7_candidates(year), tax_details__isnull=True)
         .exclude(pk__in=TaxDetailsRequest.objects.filter(year=year).values("user_id"))
-        .order_by("pk")
+        .values_list("pk", flat=True)
     )
+    # One read of the candidates' sales, then the exact threshold for each.
+    records = statements.sellers_year(year, seller_ids=unasked) if unasked else {}
+    crossed = sorted(pk for pk, record in records.items() if statements.reaches_dac7(record))
     asked = 0
-    for seller in candidates:
-        if not statements.dac7_crossed(seller, year):
-            continue
+    for seller in User.objects.filter(pk__in=crossed).order_by("pk"):
         with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
             _request, created = TaxDetailsRequest.objects.get_or_create(
                 user=seller, year=year, defaults={"asked_at": now}

@@ -12,6 +12,7 @@ the seller received.
 import csv
 import io
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
@@ -82,7 +83,9 @@ def _year_bounds(year: int) -> tuple[datetime, datetime]:
     )
 
 
-def sellers_year(year: int, *, seller: User | None = None) -> dict[int, SellerYear]:
+def sellers_year(
+    year: int, *, seller: User | None = None, seller_ids: Iterable[int] | None = None
+) -> dict[int, SellerYear]:
     """Each seller's sales of the year, by month, by quarter and in all."""
     start, end = _year_bounds(year)
     paid = Posting.objects.filter(
@@ -94,6 +97,8 @@ def sellers_year(year: int, *, seller: User | None = None) -> dict[int, SellerYe
     )
     if seller is not None:
         paid = paid.filter(account__owner=seller)
+    if seller_ids is not None:
+        paid = paid.filter(account__owner_id__in=list(seller_ids))
     rows = list(paid.values_list("entry_id", "account__owner_id", "amount_cents", "entry__ref", "entry__created_at"))
     fees: dict[int, int] = defaultdict(int)
     for entry_id, amount in Posting.objects.filter(
@@ -175,17 +180,17 @@ DAC7_COLUMNS = [
 
 def dac7_sellers(year: int) -> list[SellerYear]:
     """The sellers DAC7 reports for the year: 30 sales or 2,000 EUR and more."""
-    return [
-        record
-        for record in sellers_year(year).values()
-        if record.total.sales >= DAC7_MIN_SALES or record.total.gross_cents >= DAC7_MIN_GROSS_CENTS
-    ]
+    return [record for record in sellers_year(year).values() if reaches_dac7(record)]
+
+
+def reaches_dac7(record: SellerYear) -> bool:
+    """DAC7's threshold: 30 sales or 2,000 EUR gross in the year."""
+    return record.total.sales >= DAC7_MIN_SALES or record.total.gross_cents >= DAC7_MIN_GROSS_CENTS
 
 
 def dac7_crossed(user: User, year: int) -> bool:
-    """Whether the seller reached DAC7's threshold in the year: 30 sales or 2,000 EUR gross."""
-    total = seller_statement(user, year).total
-    return total.sales >= DAC7_MIN_SALES or total.gross_cents >= DAC7_MIN_GROSS_CENTS
+    """Whether the seller reached DAC7's threshold in the year."""
+    return reaches_dac7(seller_statement(user, year))
 
 
 def dac7_candidates(year: int) -> list[int]:

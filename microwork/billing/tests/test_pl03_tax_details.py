@@ -105,6 +105,8 @@ def test_pl03_tax_details_are_checked_and_for_sellers(acme, alice):
     # a birth date in the future or of a child is refused; a foreign TIN is kept as given
     assert api.put("/me/tax-details", {**DETAILS, "birth_date": "2099-01-01"}).json()["code"] == "invalid"
     assert api.put("/me/tax-details", {**DETAILS, "tin": "", "country": "BE"}).json()["code"] == "invalid_tin"
+    # digits of another script are not a NIF's digits
+    assert api.put("/me/tax-details", {**DETAILS, "tin": "\u0663" * 13}).json()["code"] == "invalid_tin"
     body = api.put("/me/tax-details", {**DETAILS, "tin": "85.07.30-033.61", "country": "be"}).json()
     assert (body["tin"], body["country"], body["complete"]) == ("85073003361", "BE", True)
 
