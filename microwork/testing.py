@@ -173,6 +173,10 @@ class ApiClient:
         data = raw if raw is not None else json.dumps(body if body is not None else {})
         return self.client.post(f"/api/v1{path}", data, content_type="application/json", **self._headers(key))
 
+    def put(self, path: str, body: Any = None) -> Any:
+        data = json.dumps(body if body is not None else {})
+        return self.client.put(f"/api/v1{path}", data, content_type="application/json", **self._headers(None))
+
     def upload(self, path: str, data: dict[str, Any], *, key: str | None = None) -> Any:
         return self.client.post(f"/api/v1{path}", data, **self._headers(key))
 

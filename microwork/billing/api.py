@@ -7,12 +7,13 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema
 
+from microwork.accounts.models import User
 from microwork.accounts.roles import current_user, require_role
 from microwork.core.pagination import PageParams, keyset_page
 from microwork.core.schemas import Text
 
 from . import selectors, services, statements
-from .documents import invoice_pdf
+from .documents import invoice_pdf, statement_pdf
 from .models import BillingProfile, Invoice
 
 router = Router(tags=["billing"])
@@ -39,6 +40,28 @@ class BillingProfileOut(Schema):
     country: str
     vat_number: str
     siret: str
+
+
+class TaxDetailsIn(Schema):
+    tin: Text = Field(max_length=30)
+    birth_date: date
+    address_line1: Text = Field(max_length=200)
+    address_line2: Text = Field("", max_length=200)
+    postcode: Text = Field(max_length=16)
+    city: Text = Field(max_length=100)
+    country: Text = Field("FR", max_length=2)
+
+
+class TaxDetailsOut(Schema):
+    required: bool
+    complete: bool
+    tin: str
+    birth_date: date | None
+    address_line1: str
+    address_line2: str
+    postcode: str
+    city: str
+    country: str
 
 
 class InvoiceLineOut(Schema):
@@ -97,6 +120,17 @@ def profile_out(profile: BillingProfile | None) -> dict[str, Any]:
     return out
 
 
+def tax_details_out(user: User) -> dict[str, Any]:
+    details = selectors.tax_details_of(user)
+    fields = ("tin", "address_line1", "address_line2", "postcode", "city")
+    out: dict[str, Any] = {field: getattr(details, field, "") for field in fields}
+    out["birth_date"] = details.birth_date if details else None
+    out["country"] = details.country if details else "FR"
+    out["complete"] = details is not None
+    out["required"] = selectors.tax_details_required(user)
+    return out
+
+
 def invoice_out(invoice: Invoice) -> dict[str, Any]:
     return {
         "id": str(invoice.pk),
@@ -139,6 +173,23 @@ def billing_profile_update(request: HttpRequest, data: BillingProfileIn) -> dict
     """Set the billing details; `invalid_vat_number` and `invalid_siret` when a number fails its check."""
     profile = services.billing_profile_save(user=current_user(request), **data.dict())
     return profile_out(profile)
+
+
+@router.get("/me/tax-details", response=TaxDetailsOut)
+def tax_details(request: HttpRequest) -> dict[str, Any]:
+    """A seller's DAC7 details (PL03); `required` is true once they reached 30 sales or 2,000 EUR this year."""
+    user = current_user(request)
+    require_role(user, "tasker", "expert")
+    return tax_details_out(user)
+
+
+@router.put("/me/tax-details", response=TaxDetailsOut)
+def tax_details_update(request: HttpRequest, data: TaxDetailsIn) -> dict[str, Any]:
+    """Give the tax identification number (French NIF checked), date of birth and address; `invalid_tin`."""
+    user = current_user(request)
+    require_role(user, "tasker", "expert")
+    services.tax_details_save(user=user, **data.dict())
+    return tax_details_out(user)
 
 
 @router.get("/me/invoices", response=InvoicePage)
@@ -193,3 +244,40 @@ def statement(request: HttpRequest, year: int) -> dict[str, Any]:
         "total": period_out(str(year), record.total),
         "note": statements.DECLARING_NOTE,
     }
+
+
+def _file_response(content: str, content_type: str) -> dict[int, Any]:
+    return {
+        200: {"description": content, "content": {content_type: {"schema": {"type": "string", "format": "binary"}}}}
+    }
+
+
+@router.get(
+    "/me/statements/{year}/csv",
+    response={200: None},
+    openapi_extra={"responses": _file_response("The yearly statement as CSV (UTF-8, `;`).", "text/csv")},
+)
+def statement_csv(request: HttpRequest, year: int) -> HttpResponse:
+    """The yearly statement as CSV: one row per month, the year's total and the note on declaring."""
+    user = current_user(request)
+    require_role(user, "tasker", "expert")
+    body = statements.seller_statement_csv(user, statements.year_check(year))
+    response = HttpResponse("\ufeff" + body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="microwork-releve-{year}.csv"'
+    return response
+
+
+@router.get(
+    "/me/statements/{year}/pdf",
+    response={200: None},
+    openapi_extra={
+        "responses": _file_response("The yearly statement as PDF, with the note on declaring.", "application/pdf")
+    },
+)
+def statement_pdf_download(request: HttpRequest, year: int) -> HttpResponse:
+    """The yearly statement as PDF (PL03), in the invoices' look, with the note on declaring."""
+    user = current_user(request)
+    require_role(user, "tasker", "expert")
+    response = HttpResponse(statement_pdf(user, statements.year_check(year)), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="microwork-releve-{year}.pdf"'
+    return response

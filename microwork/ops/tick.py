@@ -35,4 +35,5 @@ def run_due() -> dict[str, int]:
         "invoices_issued": billing.invoices_issue_due(),
         # Each delivery has its own task; this catches one whose task was lost.
         "webhooks_sent": webhooks.deliveries_send_due(late_by=timedelta(minutes=2)),
+        "tax_details_asked": billing.tax_details_ask_due(),
     }

@@ -234,6 +234,9 @@ def _dashboard(request: HttpRequest, **forms_in_use: Any) -> HttpResponse:
         context["topup_form"] = forms_in_use.get("topup_form") or TopupForm()
         # Asked for before the first charge (PL02): the invoices need them.
         context["billing_missing"] = billing_selectors.billing_profile_missing(user)
+    if user.is_tasker or user.is_expert:
+        # Asked for once the seller reaches DAC7's threshold (PL03).
+        context["tax_details_required"] = billing_selectors.tax_details_required(user)
     if user.is_expert:
         documents = account_selectors.documents_overview(user)
         missing = account_selectors.expert_verification_missing(user)

@@ -1,11 +1,22 @@
 """Company details for invoices (issue 13, item 5): checked VAT number and SIRET."""
 
 import json
+from io import BytesIO
 
 import pytest
+import time_machine
 from django.test import Client
+from pypdf import PdfReader
 
 from microwork import testing
+from microwork.billing.documents import invoice_pdf, invoice_schematron_failures, invoice_xml
+from microwork.billing.models import Invoice
+from microwork.gigs.tests.conftest import make_offer
+from microwork.missions import services as missions
+from microwork.missions.models import Mission
+from microwork.ops.tick import run_due
+
+from .conftest import FIRST_OF_DECEMBER, IN_NOVEMBER, MISSION, approved
 
 pytestmark = pytest.mark.django_db
 
@@ -80,3 +91,62 @@ def test_pl02_billing_profile_refuses_nul_characters_with_a_422(acme):
     response = put(testing.api_as(acme), {**PROFILE, "city": "Ly\x00on"})
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "city"
+
+
+def test_pl02_company_asked_for_billing_details_before_its_first_charge_on_the_pages(acme):
+    # given acme has a draft mission and no billing details
+    mission = missions.mission_create(company=acme, **MISSION)
+    page = testing.signed_in(Client(), acme)
+    mission_url = f"/missions/entreprise/{mission.pk}/"
+    # when it opens the mission it is about to send for review (the charge)
+    html = page.get(mission_url).content.decode()
+    # then it is asked for its billing details, with a way back
+    assert 'data-testid="billing-prompt"' in html
+    form_url = f"/factures/coordonnees/?next={mission_url}"
+    assert form_url in html
+    # a form error keeps it on the form
+    assert page.post(form_url, {**PROFILE, "vat_number": "FR00000000000"}).status_code == 400
+    # once given, it is back on its mission, and the banner is gone
+    response = page.post(form_url, {**PROFILE, "country": "FR"})
+    assert response.status_code == 302 and response["Location"] == mission_url
+    assert 'data-testid="billing-prompt"' not in page.get(mission_url).content.decode()
+    # an address elsewhere is never a way back
+    assert (
+        page.post("/factures/coordonnees/?next=https://evil.example/", PROFILE | {"country": "FR"})["Location"]
+        == "/factures/"
+    )
+
+
+def test_pl02_buyer_asked_for_billing_details_on_the_offer_it_orders(db):
+    expert = testing.make_verified_expert("emma@example.fr")
+    offer = make_offer(expert, price_cents=10_000, extras=[])
+    buyer = testing.make_company("buyer@example.fr", balance_cents=500_00)
+    html = testing.signed_in(Client(), buyer).get(f"/services/{offer.pk}/").content.decode()
+    assert 'data-testid="billing-prompt"' in html
+    # the expert looking at its own offer is not asked
+    assert (
+        'data-testid="billing-prompt"'
+        not in testing.signed_in(Client(), expert).get(f"/services/{offer.pk}/").content.decode()
+    )
+
+
+def test_pl02_api_charges_without_billing_details_and_the_invoice_names_the_account(acme, staff, alice):
+    """API.md lets a company sign up and be charged at once: the API does not
+    refuse, and the invoice names the account (its name, SIRET and email)."""
+    with time_machine.travel(IN_NOVEMBER, tick=False):
+        api = testing.api_as(acme)
+        mission = api.post("/missions", MISSION).json()
+        submitted = api.post(f"/missions/{mission['id']}/submit")
+        assert submitted.status_code == 200, submitted.content
+        assert submitted.json()["state"] == "pending_review"
+        assert testing.api_as(staff).post(f"/missions/{mission['id']}/publish").status_code == 200
+        approved(Mission.objects.get(pk=mission["id"]), alice, acme)
+    with time_machine.travel(FIRST_OF_DECEMBER, tick=False):
+        run_due()
+    invoice = Invoice.objects.get(customer=acme)
+    assert invoice.buyer["email"] == "acme@example.fr"
+    assert invoice.buyer["name"] and invoice.buyer["siret"]
+    text = "".join(p.extract_text() for p in PdfReader(BytesIO(invoice_pdf(invoice))).pages)
+    assert "acme@example.fr" in text
+    # and it still passes the EN 16931 rules without a street address
+    assert invoice_schematron_failures(invoice_xml(invoice)) == []

@@ -9,7 +9,7 @@ from django.test import Client
 from pypdf import PdfReader
 
 from microwork import testing
-from microwork.billing.documents import invoice_xml
+from microwork.billing.documents import invoice_schematron_failures, invoice_xml
 from microwork.billing.models import Invoice
 from microwork.ops.tick import run_due
 
@@ -63,6 +63,22 @@ def test_pl02_credit_note_xml_is_valid_too(invoiced):
     xml = invoice_xml(invoiced)
     assert facturx.xml_check_xsd(xml, flavor="factur-x", level="en16931")
     assert "<ram:TypeCode>381</ram:TypeCode>" in xml.decode()
+
+
+def test_pl02_invoice_and_credit_note_xml_pass_the_en16931_schematron(invoiced):
+    # the EN 16931 business rules (the library's Schematron, run offline by Saxon-HE)
+    assert invoice_schematron_failures(invoice_xml(invoiced)) == []
+    invoiced.kind = "credit_note"  # not saved: only the document is built
+    assert invoice_schematron_failures(invoice_xml(invoiced)) == []
+
+
+def test_pl02_schematron_finds_vat_that_does_not_add_up(invoiced):
+    # VAT total unlike the sum of the VAT breakdown breaks BR-CO-14: the check really runs
+    xml = invoice_xml(invoiced).replace(
+        b"<ram:CalculatedAmount>0.37</ram:CalculatedAmount>", b"<ram:CalculatedAmount>0.36</ram:CalculatedAmount>"
+    )
+    failures = invoice_schematron_failures(xml)
+    assert any(failure.startswith("BR-CO-14") for failure in failures), failures
 
 
 def test_pl02_pdf_is_factur_x_with_the_xml_embedded(invoiced):

@@ -6,6 +6,7 @@ import io
 import pytest
 import time_machine
 from django.test import Client
+from pypdf import PdfReader
 
 from microwork import testing
 from microwork.billing import statements
@@ -82,3 +83,48 @@ def test_pl03_a_seller_crossing_the_dac7_threshold_is_in_the_staff_export(acme, 
     assert row["ventes_t1"] == "0"
     # and only staff may download it
     assert testing.signed_in(Client(), alice).get("/factures/dac7/2026.csv").status_code == 403
+
+
+def pdf_text(body: bytes) -> str:
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages)
+
+
+def test_pl03_statement_as_pdf_on_the_page_and_the_api_with_the_note(acme, staff, alice):
+    # given alice earned two rewards in November
+    with time_machine.travel(IN_NOVEMBER, tick=False):
+        approved(published(acme, staff), alice, acme)
+        approved(published(acme, staff, title="Second shelf", reward_cents=450), alice, acme)
+    # the invoices page links both files for the year
+    with time_machine.travel(IN_NOVEMBER.replace(day=20), tick=False):
+        client = testing.signed_in(Client(), alice)
+        page = client.get("/factures/").content.decode()
+        assert "/factures/releve/2026.pdf" in page and "/factures/releve/2026.csv" in page
+        assert "/factures/#releves" in client.get("/tableau-de-bord/").content.decode()
+        # when she downloads the PDF from the page
+        response = client.get("/factures/releve/2026.pdf")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert 'filename="microwork-releve-2026.pdf"' in response["Content-Disposition"]
+    text = pdf_text(response.content)
+    # then it holds the month, the year's totals and the plain note on declaring
+    assert "Relevé annuel de gains 2026" in text
+    assert "novembre 2026" in text
+    assert "7,50" in text
+    assert "Dois-je déclarer mes gains ?" in text
+    assert "BNC" in text
+    # the API gives the same PDF and the CSV beside it
+    api = testing.api_as(alice)
+    pdf = api.get("/me/statements/2026/pdf")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    assert "7,50" in pdf_text(pdf.content)
+    table = api.get("/me/statements/2026/csv")
+    assert table.status_code == 200 and table["Content-Type"].startswith("text/csv")
+    assert ["2026-11", "2", "750", "0", "750"] in rows(table.content)
+
+
+def test_pl03_statement_pdf_is_for_sellers_and_real_years(acme, alice):
+    assert testing.api_as(acme).get("/me/statements/2026/pdf").status_code == 403
+    assert testing.api_as(acme).get("/me/statements/2026/csv").status_code == 403
+    assert testing.api_as(alice).get("/me/statements/99999/pdf").status_code == 404
+    assert testing.signed_in(Client(), acme).get("/factures/releve/2026.pdf").status_code == 403
+    assert testing.signed_in(Client(), alice).get("/factures/releve/1.pdf").status_code == 404
