@@ -6,7 +6,21 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, Exists, F, FloatField, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.fields.files import FieldFile
 from django.db.models.functions import Coalesce, Cos, Power, Radians, Sqrt
 from django.utils import timezone
@@ -61,15 +75,23 @@ def claim_can_dispute(claim: Claim, now: datetime | None = None) -> bool:
 def with_places_left(missions: QuerySet[Mission]) -> QuerySet[Mission]:
     """Count, in the same query, the claims held past their deadline: their
     places are free again whether or not `tick` has written the lapse yet
-    (read through `Mission.places_left`)."""
+    (read through `Mission.places_left`). Only a mission whose earliest
+    deadline (`claims_due_at`) has passed has any: the others count nothing."""
+    now = timezone.now()
     overdue = (
-        Claim.objects.filter(mission=OuterRef("pk"), state=ClaimState.ACTIVE, deadline_at__lte=timezone.now())
+        Claim.objects.filter(mission=OuterRef("pk"), state=ClaimState.ACTIVE, deadline_at__lte=now)
         .order_by()
         .values("mission")
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return missions.annotate(places_overdue=Coalesce(Subquery(overdue, output_field=IntegerField()), 0))
+    return missions.annotate(
+        places_overdue=Case(
+            When(claims_due_at__lte=now, then=Coalesce(Subquery(overdue, output_field=IntegerField()), 0)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    )
 
 
 def missions_visible_to(user: User | AnonymousUser) -> QuerySet[Mission]:
@@ -143,7 +165,8 @@ def missions_open(
     now = timezone.now()
     missions = (
         with_places_left(Mission.objects.filter(state=MissionState.PUBLISHED))
-        .filter(Q(places_free__gt=0) | Q(places_overdue__gt=0))
+        # Read from the row alone: a free place, or a held one past its deadline (HM04).
+        .filter(Q(places_free__gt=0) | Q(claims_due_at__lte=now))
         .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
     )
     if category:

@@ -14,7 +14,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Case, DateTimeField, F, OuterRef, Subquery, Value, When
+from django.db.models.functions import Least
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -82,12 +83,24 @@ def _return_place(claim: Claim, mission: Mission, *, by: User | None) -> None:
         )
 
 
+def _held_until_refresh(mission: Mission) -> None:
+    """A claim stopped holding its place: the mission's earliest deadline is
+    that of the claims still active. The caller holds the mission's lock."""
+    earliest = (
+        Claim.objects.filter(mission=OuterRef("pk"), state=ClaimState.ACTIVE)
+        .order_by("deadline_at")
+        .values("deadline_at")[:1]
+    )
+    Mission.objects.filter(pk=mission.pk).update(claims_due_at=Subquery(earliest))
+
+
 def _lapse_locked(claim: Claim, mission: Mission) -> bool:
     """Lapse an active claim past its deadline (HM04). Mission locked by the caller."""
     claim = Claim.objects.select_for_update().get(pk=claim.pk)
     if claim.state != ClaimState.ACTIVE or claim.deadline_at > timezone.now():
         return False
     _claim_move(claim, ClaimState.LAPSED, by=None, reason="deadline passed")
+    _held_until_refresh(mission)
     _return_place(claim, mission, by=None)
     return True
 
@@ -150,14 +163,22 @@ def claim_create(*, mission: Mission, tasker: User) -> Claim:
                 _lapse_locked(stale, target)
             if target.places_free <= 0:
                 raise MissionFull(_("All places are taken."))
-        Mission.objects.filter(pk=target.pk).update(places_free=F("places_free") - 1)
+        deadline = now + timedelta(hours=CLAIM_HOURS)
+        Mission.objects.filter(pk=target.pk).update(
+            places_free=F("places_free") - 1,
+            claims_due_at=Case(
+                When(claims_due_at__isnull=True, then=Value(deadline)),
+                default=Least(F("claims_due_at"), Value(deadline)),
+                output_field=DateTimeField(),
+            ),
+        )
         try:
             with transaction.atomic():
                 claim = Claim.objects.create(
                     mission=target,
                     tasker=tasker,
                     claimed_at=now,
-                    deadline_at=now + timedelta(hours=CLAIM_HOURS),
+                    deadline_at=deadline,
                 )
         except IntegrityError:
             raise AlreadyClaimed(_("You have already taken this mission.")) from None
@@ -181,6 +202,7 @@ def claim_release(*, claim: Claim, by: User) -> Claim:
             claim.refresh_from_db()
             return claim
         _claim_move(claim, ClaimState.RELEASED, by=by)
+        _held_until_refresh(mission)
         _return_place(claim, mission, by=by)
     return claim
 
@@ -225,6 +247,7 @@ def claim_report(
         # The move comes first so that a claim already reported or closed is
         # refused as such; a report refused below undoes it with the transaction.
         _claim_move(claim, ClaimState.SUBMITTED, by=by, update_fields=("submitted_at",), message=_reported_or_closed())
+        _held_until_refresh(mission)
         claim.answers = clean_answers(mission, claim, answers or {})
         check_not_empty(mission, claim, claim.answers, text)
         claim.text = text.strip()
