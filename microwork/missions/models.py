@@ -118,7 +118,8 @@ class Mission(models.Model):
             models.Index(fields=["state", "category", "-id"], name="missions_browse_idx"),
             models.Index(fields=["company", "-id"], name="missions_company_idx"),
             # The open-missions list: published ones, newest first, read by keyset.
-            models.Index(fields=["-id"], condition=Q(state="published"), name="missions_open_idx"),
+            # Not partial: SQLite uses a partial index only for a literal, never a bound parameter.
+            models.Index(fields=["state", "-id"], name="missions_open_idx"),
         ]
 
     def __str__(self) -> str:

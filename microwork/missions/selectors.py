@@ -363,3 +363,28 @@ def missions_showcase(*, limit: int = 3) -> tuple[int, list[Mission]]:
     missions = missions_open()
     latest = missions.select_related(None).order_by("-published_at", "-pk")[:limit]
     return missions.count(), list(latest)
+
+
+def bench_mission_row(pk: int) -> dict[str, Any]:
+    """One mission row by primary key, bare: the benchmark's floor (microwork.ops.bench)."""
+    row = Mission.objects.filter(pk=pk).values("pk", "title", "reward_cents", "places", "state").first()
+    if row is None:
+        raise NotFound()
+    return dict(row)
+
+
+def bench_mission_page(limit: int) -> list[dict[str, Any]]:
+    """The newest mission rows, bare: the benchmark's floor for a list."""
+    rows = Mission.objects.order_by("-pk").values("pk", "title", "reward_cents", "places", "state")[:limit]
+    return [dict(row) for row in rows]
+
+
+def missions_over_claimed() -> list[int]:
+    """Missions holding more claims than places (active, reported or approved):
+    none, ever (HM12); checked after a load test."""
+    holding = Count(
+        "claims", filter=Q(claims__state__in=[ClaimState.ACTIVE, ClaimState.SUBMITTED, ClaimState.APPROVED])
+    )
+    return list(
+        Mission.objects.annotate(holding=holding).filter(holding__gt=F("places")).values_list("pk", flat=True)[:100]
+    )

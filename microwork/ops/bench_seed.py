@@ -56,7 +56,7 @@ class Seeded:
     taskers: list[dict[str, Any]] = field(default_factory=list)
     mission_ids: tuple[int, int] = (0, 0)
     missions: int = 0
-    burst_mission_id: int | None = None
+    burst_mission_ids: list[int] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
@@ -65,7 +65,7 @@ class Seeded:
             "companies": self.companies,
             "taskers": self.taskers,
             "missions": {"count": self.missions, "first_id": self.mission_ids[0], "last_id": self.mission_ids[1]},
-            "burst_mission_id": self.burst_mission_id,
+            "burst_mission_ids": self.burst_mission_ids,
             "seconds": self.seconds,
         }
 
@@ -194,9 +194,12 @@ def _publish(companies: list[User], missions: list[Mission]) -> None:
             )
 
 
-def seed(*, missions: int, taskers: int, companies: int, batch: int = 5000, seed_value: int = 1) -> Seeded:
-    if missions < 0 or taskers < 1 or companies < 1 or batch < 1:
-        raise InvalidInput("missions >= 0, taskers >= 1, companies >= 1, batch >= 1.")
+def seed(
+    *, missions: int, taskers: int, companies: int, bursts: int = 0, batch: int = 5000, seed_value: int = 1
+) -> Seeded:
+    """`bursts` more missions of 50 places each: the ones many taskers race for."""
+    if missions < 0 or taskers < 1 or companies < 1 or batch < 1 or bursts < 0:
+        raise InvalidInput("missions >= 0, taskers >= 1, companies >= 1, bursts >= 0, batch >= 1.")
     rng = random.Random(seed_value)
     out = Seeded()
     tag = secrets.token_hex(3)
@@ -217,7 +220,7 @@ def seed(*, missions: int, taskers: int, companies: int, batch: int = 5000, seed
     step = time.monotonic()
     place_max = minimum_reward_cents(max(MINUTES_CHOICES), now.date()) + 500
     mission_max = max([*PLACES_CHOICES, 50]) * (place_max + sum(place_price(place_max)))
-    per_company = -(-(missions + 1) // companies)
+    per_company = -(-(missions + bursts) // companies)
     for company in company_users:
         _fund(company, per_company * mission_max)
     out.seconds["funding"] = round(time.monotonic() - step, 1)
@@ -230,15 +233,17 @@ def seed(*, missions: int, taskers: int, companies: int, batch: int = 5000, seed
         ]
         _publish(company_users, drawn)
         first, last = first or drawn[0].pk, drawn[-1].pk
-    burst = _mission(rng, company_users[0], now, smic, places=50)
-    burst.title = "Mission éclair : 50 places"
-    burst.published_at = now
-    _publish(company_users, [burst])
+    hot = [_mission(rng, company_users[n % companies], now, smic, places=50) for n in range(bursts)]
+    for mission in hot:
+        mission.title = "Mission éclair : 50 places"
+        mission.published_at = now
+    if hot:
+        _publish(company_users, hot)
     out.seconds["missions"] = round(time.monotonic() - step, 1)
     out.seconds["total"] = round(time.monotonic() - started, 1)
     out.mission_ids = (first, last)
 
-    out.burst_mission_id = burst.pk
+    out.burst_mission_ids = [m.pk for m in hot]
     out.missions = missions
     out.taskers = [{"id": u.pk, "email": u.email, "token": keys[u.pk]} for u in tasker_users]
     out.companies = [{"id": u.pk, "email": u.email, "token": keys[u.pk]} for u in company_users]

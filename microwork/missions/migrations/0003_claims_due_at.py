@@ -30,6 +30,6 @@ class Migration(migrations.Migration):
         migrations.RunPython(fill_claims_due_at, migrations.RunPython.noop),
         migrations.AddIndex(
             model_name="mission",
-            index=models.Index(condition=models.Q(("state", "published")), fields=["-id"], name="missions_open_idx"),
+            index=models.Index(fields=["state", "-id"], name="missions_open_idx"),
         ),
     ]

@@ -17,6 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--missions", type=int, default=10_000)
         parser.add_argument("--taskers", type=int, default=500)
         parser.add_argument("--companies", type=int, default=20)
+        parser.add_argument("--bursts", type=int, default=0, help="more missions of 50 places, for claim bursts")
         parser.add_argument("--batch", type=int, default=5000, help="rows per bulk insert")
         parser.add_argument("--seed", type=int, default=1, help="random seed: the same seed draws the same missions")
         parser.add_argument("--out", required=True, help="JSON file for the ids and API tokens")
@@ -26,6 +27,7 @@ class Command(BaseCommand):
             missions=options["missions"],
             taskers=options["taskers"],
             companies=options["companies"],
+            bursts=options["bursts"],
             batch=options["batch"],
             seed_value=options["seed"],
         )
