@@ -1,13 +1,19 @@
 """Lists run a constant number of queries whatever the page size (MW01: fast on a phone)."""
 
+import json
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
+from ninja.responses import NinjaJSONEncoder
 
 from microwork.ledger.payments import topup_create
-from microwork.missions import services
+from microwork.missions import selectors, services
 from microwork.missions.models import Mission
+from microwork.missions.schemas import MissionOut, MissionPage, mission_out
 from microwork.testing import api_as, make_tasker
 
 from .conftest import ACCOUNT, make_published
@@ -126,3 +132,30 @@ def test_mw01_mission_page_and_html_list_queries_do_not_grow_with_the_table(
         assert client.get(reverse("missions:list")).status_code == 200
     with django_assert_num_queries(detail_small):
         assert client.get(reverse("missions:detail", args=[mission.pk])).status_code == 200
+
+
+def test_mw01_mission_list_and_page_answer_exactly_what_their_schema_validates(acme, staff, alice):
+    # the busiest reads skip ninja's validation: their JSON must be what validating would give
+    topup_create(user=acme, amount_cents=100_00)
+    located = make_published(
+        acme,
+        staff,
+        title="Shelf with a place",
+        location=services.Location(lat=48.85, lon=2.35, radius_km=3),
+        ends_at=timezone.now() + timedelta(days=3),
+        questions=[{"key": "photo", "label": "Photo", "kind": "photo"}],
+    )
+    plain = make_published(acme, staff, title="Shelf anywhere")
+    client = api_as(alice)
+    body = client.get("/missions", limit=1)
+    assert body["Content-Type"] == "application/json; charset=utf-8"
+    listed = body.json()
+    validated = MissionPage.model_validate(
+        {"items": [mission_out(plain)], "next_cursor": listed["next_cursor"]}
+    ).model_dump()
+    assert listed == json.loads(json.dumps(validated, cls=NinjaJSONEncoder))
+    assert listed["next_cursor"]
+    for mission in (located, plain):
+        mission = selectors.mission_for(alice, mission.pk)
+        validated = MissionOut.model_validate(mission_out(mission)).model_dump()
+        assert client.get(f"/missions/{mission.pk}").json() == json.loads(json.dumps(validated, cls=NinjaJSONEncoder))
