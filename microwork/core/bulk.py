@@ -76,3 +76,11 @@ def _sqlite_row(row: Sequence[Any], json_columns: set[int]) -> list[Any]:
             value = connection.ops.adapt_datetimefield_value(value)
         values.append(value)
     return values
+
+
+def analyze(*models_: type[models.Model]) -> None:
+    """Fresh planner statistics after a bulk load (what autovacuum would
+    give a while later): without them PostgreSQL plans for the empty table."""
+    with connection.cursor() as cursor:
+        for model in models_:
+            cursor.execute(f'ANALYZE "{model._meta.db_table}"')

@@ -144,7 +144,7 @@ def mission_withdraw(request: HttpRequest, mission_id: str) -> dict[str, Any]:
 def claim_create(request: HttpRequest, mission_id: str) -> Status[dict[str, Any]]:
     user = current_user(request)
     require_role(user, "tasker")
-    mission = selectors.mission_for(user, mission_id)
+    mission = selectors.mission_for(user, mission_id, places=False)
     claim = services.claim_create(mission=mission, tasker=user)
     return Status(201, claim_out(claim))
 

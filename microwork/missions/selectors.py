@@ -94,7 +94,9 @@ def with_places_left(missions: QuerySet[Mission]) -> QuerySet[Mission]:
     )
 
 
-def missions_visible_to(user: User | AnonymousUser) -> QuerySet[Mission]:
+def missions_visible_to(user: User | AnonymousUser, *, places: bool = True) -> QuerySet[Mission]:
+    """`places=False` skips counting the overdue places, for a caller that
+    does not show them (a claim decides under its lock)."""
     if not user.is_authenticated:
         # A visitor sees what a tasker could take now, and nothing else.
         return missions_open()
@@ -107,12 +109,12 @@ def missions_visible_to(user: User | AnonymousUser) -> QuerySet[Mission]:
         missions = Mission.objects.filter(published_at__isnull=False)
     else:
         missions = Mission.objects.none()
-    return with_places_left(missions)
+    return with_places_left(missions) if places else missions
 
 
-def mission_for(user: User | AnonymousUser, mission_id: object, *, lock: bool = False) -> Mission:
+def mission_for(user: User | AnonymousUser, mission_id: object, *, lock: bool = False, places: bool = True) -> Mission:
     """The mission if `user` may see it; not-found otherwise, never forbidden."""
-    missions = missions_visible_to(user)
+    missions = missions_visible_to(user, places=places)
     if lock:
         missions = missions.select_for_update()
     try:

@@ -22,8 +22,9 @@ from django.utils import timezone
 
 from microwork.accounts.legal import current, required_kinds
 from microwork.accounts.models import ApiToken, Consent, Organisation, Role, User
-from microwork.core.bulk import insert_rows, next_ids
+from microwork.core.bulk import analyze, insert_rows, next_ids
 from microwork.core.errors import InvalidInput
+from microwork.ledger.models import Account, Entry, Posting
 from microwork.ledger.payments import topup_create
 from microwork.ledger.services import escrow_fund_many
 from microwork.missions.models import Category, Mission, MissionState
@@ -239,6 +240,7 @@ def seed(
         mission.published_at = now
     if hot:
         _publish(company_users, hot)
+    analyze(Mission, Account, Entry, Posting, User, ApiToken)
     out.seconds["missions"] = round(time.monotonic() - step, 1)
     out.seconds["total"] = round(time.monotonic() - started, 1)
     out.mission_ids = (first, last)

@@ -136,7 +136,11 @@ def claim_refusal(*, tasker: User) -> ApplicationError | None:
 
 
 def claim_create(*, mission: Mission, tasker: User) -> Claim:
-    """Take a place, first come, first served (MW01, HM04, HM05, HM12)."""
+    """Take a place, first come, first served (MW01, HM04, HM05, HM12).
+
+    Every taker of a mission queues on its row: what only concerns the tasker
+    (a claim already made, HM05) is read before that lock, under the
+    tasker's own, so the mission's lock is held for as little as it can."""
     _ensure_may_claim(tasker)
     now = timezone.now()
     with transaction.atomic():
@@ -147,6 +151,9 @@ def claim_create(*, mission: Mission, tasker: User) -> Claim:
                 "pk", "mission_id"
             )
         )
+        # Held still by the tasker's lock: no other claim of theirs can come in between.
+        already = Claim.objects.filter(mission_id=mission.pk, tasker=tasker).exists()
+        held = Claim.objects.filter(tasker=tasker, state=ClaimState.ACTIVE, deadline_at__gt=now).count()
         mission_ids = sorted({mission.pk} | {mission_id for _pk, mission_id in own_due})
         missions = {m.pk: m for m in Mission.objects.select_for_update().filter(pk__in=mission_ids).order_by("pk")}
         for claim_pk, mission_id in own_due:
@@ -154,13 +161,17 @@ def claim_create(*, mission: Mission, tasker: User) -> Claim:
         target = missions.get(mission.pk)
         if target is None or not mission_is_open(target):
             raise MissionNotAvailable(_("This mission is not open for claims."))
-        if Claim.objects.filter(mission=target, tasker=tasker).exists():
+        if already:
             raise AlreadyClaimed(_("You have already taken this mission."))
-        _ensure_below_claim_limit(tasker, now)
+        if held >= MAX_ACTIVE_CLAIMS:
+            raise ClaimLimitReached(
+                _("You already have %(count)s missions in progress; report one first.") % {"count": MAX_ACTIVE_CLAIMS}
+            )
         if target.places_free <= 0:
             # A place held past its deadline goes back to the pool now, not at the next tick.
-            for stale in Claim.objects.filter(mission=target, state=ClaimState.ACTIVE, deadline_at__lte=now):
-                _lapse_locked(stale, target)
+            if target.claims_due_at is not None and target.claims_due_at <= now:
+                for stale in Claim.objects.filter(mission=target, state=ClaimState.ACTIVE, deadline_at__lte=now):
+                    _lapse_locked(stale, target)
             if target.places_free <= 0:
                 raise MissionFull(_("All places are taken."))
         deadline = now + timedelta(hours=CLAIM_HOURS)
@@ -173,13 +184,8 @@ def claim_create(*, mission: Mission, tasker: User) -> Claim:
             ),
         )
         try:
-            with transaction.atomic():
-                claim = Claim.objects.create(
-                    mission=target,
-                    tasker=tasker,
-                    claimed_at=now,
-                    deadline_at=deadline,
-                )
+            # No savepoint: a refusal here ends this transaction, whose block undoes it all.
+            claim = Claim.objects.create(mission=target, tasker=tasker, claimed_at=now, deadline_at=deadline)
         except IntegrityError:
             raise AlreadyClaimed(_("You have already taken this mission.")) from None
         state_start(claim, allowed=CLAIM_MOVES, history=ClaimTransition, by=tasker, claim=claim)
