@@ -114,10 +114,14 @@ def _ensure_may_claim(tasker: User) -> None:
         raise PhoneNotVerified(_("Verify your phone number before taking a mission."))
 
 
-def _ensure_below_claim_limit(tasker: User, now: datetime) -> None:
-    """HM05: at most MAX_ACTIVE_CLAIMS places held at once; a place held past
-    its deadline does not count (it lapses when the tasker claims again)."""
-    held = Claim.objects.filter(tasker=tasker, state=ClaimState.ACTIVE, deadline_at__gt=now).count()
+def _claims_held(tasker: User, now: datetime) -> int:
+    """HM05 counts the places held now; one held past its deadline does not
+    count (it lapses when the tasker claims again)."""
+    return Claim.objects.filter(tasker=tasker, state=ClaimState.ACTIVE, deadline_at__gt=now).count()
+
+
+def _ensure_below_claim_limit(held: int) -> None:
+    """HM05: at most MAX_ACTIVE_CLAIMS places held at once."""
     if held >= MAX_ACTIVE_CLAIMS:
         raise ClaimLimitReached(
             _("You already have %(count)s missions in progress; report one first.") % {"count": MAX_ACTIVE_CLAIMS}
@@ -129,7 +133,7 @@ def claim_refusal(*, tasker: User) -> ApplicationError | None:
     the click (MW01); `claim_create` decides for good under its lock."""
     try:
         _ensure_may_claim(tasker)
-        _ensure_below_claim_limit(tasker, timezone.now())
+        _ensure_below_claim_limit(_claims_held(tasker, timezone.now()))
     except ApplicationError as exc:
         return exc
     return None
@@ -153,7 +157,7 @@ def claim_create(*, mission: Mission, tasker: User) -> Claim:
         )
         # Held still by the tasker's lock: no other claim of theirs can come in between.
         already = Claim.objects.filter(mission_id=mission.pk, tasker=tasker).exists()
-        held = Claim.objects.filter(tasker=tasker, state=ClaimState.ACTIVE, deadline_at__gt=now).count()
+        held = _claims_held(tasker, now)
         mission_ids = sorted({mission.pk} | {mission_id for _pk, mission_id in own_due})
         missions = {m.pk: m for m in Mission.objects.select_for_update().filter(pk__in=mission_ids).order_by("pk")}
         for claim_pk, mission_id in own_due:
@@ -163,10 +167,7 @@ def claim_create(*, mission: Mission, tasker: User) -> Claim:
             raise MissionNotAvailable(_("This mission is not open for claims."))
         if already:
             raise AlreadyClaimed(_("You have already taken this mission."))
-        if held >= MAX_ACTIVE_CLAIMS:
-            raise ClaimLimitReached(
-                _("You already have %(count)s missions in progress; report one first.") % {"count": MAX_ACTIVE_CLAIMS}
-            )
+        _ensure_below_claim_limit(held)
         if target.places_free <= 0:
             # A place held past its deadline goes back to the pool now, not at the next tick.
             if target.claims_due_at is not None and target.claims_due_at <= now:
