@@ -9,7 +9,7 @@ PYTEST_WORKERS ?= 2
 RUN_ADDRESS ?= 127.0.0.1:8000
 PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
-.PHONY: install run serve test test-sqlite test-postgres lint format browser pdf-libs messages schemathesis
+.PHONY: install run serve test test-sqlite test-postgres lint format browser pdf-libs messages schemathesis bench bench-smoke wrk
 
 install: pdf-libs $(STAMP)
 
@@ -84,3 +84,25 @@ format: install
 
 messages: install
 	cd microwork && ../$(BIN)/django-admin makemessages -l fr --ignore '*/tests/*' && ../$(BIN)/django-admin compilemessages
+
+# wrk, the HTTP load generator of the benchmarks, from Debian's packages when missing.
+wrk:
+	@if ! command -v wrk >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "Installing Debian's wrk for the benchmarks"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+		else \
+			echo "wrk is missing and cannot be installed here (apt-get install wrk)."; exit 1; \
+		fi; \
+	fi
+
+# The benchmark (bench/README.md): gunicorn on PostgreSQL then SQLite, driven
+# by wrk and locust beside bare twin views; prints one table. About 15 minutes;
+# BENCH_SCALES=10000,100000 makes it shorter.
+bench: install wrk
+	$(BIN)/python bench/run_bench.py
+
+# The same, in about a minute, on SQLite at 2,000 missions: it checks the bench
+# runs and prints its table with no error; it asserts no speed (CI).
+bench-smoke: install wrk
+	BENCH_SMOKE=1 $(BIN)/python bench/run_bench.py

@@ -101,6 +101,11 @@ MIDDLEWARE = [
     # Last, as django-axes asks: it turns a sign-in lockout into its answer.
     "axes.middleware.AxesMiddleware",
 ]
+# The benchmark's bare twin views and query counts (bench/README.md): never in
+# production (microwork.E008).
+BENCH = env_bool("MICROWORK_BENCH", False)
+if BENCH:
+    MIDDLEWARE.insert(0, "microwork.ops.bench.QueryCountMiddleware")
 # Whose Idempotency-Key a request's key is: the API knows its bearer tokens.
 IDEMPOTENCY_SCOPE = "microwork.api.auth.idempotency_scope"
 

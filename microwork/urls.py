@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
@@ -17,3 +18,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("microwork.gigs.urls")),
     path("", include("microwork.web.urls")),
 ]
+
+if settings.BENCH:
+    # The benchmark's bare twins (microwork.ops.bench): never in production.
+    urlpatterns.insert(0, path("bench/", include("microwork.ops.bench")))

@@ -39,7 +39,19 @@ FILE_EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 def production_rails(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[checks.CheckMessage]:
     if not settings.PRODUCTION:
         return []
-    return [*_payments(), *_sms(), *_email(), *_cache()]
+    return [*_payments(), *_sms(), *_email(), *_cache(), *_bench()]
+
+
+def _bench() -> list[checks.CheckMessage]:
+    if getattr(settings, "BENCH", False):
+        return [
+            checks.Error(
+                "MICROWORK_BENCH is on in production: the benchmark's bare views would be served.",
+                hint="Unset MICROWORK_BENCH: it is for `make bench` only.",
+                id="microwork.E008",
+            )
+        ]
+    return []
 
 
 def _cache() -> list[checks.CheckMessage]:

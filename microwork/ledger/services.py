@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from microwork.core.bulk import insert_rows, next_ids
 from microwork.core.errors import ApplicationError, InsufficientFunds, InvalidInput
 from microwork.core.money import format_eur
 
@@ -306,3 +308,57 @@ def give_back(
             ref=ref,
             by=by,
         )
+
+
+def escrow_fund_many(
+    *, kind: str, payer: "User", amounts: Sequence[tuple[str, str, int]], by: "User | None" = None, memo: str = ""
+) -> int:
+    """Many reservations from one payer's funds at once (a bulk load): for each
+    (escrow reference, idempotency key, cents), a new escrow account and one
+    balanced entry of two postings, the payer's funds debited once for all.
+
+    Every entry is balanced as `entry_post` writes them; the funds must cover
+    the whole and the escrow accounts must not exist yet. Returns the cents moved.
+    """
+    total = sum(cents for _ref, _key, cents in amounts)
+    if not amounts or any(cents <= 0 for _ref, _key, cents in amounts):
+        raise InvalidInput(_("The amount must be positive."), field="amount_cents")
+    with transaction.atomic():
+        funds = Account.objects.select_for_update().get(pk=funds_of(payer).pk)
+        if funds.balance_cents < total:
+            raise InsufficientFunds(
+                _("Balance %(balance)s, %(needed)s needed.")
+                % {"balance": format_eur(funds.balance_cents), "needed": format_eur(total)}
+            )
+        # Written as plain rows (a bulk load of many thousands): the same
+        # rows `account_get` and `entry_post` would write, one entry each.
+        now = timezone.now()
+        escrow_ids = next_ids(Account, len(amounts))
+        entry_ids = next_ids(Entry, len(amounts))
+        insert_rows(
+            Account,
+            ["id", "kind", "owner_id", "ref", "currency", "balance_cents", "may_go_negative", "created_at"],
+            (
+                (pk, AccountKind.ESCROW.value, None, ref, settings.CURRENCY, cents, False, now)
+                for pk, (ref, _key, cents) in zip(escrow_ids, amounts, strict=True)
+            ),
+        )
+        insert_rows(
+            Entry,
+            ["id", "kind", "idempotency_key", "memo", "ref", "created_by_id", "created_at"],
+            (
+                (pk, kind, key, memo[:200], ref, by.pk if by else None, now)
+                for pk, (ref, key, _cents) in zip(entry_ids, amounts, strict=True)
+            ),
+        )
+        insert_rows(
+            Posting,
+            ["entry_id", "account_id", "amount_cents"],
+            (
+                row
+                for entry_id, escrow_id, (_ref, _key, cents) in zip(entry_ids, escrow_ids, amounts, strict=True)
+                for row in ((entry_id, funds.pk, -cents), (entry_id, escrow_id, cents))
+            ),
+        )
+        Account.objects.filter(pk=funds.pk).update(balance_cents=F("balance_cents") - total)
+    return total

@@ -164,7 +164,22 @@ class QuestionForm(forms.Form):
         }
 
 
-QuestionFormSet = forms.formset_factory(QuestionForm, extra=2, max_num=services.MAX_QUESTIONS, absolute_max=40)
+#: The form offers ten question slots: two open, the others behind "add questions" (the API takes up to MAX_QUESTIONS).
+PAGE_QUESTIONS = 10
+QuestionFormSet = forms.formset_factory(
+    QuestionForm, extra=PAGE_QUESTIONS, max_num=max(PAGE_QUESTIONS, services.MAX_QUESTIONS), absolute_max=40
+)
+
+
+def question_slots(formset: Any) -> tuple[list[tuple[int, Any]], list[tuple[int, Any]]]:
+    """The question forms to show open (the first two, and any filled in or in
+    error) and those behind "add more questions", each with its number."""
+    shown: list[tuple[int, Any]] = []
+    more: list[tuple[int, Any]] = []
+    for number, qform in enumerate(formset, start=1):
+        filled = bool(qform.initial.get("label")) or (qform.is_bound and qform.has_changed()) or bool(qform.errors)
+        (shown if number <= 2 or filled else more).append((number, qform))
+    return shown, more[: max(0, PAGE_QUESTIONS - len(shown))]
 
 
 def question_initial(questions: list[Question]) -> list[dict[str, Any]]:

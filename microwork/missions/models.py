@@ -95,6 +95,11 @@ class Mission(models.Model):
     # Places a tasker can claim now: moved in the same transaction as every
     # claim, release, lapse, rejection and refund (never counted per request).
     places_free = models.IntegerField()
+    # The earliest deadline among the claims holding a place (null when none
+    # does): moved with `places_free`. Once it has passed, a held place is free
+    # again before any lapse is written (HM04), so the open-missions filter
+    # reads two columns of the mission row and never counts claims.
+    claims_due_at = models.DateTimeField(null=True, blank=True)
     places_approved = models.PositiveIntegerField(default=0)
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
@@ -122,6 +127,9 @@ class Mission(models.Model):
         indexes = [
             models.Index(fields=["state", "category", "-id"], name="missions_browse_idx"),
             models.Index(fields=["company", "-id"], name="missions_company_idx"),
+            # The open-missions list: published ones, newest first, read by keyset.
+            # Not partial: SQLite uses a partial index only for a literal, never a bound parameter.
+            models.Index(fields=["state", "-id"], name="missions_open_idx"),
         ]
 
     def __str__(self) -> str:
@@ -142,7 +150,8 @@ class Mission(models.Model):
     @property
     def places_left(self) -> int:
         """Free places as a tasker sees them: the counter, plus the places of
-        claims past their deadline when the read counted them (selectors)."""
+        claims past their deadline, counted by the read (selectors) only for
+        a mission whose `claims_due_at` has passed."""
         if self.state != MissionState.PUBLISHED:
             return self.places_free
         return self.places_free + int(getattr(self, "places_overdue", 0))

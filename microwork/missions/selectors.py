@@ -9,7 +9,21 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
-from django.db.models import Count, Exists, F, FloatField, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.fields.files import FieldFile
 from django.db.models.functions import Coalesce, Cos, Power, Radians, Sqrt
 from django.utils import timezone
@@ -64,18 +78,28 @@ def claim_can_dispute(claim: Claim, now: datetime | None = None) -> bool:
 def with_places_left(missions: QuerySet[Mission]) -> QuerySet[Mission]:
     """Count, in the same query, the claims held past their deadline: their
     places are free again whether or not `tick` has written the lapse yet
-    (read through `Mission.places_left`)."""
+    (read through `Mission.places_left`). Only a mission whose earliest
+    deadline (`claims_due_at`) has passed has any: the others count nothing."""
+    now = timezone.now()
     overdue = (
-        Claim.objects.filter(mission=OuterRef("pk"), state=ClaimState.ACTIVE, deadline_at__lte=timezone.now())
+        Claim.objects.filter(mission=OuterRef("pk"), state=ClaimState.ACTIVE, deadline_at__lte=now)
         .order_by()
         .values("mission")
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return missions.annotate(places_overdue=Coalesce(Subquery(overdue, output_field=IntegerField()), 0))
+    return missions.annotate(
+        places_overdue=Case(
+            When(claims_due_at__lte=now, then=Coalesce(Subquery(overdue, output_field=IntegerField()), 0)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    )
 
 
-def missions_visible_to(user: User | AnonymousUser) -> QuerySet[Mission]:
+def missions_visible_to(user: User | AnonymousUser, *, places: bool = True) -> QuerySet[Mission]:
+    """`places=False` skips counting the overdue places, for a caller that
+    does not show them (a claim decides under its lock)."""
     if not user.is_authenticated:
         # A visitor sees what a tasker could take now, and nothing else.
         return missions_open()
@@ -88,12 +112,12 @@ def missions_visible_to(user: User | AnonymousUser) -> QuerySet[Mission]:
         missions = Mission.objects.filter(published_at__isnull=False)
     else:
         missions = Mission.objects.none()
-    return with_places_left(missions)
+    return with_places_left(missions) if places else missions
 
 
-def mission_for(user: User | AnonymousUser, mission_id: object, *, lock: bool = False) -> Mission:
+def mission_for(user: User | AnonymousUser, mission_id: object, *, lock: bool = False, places: bool = True) -> Mission:
     """The mission if `user` may see it; not-found otherwise, never forbidden."""
-    missions = missions_visible_to(user)
+    missions = missions_visible_to(user, places=places)
     if lock:
         missions = missions.select_for_update()
     try:
@@ -162,7 +186,8 @@ def missions_open(
     now = timezone.now()
     missions = (
         with_places_left(Mission.objects.filter(state=MissionState.PUBLISHED))
-        .filter(Q(places_free__gt=0) | Q(places_overdue__gt=0))
+        # Read from the row alone: a free place, or a held one past its deadline (HM04).
+        .filter(Q(places_free__gt=0) | Q(claims_due_at__lte=now))
         .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
     )
     if category:
@@ -458,3 +483,28 @@ def measured_median_seconds(mission: Mission) -> int | None:
 def missions_underpaid() -> QuerySet[Mission]:
     """Missions whose measured time put the reward under the SMIC, for staff (PL04)."""
     return Mission.objects.filter(underpaid_at__isnull=False).select_related("company").order_by("-underpaid_at")
+
+
+def bench_mission_row(pk: int) -> dict[str, Any]:
+    """One mission row by primary key, bare: the benchmark's floor (microwork.ops.bench)."""
+    row = Mission.objects.filter(pk=pk).values("pk", "title", "reward_cents", "places", "state").first()
+    if row is None:
+        raise NotFound()
+    return dict(row)
+
+
+def bench_mission_page(limit: int) -> list[dict[str, Any]]:
+    """The newest mission rows, bare: the benchmark's floor for a list."""
+    rows = Mission.objects.order_by("-pk").values("pk", "title", "reward_cents", "places", "state")[:limit]
+    return [dict(row) for row in rows]
+
+
+def missions_over_claimed() -> list[int]:
+    """Missions holding more claims than places (active, reported or approved):
+    none, ever (HM12); checked after a load test."""
+    holding = Count(
+        "claims", filter=Q(claims__state__in=[ClaimState.ACTIVE, ClaimState.SUBMITTED, ClaimState.APPROVED])
+    )
+    return list(
+        Mission.objects.annotate(holding=holding).filter(holding__gt=F("places")).values_list("pk", flat=True)[:100]
+    )

@@ -208,3 +208,8 @@ def test_pl01_real_rails_pass_check_deploy_and_boot_a_worker():
 def test_pl06_production_requires_redis_for_rate_limits(production):
     production.REDIS_URL = ""
     assert ids(production_rails()) == ["microwork.E007"]
+
+
+def test_production_refuses_the_benchmark_views(production):
+    production.BENCH = True
+    assert ids(production_rails()) == ["microwork.E008"]

@@ -14,7 +14,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Case, DateTimeField, F, OuterRef, Subquery, Value, When
+from django.db.models.functions import Least
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
@@ -111,12 +112,24 @@ def _return_place(claim: Claim, mission: Mission, *, by: User | None) -> None:
         )
 
 
+def _held_until_refresh(mission: Mission) -> None:
+    """A claim stopped holding its place: the mission's earliest deadline is
+    that of the claims still active. The caller holds the mission's lock."""
+    earliest = (
+        Claim.objects.filter(mission=OuterRef("pk"), state=ClaimState.ACTIVE)
+        .order_by("deadline_at")
+        .values("deadline_at")[:1]
+    )
+    Mission.objects.filter(pk=mission.pk).update(claims_due_at=Subquery(earliest))
+
+
 def _lapse_locked(claim: Claim, mission: Mission) -> bool:
     """Lapse an active claim past its deadline (HM04). Mission locked by the caller."""
     claim = Claim.objects.select_for_update().get(pk=claim.pk)
     if claim.state != ClaimState.ACTIVE or claim.deadline_at > timezone.now():
         return False
     _claim_move(claim, ClaimState.LAPSED, by=None, reason="deadline passed")
+    _held_until_refresh(mission)
     _return_place(claim, mission, by=None)
     return True
 
@@ -130,10 +143,14 @@ def _ensure_may_claim(tasker: User) -> None:
         raise PhoneNotVerified(_("Verify your phone number before taking a mission."))
 
 
-def _ensure_below_claim_limit(tasker: User, now: datetime) -> None:
-    """HM05: at most MAX_ACTIVE_CLAIMS places held at once; a place held past
-    its deadline does not count (it lapses when the tasker claims again)."""
-    held = Claim.objects.filter(tasker=tasker, state=ClaimState.ACTIVE, deadline_at__gt=now).count()
+def _claims_held(tasker: User, now: datetime) -> int:
+    """HM05 counts the places held now; one held past its deadline does not
+    count (it lapses when the tasker claims again)."""
+    return Claim.objects.filter(tasker=tasker, state=ClaimState.ACTIVE, deadline_at__gt=now).count()
+
+
+def _ensure_below_claim_limit(held: int) -> None:
+    """HM05: at most MAX_ACTIVE_CLAIMS places held at once."""
     if held >= MAX_ACTIVE_CLAIMS:
         raise ClaimLimitReached(
             _("You already have %(count)s missions in progress; report one first.") % {"count": MAX_ACTIVE_CLAIMS}
@@ -145,7 +162,7 @@ def claim_refusal(*, tasker: User) -> ApplicationError | None:
     the click (MW01); `claim_create` decides for good under its lock."""
     try:
         _ensure_may_claim(tasker)
-        _ensure_below_claim_limit(tasker, timezone.now())
+        _ensure_below_claim_limit(_claims_held(tasker, timezone.now()))
     except ApplicationError as exc:
         return exc
     return None
@@ -179,7 +196,11 @@ def claim_create(
     position_refused: bool = False,
 ) -> Claim:
     """Take a place, first come, first served (MW01, HM04, HM05, HM12). `position`
-    is where the tasker stands (lat, lon), when they share it."""
+    is where the tasker stands (lat, lon), when they share it.
+
+    Every taker of a mission queues on its row: what only concerns the tasker
+    (a claim already made, HM05) is read before that lock, under the
+    tasker's own, so the mission's lock is held for as little as it can."""
     _ensure_may_claim(tasker)
     _ensure_within_reach(mission, position, position_refused)
     now = timezone.now()
@@ -191,6 +212,9 @@ def claim_create(
                 "pk", "mission_id"
             )
         )
+        # Held still by the tasker's lock: no other claim of theirs can come in between.
+        already = Claim.objects.filter(mission_id=mission.pk, tasker=tasker).exists()
+        held = _claims_held(tasker, now)
         mission_ids = sorted({mission.pk} | {mission_id for _pk, mission_id in own_due})
         missions = {m.pk: m for m in Mission.objects.select_for_update().filter(pk__in=mission_ids).order_by("pk")}
         for claim_pk, mission_id in own_due:
@@ -198,24 +222,28 @@ def claim_create(
         target = missions.get(mission.pk)
         if target is None or not mission_is_open(target):
             raise MissionNotAvailable(_("This mission is not open for claims."))
-        if Claim.objects.filter(mission=target, tasker=tasker).exists():
+        if already:
             raise AlreadyClaimed(_("You have already taken this mission."))
-        _ensure_below_claim_limit(tasker, now)
+        _ensure_below_claim_limit(held)
         if target.places_free <= 0:
             # A place held past its deadline goes back to the pool now, not at the next tick.
-            for stale in Claim.objects.filter(mission=target, state=ClaimState.ACTIVE, deadline_at__lte=now):
-                _lapse_locked(stale, target)
+            if target.claims_due_at is not None and target.claims_due_at <= now:
+                for stale in Claim.objects.filter(mission=target, state=ClaimState.ACTIVE, deadline_at__lte=now):
+                    _lapse_locked(stale, target)
             if target.places_free <= 0:
                 raise MissionFull(_("All places are taken."))
-        Mission.objects.filter(pk=target.pk).update(places_free=F("places_free") - 1)
+        deadline = now + timedelta(hours=CLAIM_HOURS)
+        Mission.objects.filter(pk=target.pk).update(
+            places_free=F("places_free") - 1,
+            claims_due_at=Case(
+                When(claims_due_at__isnull=True, then=Value(deadline)),
+                default=Least(F("claims_due_at"), Value(deadline)),
+                output_field=DateTimeField(),
+            ),
+        )
         try:
-            with transaction.atomic():
-                claim = Claim.objects.create(
-                    mission=target,
-                    tasker=tasker,
-                    claimed_at=now,
-                    deadline_at=now + timedelta(hours=CLAIM_HOURS),
-                )
+            # No savepoint: a refusal here ends this transaction, whose block undoes it all.
+            claim = Claim.objects.create(mission=target, tasker=tasker, claimed_at=now, deadline_at=deadline)
         except IntegrityError:
             raise AlreadyClaimed(_("You have already taken this mission.")) from None
         state_start(claim, allowed=CLAIM_MOVES, history=ClaimTransition, by=tasker, claim=claim)
@@ -240,6 +268,7 @@ def claim_release(*, claim: Claim, by: User) -> Claim:
             claim.refresh_from_db()
             return claim
         _claim_move(claim, ClaimState.RELEASED, by=by)
+        _held_until_refresh(mission)
         _return_place(claim, mission, by=by)
     return claim
 
@@ -284,6 +313,7 @@ def claim_report(
         # The move comes first so that a claim already reported or closed is
         # refused as such; a report refused below undoes it with the transaction.
         _claim_move(claim, ClaimState.SUBMITTED, by=by, update_fields=("submitted_at",), message=_reported_or_closed())
+        _held_until_refresh(mission)
         claim.answers = clean_answers(mission, claim, answers or {})
         check_not_empty(mission, claim, claim.answers, text)
         claim.text = text.strip()

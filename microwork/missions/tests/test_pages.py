@@ -825,3 +825,20 @@ def test_pages_are_french_first_and_english_on_request(client, acme, staff, alic
     english(client)
     page = html(client.get(reverse("missions:detail", args=[mission.pk])))
     assert "Take this mission" in page and "Instructions" in page
+
+
+def test_hm13_mission_form_offers_ten_questions_two_open(client, acme):
+    page = html(as_user(client, acme).get(reverse("missions:create")))
+    assert all(f'data-testid="question-{n}"' in page for n in range(1, 11))
+    assert 'data-testid="question-11"' not in page
+    open_part, more = page.split('data-testid="more-questions"', 1)
+    assert 'data-testid="question-2"' in open_part and 'data-testid="question-3"' not in open_part
+    assert 'data-testid="question-3"' in more
+    # ten questions typed: all ten kept
+    data = mission_post(**{"questions-TOTAL_FORMS": "10"})
+    for n in range(10):
+        data.update({f"questions-{n}-label": f"Question number {n + 1}", f"questions-{n}-kind": "short_text"})
+    response = as_user(client, acme).post(reverse("missions:create"), data)
+    assert response.status_code == 302
+    mission = Mission.objects.get(company=acme)
+    assert [q["label"] for q in mission.questions] == [f"Question number {n + 1}" for n in range(10)]

@@ -40,7 +40,9 @@ def test_hm04_the_list_stays_constant_in_queries_with_overdue_claims(published, 
             claimed_at=timezone.now() - timedelta(hours=50),
             deadline_at=timezone.now() - timedelta(hours=2),
         )
-        type(mission).objects.filter(pk=mission.pk).update(places_free=0)
+        type(mission).objects.filter(pk=mission.pk).update(
+            places_free=0, claims_due_at=timezone.now() - timedelta(hours=2)
+        )
     api = api_as(bob)
     with django_assert_num_queries(2):
         items = api.get("/missions").json()["items"]

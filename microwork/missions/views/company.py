@@ -88,7 +88,16 @@ def _mission_form_page(
         )
     elif mission is not None:
         price = services.price_summary(mission.reward_cents, mission.places, mission.estimated_seconds)
-    context = {"form": form, "formset": formset, "mission": mission, "price": price, **map_context()}
+    shown, more = forms.question_slots(formset)
+    context = {
+        "form": form,
+        "formset": formset,
+        "questions_shown": shown,
+        "questions_more": more,
+        "mission": mission,
+        "price": price,
+        **map_context(),
+    }
     return render(request, "missions/mission_form.html", context, status=status)
 
 
