@@ -13,9 +13,8 @@ from microwork.core.uploads import csv_fieldnames, csv_require_columns, csv_rows
 
 from . import services
 
+# A file of tasks of seconds gives `estimated_seconds` instead of `estimated_minutes` (MW02).
 BATCH_COLUMNS = ("title", "category", "instructions", "estimated_minutes", "reward_cents", "places")
-#: A file of tasks of seconds gives `estimated_seconds` instead of `estimated_minutes` (MW02).
-DURATION_COLUMNS = ("estimated_minutes", "estimated_seconds")
 BATCH_OPTIONAL = ("lat", "lon", "radius_km", "address", "ends_at")
 BATCH_MAX_ROWS = 500
 BATCH_MAX_BYTES = 2 * 1024 * 1024
