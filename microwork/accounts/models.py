@@ -187,6 +187,7 @@ class DocumentState(models.TextChoices):
 
 
 DOCUMENT_MOVES: dict[str, set[str]] = {
+    "": {DocumentState.PENDING},
     DocumentState.PENDING: {DocumentState.APPROVED, DocumentState.REFUSED},
     DocumentState.APPROVED: {DocumentState.EXPIRED},
 }

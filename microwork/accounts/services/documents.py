@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from microwork.core.errors import Conflict, Forbidden, InvalidInput
-from microwork.core.states import state_move
+from microwork.core.states import state_move, state_require, state_start
 from microwork.core.uploads import DOCUMENT, upload_check
 
 from ..models import (
@@ -58,7 +58,7 @@ def document_upload(
     # Only the expert and staff ever see a document: it is kept as sent, under
     # a name the server chooses (models.document_path).
     with transaction.atomic():
-        return VerificationDocument.objects.create(
+        document = VerificationDocument.objects.create(
             user=user,
             kind=kind,
             file=upload,
@@ -66,6 +66,8 @@ def document_upload(
             stated_valid_until=valid_until,
             issued_on=issued_on,
         )
+        state_start(document, allowed=DOCUMENT_MOVES, history=DocumentTransition, by=user, document=document)
+    return document
 
 
 def document_longest_validity(document: VerificationDocument, today: date) -> date | None:
@@ -88,8 +90,13 @@ def document_approve(
     today = timezone.localdate()
     with transaction.atomic():
         document = VerificationDocument.objects.select_for_update().get(pk=document.pk)
-        if document.state != DocumentState.PENDING:
-            raise Conflict(_("Only a pending document can be approved."), code="document_not_pending")
+        state_require(
+            document,
+            DocumentState.APPROVED,
+            allowed=DOCUMENT_MOVES,
+            message=_("Only a pending document can be approved."),
+            code="document_not_pending",
+        )
         longest = document_longest_validity(document, today)
         if longest is not None and longest < today:
             raise Conflict(
@@ -127,8 +134,13 @@ def document_refuse(*, document: VerificationDocument, by: User, reason: str) ->
         raise InvalidInput(_("Give the expert a reason."), field="reason")
     with transaction.atomic():
         document = VerificationDocument.objects.select_for_update().get(pk=document.pk)
-        if document.state != DocumentState.PENDING:
-            raise Conflict(_("Only a pending document can be refused."), code="document_not_pending")
+        state_require(
+            document,
+            DocumentState.REFUSED,
+            allowed=DOCUMENT_MOVES,
+            message=_("Only a pending document can be refused."),
+            code="document_not_pending",
+        )
         document.refusal_reason = reason[:500]
         document.reviewed_by = by
         document.reviewed_at = timezone.now()

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from microwork.core.errors import Conflict, Forbidden, InvalidInput
-from microwork.core.states import WrongState, state_move, state_start
+from microwork.core.states import state_move, state_require, state_start
 from microwork.core.uploads import JPEG, PROFILE_PHOTO, image_reencoded, server_file_name
 
 from ..models import (
@@ -141,8 +141,12 @@ def expert_profile_submit(*, user: User) -> ExpertProfile:
     expert_profile_of(user)
     with transaction.atomic():
         profile = ExpertProfile.objects.select_for_update().get(user=user)
-        if profile.state == ExpertProfileState.PENDING:
-            raise WrongState(_("Your profile is already waiting for review."))
+        state_require(
+            profile,
+            ExpertProfileState.PENDING,
+            allowed=EXPERT_PROFILE_MOVES,
+            message=_("Your profile is already waiting for review."),
+        )
         missing = expert_profile_missing(profile)
         if missing:
             raise ProfileIncomplete(
