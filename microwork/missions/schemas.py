@@ -2,20 +2,20 @@
 the edge, and what it answers."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from ninja import Field, Schema
 from pydantic import StrictInt
 
-from microwork.core.schemas import Text, TextIn
+from microwork.core.schemas import Text, TextIn, one_of
 
 from . import services
 from .models import Bonus, Category, Claim, ClaimState, Mission, MissionState, QuestionKind, RejectionReason
 
 # The slugs as types, for a reader of the API's types; the fields below use the
 # model's TextChoices themselves, so neither list is ever typed twice.
-CategorySlug: Any = Literal[tuple(Category.values)]
-ClaimStateName: Any = Literal[tuple(ClaimState.values)]
+CategorySlug: Any = one_of(Category)
+ClaimStateName: Any = one_of(ClaimState)
 
 
 class LocationIn(Schema):
