@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from microwork.accounts.models import User
 from microwork.core.errors import Conflict, Forbidden, InvalidInput
-from microwork.core.idempotency import key_first_use
+from microwork.core.idempotency import key_first_use, page_scope
 from microwork.core.money import format_eur
 from microwork.core.states import state_require, state_start
 from microwork.ledger.clearing import earnings_release_due
@@ -50,7 +50,7 @@ def payout_request(*, user: User, amount_cents: int, account: PayoutAccount, req
     """
     earnings_release_due(user=user)
     with transaction.atomic():
-        if request_key and not key_first_use(scope=f"page:user:{user.pk}", key=f"payout:{request_key}"):
+        if request_key and not key_first_use(scope=page_scope(user.pk), key=f"payout:{request_key}"):
             raise PayoutAlreadyRequested(_("This request was already sent."))
         return _payout_request(user=user, amount_cents=amount_cents, account=account)
 
