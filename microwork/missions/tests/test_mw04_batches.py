@@ -8,6 +8,7 @@ import json
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -291,8 +292,10 @@ def test_pl_fair_dispatch_waves_release_on_time_or_when_the_last_is_done(acme, s
     assert api_as(acme).get(f"/batches/{batch['id']}").json()["progress"]["released"] == 4
     # the third wave comes when its time has come, even with the second not done
     assert run_due()["batch_waves_released"] == 0
-    Batch.objects.filter(pk=batch["id"]).update(wave_released_at=timezone.now() - timedelta(minutes=31))
-    assert run_due()["batch_waves_released"] == 1
+    with time_machine.travel(timezone.now() + timedelta(minutes=29)):
+        assert run_due()["batch_waves_released"] == 0
+    with time_machine.travel(timezone.now() + timedelta(minutes=31)):
+        assert run_due()["batch_waves_released"] == 1
     detail = api_as(acme).get(f"/batches/{batch['id']}").json()
     assert detail["waves_released"] == 3 and detail["progress"]["released"] == 5
     assert run_due()["batch_waves_released"] == 0
