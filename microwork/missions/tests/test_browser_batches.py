@@ -1,3 +1,5 @@
+# French typography: the page texts used here have the typographic apostrophe (U+2019).
+# ruff: noqa: RUF001
 """A template batch on phones, in a real browser (MW04): the company makes it
 from the form and an MTurk-style file, sends it, staff publish it once."""
 
