@@ -30,7 +30,7 @@ from . import services
 from .models import Batch, Claim, ClaimState, Mission, Question
 from .schemas import BatchTemplateIn, MissionIn
 
-ITEMS_MAX_ROWS = 1000
+ITEMS_MAX_ROWS = 500
 ITEMS_MAX_BYTES = 5 * 1024 * 1024
 INPUT_PREFIX = "Input."
 ANSWER_PREFIX = "Answer."

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from microwork.api.tests.helpers import assert_problem
 from microwork.ledger.models import Entry
-from microwork.missions import services
+from microwork.missions import batch_template, services
 from microwork.missions.batch_template import worker_id
 from microwork.missions.models import Batch, BatchTransition, Claim, Mission, MissionTransition
 from microwork.ops.tick import run_due
@@ -314,3 +314,11 @@ def test_pl_fair_dispatch_withdrawn_batch_refunds_waves_never_released(acme, sta
     assert set(Mission.objects.values_list("state", flat=True)) == {"closed"}
     assert_books_right()
     assert_problem(api_as(acme).post(f"/batches/{batch['id']}/withdraw"), 409, "wrong_state")
+
+
+def test_mw04_batch_items_are_limited(acme, monkeypatch):
+    monkeypatch.setattr(batch_template, "ITEMS_MAX_ROWS", 2)
+    response = create(acme)
+    assert_problem(response, 422, "invalid")
+    assert response.json()["errors"][0]["field"] == "file"
+    assert not Batch.objects.exists()
