@@ -77,6 +77,8 @@ def mission_create(request: HttpRequest, data: MissionIn) -> Status[dict[str, An
         location=_location(data.location),
         ends_at=data.ends_at,
         questions=[q.dict() for q in data.questions or []],
+        min_approval_percent=services.approval_percent(data.min_approval_rate),
+        min_approved_reports=data.min_approved_reports or 0,
     )
     return Status(201, mission_out(mission))
 
@@ -100,6 +102,7 @@ def mission_list(request: HttpRequest, filters: Query[MissionFilters], page: Que
             min_reward_cents=filters.min_reward_cents,
             q=filters.q,
             near=_near(filters.near),
+            tasker=user,
         )
     else:
         missions = selectors.missions_visible_to(user)

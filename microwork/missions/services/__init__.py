@@ -11,6 +11,7 @@ from .claims import (
     ClaimLapsed,
     ClaimLimitReached,
     MissionFull,
+    NotQualified,
     OutsideRadius,
     PositionRequired,
     claim_create,
@@ -24,6 +25,7 @@ from .claims import (
 from .inputs import (
     ACCOUNT_MIN_CHARS,
     ENDS_AT_LIMIT,
+    MAX_MIN_APPROVED_REPORTS,
     MAX_MINUTES,
     MAX_PLACES,
     MAX_QUESTIONS,
@@ -31,6 +33,7 @@ from .inputs import (
     QUESTION_KINDS,
     UPLOAD_KINDS,
     Location,
+    approval_percent,
     estimate_in_seconds,
 )
 from .missions import (
@@ -80,6 +83,7 @@ __all__ = [
     "FEE_BASIS_POINTS",
     "MAX_ACTIVE_CLAIMS",
     "MAX_MINUTES",
+    "MAX_MIN_APPROVED_REPORTS",
     "MAX_PLACES",
     "MAX_QUESTIONS",
     "MAX_RADIUS_KM",
@@ -98,6 +102,7 @@ __all__ = [
     "Location",
     "MissionFull",
     "MissionNotAvailable",
+    "NotQualified",
     "OutsideRadius",
     "Place",
     "PositionRequired",
@@ -105,6 +110,7 @@ __all__ = [
     "RewardBelowMinimumWage",
     "StubGeocoder",
     "address_geocode",
+    "approval_percent",
     "claim_approve",
     "claim_create",
     "claim_dispute",
