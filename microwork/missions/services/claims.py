@@ -206,7 +206,7 @@ def _ensure_claim_pace(tasker: User) -> None:
     burst) and a long one (a sustained rate), so that no script sweeps a
     batch; past either, 429 with the seconds to wait. Counted on the cache,
     before any lock."""
-    message = _("You are taking missions faster than anyone could do them; wait a moment, then try again.")
+    message = _("You are taking missions faster than anyone could do them; wait before taking another.")
     rate_limit_named("claim_burst", tasker.pk, message=message)
     rate_limit_named("claim_sustained", tasker.pk, message=message)
 
