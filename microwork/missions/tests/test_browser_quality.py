@@ -37,7 +37,7 @@ def test_mw01_quality_company_sets_filters_and_tasker_reads_why_on_a_phone(
     company.get_by_label("Titre").fill("Étiqueter des photos de rayons")
     company.get_by_label("Catégorie").select_option("image_labelling")
     company.get_by_label("Consignes").fill("Pour chaque photo, choisissez le rayon montré : frais ou boissons.")
-    company.get_by_label("Durée estimée (minutes)").fill("10")
+    company.get_by_label("Durée estimée", exact=True).fill("10")
     company.get_by_label("Rémunération par place (€)").fill("3,00")
     company.get_by_text("Qui peut la prendre (filtres de qualité)").click()
     company.get_by_label("Taux de validation minimal (%)").fill("90")
