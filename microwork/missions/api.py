@@ -77,6 +77,8 @@ def mission_create(request: HttpRequest, data: MissionIn) -> Status[dict[str, An
         location=_location(data.location),
         ends_at=data.ends_at,
         questions=[q.dict() for q in data.questions or []],
+        min_approval_percent=services.approval_percent(data.min_approval_rate),
+        min_approved_reports=data.min_approved_reports or 0,
     )
     return Status(201, mission_out(mission))
 
@@ -100,6 +102,7 @@ def mission_list(request: HttpRequest, filters: Query[MissionFilters], page: Que
             min_reward_cents=filters.min_reward_cents,
             q=filters.q,
             near=_near(filters.near),
+            tasker=user,
         )
     else:
         missions = selectors.missions_visible_to(user)
@@ -145,7 +148,24 @@ def mission_withdraw(request: HttpRequest, mission_id: str) -> dict[str, Any]:
     return mission_out(services.mission_withdraw(mission=selectors.mission_for(user, mission_id), by=user))
 
 
-@router.post("/missions/{mission_id}/claims", response={201: ClaimOut})
+CLAIM_ERRORS = {
+    403: {
+        "description": "This account may not take it: `forbidden` (not a tasker), `phone_not_verified`, "
+        "`not_qualified` (the tasker's record falls short of the mission's quality filters; `detail` gives "
+        "both figures)."
+    },
+    409: {
+        "description": "Refused by the current state of things: `claim_limit_reached` (HM05), `mission_full`, "
+        "`already_claimed`, `mission_not_available`, `outside_radius`."
+    },
+    429: {
+        "description": "`too_many_requests`: the tasker's claims passed the burst or the sustained limit "
+        "(fair dispatch); `Retry-After` gives the seconds to wait."
+    },
+}
+
+
+@router.post("/missions/{mission_id}/claims", response={201: ClaimOut}, openapi_extra={"responses": CLAIM_ERRORS})
 def claim_create(request: HttpRequest, mission_id: str, data: ClaimIn | None = None) -> Status[dict[str, Any]]:
     user = current_user(request)
     require_role(user, "tasker")

@@ -119,6 +119,25 @@ class MissionForm(ServiceErrorMixin, DurationForm):
         widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "3"}),
         help_text=_("Taskers take the mission from within this distance of the address."),
     )
+    # Quality filters: both at 0, new taskers are welcome.
+    min_approval_percent = forms.IntegerField(
+        label=_("Minimum approval rate (%)"),
+        required=False,
+        min_value=0,
+        max_value=100,
+        initial=0,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        help_text=_("The share of a tasker's reviewed reports that were approved. 0: no filter."),
+    )
+    min_approved_reports = forms.IntegerField(
+        label=_("Minimum number of approved reports"),
+        required=False,
+        min_value=0,
+        max_value=services.MAX_MIN_APPROVED_REPORTS,
+        initial=0,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        help_text=_("0 welcomes new taskers, who have none yet."),
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -159,6 +178,8 @@ class MissionForm(ServiceErrorMixin, DurationForm):
             "places": data["places"],
             "ends_at": data.get("ends_at"),
             "location": self.location(),
+            "min_approval_percent": data.get("min_approval_percent") or 0,
+            "min_approved_reports": data.get("min_approved_reports") or 0,
         }
 
 

@@ -189,6 +189,10 @@ class Mission(models.Model):
     submissions = models.PositiveIntegerField(default=0)
     change_reason = models.TextField(blank=True, default="")
     smic_hourly_cents = models.PositiveIntegerField(null=True, blank=True)
+    # Quality filters: who may take it, by their record (both 0: new taskers welcome).
+    # The open-missions list compares them with the tasker's two figures, read once.
+    min_approval_percent = models.PositiveSmallIntegerField(default=0)
+    min_approved_reports = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True, db_index=True)
     published_at = models.DateTimeField(null=True, blank=True)
@@ -199,6 +203,9 @@ class Mission(models.Model):
             models.CheckConstraint(condition=Q(places_free__lte=models.F("places")), name="missions_places_free_max"),
             models.CheckConstraint(condition=Q(reward_cents__gt=0), name="missions_reward_positive"),
             models.CheckConstraint(condition=Q(places__gte=1), name="missions_places_positive"),
+            models.CheckConstraint(
+                condition=Q(min_approval_percent__lte=100), name="missions_min_approval_percent_max"
+            ),
         ]
         indexes = [
             models.Index(fields=["state", "category", "-id"], name="missions_browse_idx"),
@@ -246,6 +253,15 @@ class Mission(models.Model):
     def hourly_rate_cents(self) -> int:
         """The reward per hour of the estimate (PL04)."""
         return per_hour_cents(self.reward_cents, seconds=self.estimated_seconds)
+
+    @property
+    def min_approval_rate(self) -> float:
+        """The quality filter as a rate from 0 to 1, as the API gives rates."""
+        return self.min_approval_percent / 100
+
+    @property
+    def welcomes_new_taskers(self) -> bool:
+        return self.min_approval_percent == 0 and self.min_approved_reports == 0
 
     @property
     def has_location(self) -> bool:

@@ -67,6 +67,11 @@ class MissionIn(TextIn):
     location: LocationIn | None = None
     ends_at: datetime | None = None
     questions: list[QuestionIn] | None = Field(None, max_length=services.MAX_QUESTIONS)
+    # Quality filters; left out, the mission welcomes every tasker, new ones included.
+    min_approval_rate: float | None = Field(
+        None, ge=0, le=1, description="Approved reports out of reviewed ones, 0 to 1 in whole percent (0.95)"
+    )
+    min_approved_reports: int | None = Field(None, ge=0, le=services.MAX_MIN_APPROVED_REPORTS)
 
 
 class LocationOut(Schema):
@@ -110,6 +115,8 @@ class MissionOut(Schema):
     created_at: datetime
     submitted_at: datetime | None
     published_at: datetime | None
+    min_approval_rate: float = Field(description="Who may take it: approved reports out of reviewed ones, 0 to 1")
+    min_approved_reports: int = Field(description="Who may take it: at least this many approved reports")
     company_stats: CompanyStatsOut | None = None
 
 
@@ -281,6 +288,8 @@ def mission_out(mission: Mission, *, company_stats: dict[str, float | None] | No
         "created_at": mission.created_at,
         "submitted_at": mission.submitted_at,
         "published_at": mission.published_at,
+        "min_approval_rate": mission.min_approval_rate,
+        "min_approved_reports": mission.min_approved_reports,
         "company_stats": company_stats,
     }
 

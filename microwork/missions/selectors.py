@@ -15,6 +15,7 @@ from django.db.models import (
     Exists,
     F,
     FloatField,
+    Func,
     IntegerField,
     OuterRef,
     Q,
@@ -26,6 +27,7 @@ from django.db.models import (
 )
 from django.db.models.fields.files import FieldFile
 from django.db.models.functions import Coalesce, Cos, Power, Radians, Sqrt
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
 from microwork.accounts.models import User
@@ -181,8 +183,10 @@ def missions_open(
     min_reward_cents: int | None = None,
     q: str | None = None,
     near: tuple[float, float] | None = None,
+    tasker: User | None = None,
 ) -> QuerySet[Mission]:
-    """Published missions with a free place, for taskers (MW01, HM12)."""
+    """Published missions with a free place, for taskers (MW01, HM12); for
+    `tasker`, only those whose quality filters their record passes."""
     now = timezone.now()
     missions = (
         with_places_left(Mission.objects.filter(state=MissionState.PUBLISHED))
@@ -205,7 +209,75 @@ def missions_open(
         missions = missions.annotate(
             distance_km=Sqrt(Power(dx, 2) + Power(dy, 2), output_field=FloatField()) * KM_PER_DEGREE
         ).filter(Q(latitude__isnull=True) | Q(distance_km__lte=F("radius_km")))
+    if tasker is not None:
+        missions = missions.filter(open_to_record_of(tasker.pk))
     return missions
+
+
+# --- A tasker's record: the quality filters of missions ------------------------
+
+#: A report counts as approved once the company approved it, or once staff
+#: overturned its rejection with pay for the tasker (HM15).
+_APPROVED_REPORT = Q(state=ClaimState.APPROVED) | Q(state=ClaimState.SETTLED, settled_cents__gt=0)
+_REVIEWED_REPORT = Q(state__in=(ClaimState.APPROVED, ClaimState.REJECTED, ClaimState.DISPUTED, ClaimState.SETTLED))
+
+
+@dataclass(frozen=True)
+class TaskerRecord:
+    """A tasker's reports as the quality filters read them: how many were
+    approved, out of how many reviewed."""
+
+    approved_reports: int
+    reviewed_reports: int
+
+    @property
+    def approval_rate(self) -> float | None:
+        """Approved out of reviewed, from 0 to 1; None before any review."""
+        return round(self.approved_reports / self.reviewed_reports, 3) if self.reviewed_reports else None
+
+    @property
+    def approval_percent(self) -> int | None:
+        """The rate in whole percent, rounded down: what passes a filter of that many percent."""
+        return self.approved_reports * 100 // self.reviewed_reports if self.reviewed_reports else None
+
+
+def tasker_record(tasker_id: int) -> TaskerRecord:
+    """The tasker's record, in one query (over the claims' tasker index)."""
+    counts = Claim.objects.filter(tasker_id=tasker_id).aggregate(
+        approved=Count("pk", filter=_APPROVED_REPORT), reviewed=Count("pk", filter=_REVIEWED_REPORT)
+    )
+    return TaskerRecord(approved_reports=counts["approved"], reviewed_reports=counts["reviewed"])
+
+
+def tasker_qualifies(mission: Mission, record: TaskerRecord) -> bool:
+    """Whether the record passes the mission's quality filters. A tasker with
+    no review yet has rejected nothing: the rate filter lets them in, the
+    count filter keeps them out (as `open_to_record_of` reads it in SQL)."""
+    return (
+        record.approved_reports >= mission.min_approved_reports
+        and record.approved_reports * 100 >= mission.min_approval_percent * record.reviewed_reports
+    )
+
+
+def _claims_count(tasker_id: int, which: Q) -> Subquery:
+    """COUNT over the tasker's claims, as a subquery that names no outer
+    column: the database reads it once per query, never once per row."""
+    counted = (
+        Claim.objects.filter(which, tasker_id=tasker_id).order_by().annotate(n=Func(F("pk"), function="COUNT"))
+    ).values("n")
+    return Subquery(counted, output_field=IntegerField())
+
+
+def open_to_record_of(tasker_id: int) -> Q:
+    """The missions whose quality filters the tasker's record passes: two
+    integer columns of the row compared with the tasker's two figures, read
+    once inside the list's own query (`tasker_qualifies`, in SQL)."""
+    approved = _claims_count(tasker_id, _APPROVED_REPORT)
+    reviewed = _claims_count(tasker_id, _REVIEWED_REPORT)
+    return Q(min_approval_percent=0, min_approved_reports=0) | (
+        Q(min_approved_reports__lte=approved)
+        & Q(LessThanOrEqual(F("min_approval_percent") * reviewed, approved * Value(100)))
+    )
 
 
 def missions_taken_by(tasker: User, missions: Iterable[Mission]) -> set[int]:

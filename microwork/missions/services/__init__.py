@@ -22,6 +22,7 @@ from .claims import (
     ClaimLapsed,
     ClaimLimitReached,
     MissionFull,
+    NotQualified,
     OutsideRadius,
     PositionRequired,
     claim_create,
@@ -35,6 +36,7 @@ from .claims import (
 from .inputs import (
     ACCOUNT_MIN_CHARS,
     ENDS_AT_LIMIT,
+    MAX_MIN_APPROVED_REPORTS,
     MAX_MINUTES,
     MAX_PLACES,
     MAX_QUESTIONS,
@@ -42,6 +44,7 @@ from .inputs import (
     QUESTION_KINDS,
     UPLOAD_KINDS,
     Location,
+    approval_percent,
     estimate_in_seconds,
 )
 from .missions import (
@@ -91,6 +94,7 @@ __all__ = [
     "FEE_BASIS_POINTS",
     "MAX_ACTIVE_CLAIMS",
     "MAX_MINUTES",
+    "MAX_MIN_APPROVED_REPORTS",
     "MAX_PLACES",
     "MAX_QUESTIONS",
     "MAX_RADIUS_KM",
@@ -109,6 +113,7 @@ __all__ = [
     "Location",
     "MissionFull",
     "MissionNotAvailable",
+    "NotQualified",
     "OutsideRadius",
     "Place",
     "PositionRequired",
@@ -116,6 +121,7 @@ __all__ = [
     "RewardBelowMinimumWage",
     "StubGeocoder",
     "address_geocode",
+    "approval_percent",
     "batch_create",
     "batch_done_if_settled",
     "batch_publish",

@@ -20,12 +20,14 @@ from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from microwork.accounts.models import User
 from microwork.accounts.services import PhoneNotVerified
 from microwork.core.durations import duration_label
 from microwork.core.errors import ApplicationError, Conflict, Forbidden, InvalidInput
 from microwork.core.money import format_eur
+from microwork.core.ratelimit import rate_limit_named
 from microwork.core.states import WrongState, state_move, state_start
 from microwork.core.uploads import server_file_name
 from microwork.notifications.services import notify
@@ -47,6 +49,8 @@ from ..selectors import (
     company_record_forget,
     measured_median_seconds,
     mission_is_within_reach,
+    tasker_qualifies,
+    tasker_record,
 )
 from .inputs import UPLOAD_KINDS, check_not_empty, clean_answers, clean_links, report_upload_check
 from .missions import MissionNotAvailable, escrow_refund, mission_is_open
@@ -79,6 +83,12 @@ class OutsideRadius(Conflict):
 
 class PositionRequired(Conflict):
     code = "position_required"
+
+
+class NotQualified(Forbidden):
+    """The tasker's record does not pass the mission's quality filters."""
+
+    code = "not_qualified"
 
 
 def _claim_move(claim: Claim, to: str, **how: Any) -> None:
@@ -157,11 +167,58 @@ def _ensure_below_claim_limit(held: int) -> None:
         )
 
 
-def claim_refusal(*, tasker: User) -> ApplicationError | None:
-    """Why taking a mission would be refused to this tasker right now, before
-    the click (MW01); `claim_create` decides for good under its lock."""
+def _ensure_qualified(mission: Mission, tasker: User) -> None:
+    """The mission's quality filters (a minimum approval rate, a minimum of
+    approved reports): a tasker whose record falls short is told both figures."""
+    if mission.welcomes_new_taskers:
+        return
+    record = tasker_record(tasker.pk)
+    if tasker_qualifies(mission, record):
+        return
+    asked = []
+    if mission.min_approval_percent:
+        asked.append(_("%(percent)s %% of reports approved") % {"percent": mission.min_approval_percent})
+    if mission.min_approved_reports:
+        asked.append(
+            ngettext(
+                "%(count)s approved report",
+                "%(count)s approved reports",
+                mission.min_approved_reports,
+            )
+            % {"count": mission.min_approved_reports}
+        )
+    if record.reviewed_reports:
+        yours = ngettext(
+            "you have %(percent)s %% of reports approved, and %(count)s approved report.",
+            "you have %(percent)s %% of reports approved, and %(count)s approved reports.",
+            record.approved_reports,
+        ) % {"percent": record.approval_percent, "count": record.approved_reports}
+    else:
+        yours = _("you have no reviewed report yet.")
+    raise NotQualified(
+        _("This mission is for taskers with at least %(asked)s; %(yours)s")
+        % {"asked": _(" and ").join(asked), "yours": yours}
+    )
+
+
+def _ensure_claim_pace(tasker: User) -> None:
+    """Fair dispatch: a tasker's claims are counted over a short window (a
+    burst) and a long one (a sustained rate), so that no script sweeps a
+    batch; past either, 429 with the seconds to wait. Counted on the cache,
+    before any lock."""
+    message = _("You are taking missions faster than anyone could do them; wait before taking another.")
+    rate_limit_named("claim_burst", tasker.pk, message=message)
+    rate_limit_named("claim_sustained", tasker.pk, message=message)
+
+
+def claim_refusal(*, tasker: User, mission: Mission | None = None) -> ApplicationError | None:
+    """Why taking a mission (this one, when given) would be refused to this
+    tasker right now, before the click (MW01); `claim_create` decides for
+    good under its lock."""
     try:
         _ensure_may_claim(tasker)
+        if mission is not None:
+            _ensure_qualified(mission, tasker)
         _ensure_below_claim_limit(_claims_held(tasker, timezone.now()))
     except ApplicationError as exc:
         return exc
@@ -200,8 +257,11 @@ def claim_create(
 
     Every taker of a mission queues on its row: what only concerns the tasker
     (a claim already made, HM05) is read before that lock, under the
-    tasker's own, so the mission's lock is held for as little as it can."""
+    tasker's own, so the mission's lock is held for as little as it can.
+    Every try is counted against the tasker's pace first (fair dispatch)."""
     _ensure_may_claim(tasker)
+    _ensure_claim_pace(tasker)
+    _ensure_qualified(mission, tasker)
     _ensure_within_reach(mission, position, position_refused)
     now = timezone.now()
     with transaction.atomic():
