@@ -9,6 +9,7 @@ metadata that is missing, malformed or out of range is read as absent, never
 as an error."""
 
 import math
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from datetime import timezone as dt_timezone
@@ -55,15 +56,27 @@ def photo_facts(upload: UploadedFile, rule: UploadRule) -> PhotoFacts:
     """The facts of an image upload that already passed `upload_check`."""
     try:
         with open_image(upload, rule) as image:
-            exif = image.getexif()
-            taken_at = _taken_at(exif)
-            latitude, longitude = _position(exif)
+            exif = _exif(image)
+            taken_at, (latitude, longitude) = _taken_at(exif), _position(exif)
             phash = _phash(image, exif)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         return PhotoFacts(None, None, None, "")
     finally:
         upload.seek(0)
     return PhotoFacts(taken_at, latitude, longitude, phash)
+
+
+def _exif(image: Image.Image) -> Image.Exif:
+    """The image's EXIF, or none: a block Pillow cannot parse says nothing."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow warns of each corrupt tag it skips
+            exif = image.getexif()
+            for ifd in (ExifTags.IFD.Exif, ExifTags.IFD.GPSInfo):
+                exif.get_ifd(ifd)
+            return exif
+    except Exception:  # untrusted bytes: Pillow's TIFF parser raises errors of many kinds
+        return Image.Exif()
 
 
 def hash_bands(phash: str) -> list[int]:

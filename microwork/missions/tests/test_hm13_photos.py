@@ -4,7 +4,7 @@ the mission's radius; the same photo sent twice, by one tasker or two, is
 flagged; staff alone get the originals."""
 
 import io
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,12 +13,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import ExifTags, Image, ImageEnhance
 
+from microwork.core.errors import InvalidInput
 from microwork.core.photos import HASH_BITS, HASH_MAX_DISTANCE, hash_bands, photo_facts
-from microwork.core.uploads import REPORT_PHOTO
+from microwork.core.uploads import REPORT_PHOTO, upload_check
 from microwork.missions import services
 from microwork.missions.models import Mission, ReportFile
 from microwork.testing import api_as, field_photo, make_tasker, signed_in
@@ -175,6 +176,27 @@ def test_hm13_malformed_metadata_is_read_as_absent_never_an_error(alice, acme, s
     assert proof_of(acme, photo_report(alice, mission, buffer.getvalue(), timezone.now()))["warnings"] == [
         "no_metadata"
     ]
+
+
+_PHONE_PHOTO = field_photo(taken_at=datetime(2026, 1, 5, 10, 0, tzinfo=UTC), position=NEARBY)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # Pillow warns of each corrupt tag it skips
+@settings(deadline=None)  # the first example loads the hashing library
+@given(flips=st.lists(st.tuples(st.integers(2, 400), st.integers(0, 255)), min_size=1, max_size=8))
+def test_hm13_corrupt_metadata_is_a_refusal_or_read_as_far_as_it_goes_never_an_error(flips):
+    """Bytes changed in the EXIF block at the head of the file: the upload is
+    refused as unreadable, or read; no other outcome."""
+    data = bytearray(_PHONE_PHOTO)
+    for at, value in flips:
+        data[at] = value
+    try:
+        upload_check(jpeg(bytes(data)), REPORT_PHOTO)
+    except InvalidInput:
+        return
+    facts = photo_facts(jpeg(bytes(data)), REPORT_PHOTO)
+    assert facts.taken_at is None or facts.taken_at.tzinfo is not None
+    assert facts.latitude is None or -90 <= facts.latitude <= 90
 
 
 # --- The same photo twice ----------------------------------------------------------
