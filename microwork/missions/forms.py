@@ -281,10 +281,11 @@ def report_started_stamp(claim_id: int, now: datetime) -> str:
 class ReportForm(ServiceErrorMixin, forms.Form):
     """The end-of-mission report: one field per question of the mission (HM13).
 
-    It carries the time it was first displayed (`started`), signed by the
-    server: kept as it was through a try refused with errors, so the time on
-    the form runs from the display of the form that is finally sent. A value
-    that is missing, altered or from another claim is read as unknown."""
+    It carries the time the page displayed it (`started`), signed by the
+    server for this claim, and keeps it through a try refused with errors:
+    the time on the form runs from the display of the form finally sent to
+    its sending. A value missing, altered or signed for another claim is
+    read as unknown."""
 
     started = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
 

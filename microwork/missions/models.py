@@ -323,10 +323,11 @@ class ReportFile(models.Model):
     taken_at = models.DateTimeField(null=True, blank=True)
     taken_latitude = models.FloatField(null=True, blank=True)
     taken_longitude = models.FloatField(null=True, blank=True)
-    # The photo's perceptual hash (16 hex digits, "" for a file or a flat
-    # photo), and the same hash cut into bands, each indexed, so a photo sent
-    # before is found without reading every hash (`core.photos.hash_bands`).
-    phash = models.CharField(max_length=16, blank=True, default="")
+    # The photo's perceptual hash (16 hex digits; "" for a flat photo, null
+    # for a file or a photo not read yet), and the same hash cut into bands,
+    # each indexed, so a photo sent before is found without reading every
+    # hash (`core.photos.hash_bands`).
+    phash = models.CharField(max_length=16, null=True, blank=True, default=None)
     phash_band_0 = models.IntegerField(null=True, blank=True)
     phash_band_1 = models.IntegerField(null=True, blank=True)
     phash_band_2 = models.IntegerField(null=True, blank=True)

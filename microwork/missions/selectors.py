@@ -239,8 +239,9 @@ PHOTO_WARNINGS = (
 
 
 def photo_proof(upload: ReportFile, claim: Claim, mission: Mission) -> PhotoProof | None:
-    """The proof of a report photo; None for a file that is not an image."""
-    if not upload.content_type.startswith("image/"):
+    """The proof of a report photo; None for a file that is not an image, or
+    a photo sent before photos were read (`services.report_photos_read`)."""
+    if not upload.content_type.startswith("image/") or upload.phash is None:
         return None
     warnings = set()
     within_window = None

@@ -1,7 +1,8 @@
 """Every write on micro-missions and claims (SPEC HM), by subject:
 `pricing` (what a mission costs, the minimum wage), `inputs` (cleaning what
 is typed), `missions` (the mission lifecycle), `claims` (a place taken and
-reported) and `reviews` (approval, rejection, disputes)."""
+reported), `photos` (what a report photo says of itself) and `reviews`
+(approval, rejection, disputes)."""
 
 from .claims import (
     AUTO_APPROVE_DAYS,
@@ -48,6 +49,7 @@ from .missions import (
     mission_withdraw,
     missions_expire_due,
 )
+from .photos import report_photos_read
 from .places import AddressNotFound, BanGeocoder, Place, StubGeocoder, address_geocode, geocoder
 from .pricing import (
     FEE_BASIS_POINTS,
@@ -132,6 +134,7 @@ __all__ = [
     "place_price",
     "price_summary",
     "report_file_add",
+    "report_photos_read",
     "reward_check",
     "smic_hourly_cents",
 ]

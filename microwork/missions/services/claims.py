@@ -26,7 +26,7 @@ from microwork.accounts.services import PhoneNotVerified
 from microwork.core.durations import duration_label
 from microwork.core.errors import ApplicationError, Conflict, Forbidden, InvalidInput
 from microwork.core.money import format_eur
-from microwork.core.photos import PhotoFacts, hash_bands, photo_facts
+from microwork.core.photos import photo_facts
 from microwork.core.states import WrongState, state_move, state_start
 from microwork.core.uploads import server_file_name
 from microwork.notifications.services import notify
@@ -48,7 +48,6 @@ from ..selectors import (
     company_record_forget,
     measured_median_seconds,
     mission_is_within_reach,
-    photo_sent_before,
 )
 from .inputs import (
     UPLOAD_KINDS,
@@ -60,6 +59,7 @@ from .inputs import (
     report_upload_rule,
 )
 from .missions import MissionNotAvailable, escrow_refund, mission_is_open
+from .photos import photo_fields, photo_link_duplicate
 from .pricing import minimum_reward_cents
 
 CLAIM_HOURS = 48  # HM04
@@ -434,42 +434,15 @@ def report_file_add(*, claim: Claim, by: User, question_key: str, upload: Upload
                 original=paths[1] if len(paths) > 1 else "",
                 content_type=checked.content_type,
                 size=len(checked.clean) if checked.clean is not None else checked.size,
-                **_photo_fields(facts),
+                **photo_fields(facts),
             )
-            _link_duplicate(added)
+            photo_link_duplicate(added)
             stale = [name for old in replaced for name in (old.file.name, old.original.name) if name]
             transaction.on_commit(lambda: _storage_delete(stale))
             return added
     except BaseException:
         _storage_delete(paths)
         raise
-
-
-def _photo_fields(facts: PhotoFacts | None) -> dict[str, Any]:
-    if facts is None:
-        return {}
-    fields: dict[str, Any] = {
-        "taken_at": facts.taken_at,
-        "taken_latitude": facts.latitude,
-        "taken_longitude": facts.longitude,
-        "phash": facts.phash,
-    }
-    if facts.phash:
-        fields.update({f"phash_band_{n}": band for n, band in enumerate(hash_bands(facts.phash))})
-    return fields
-
-
-def _link_duplicate(added: ReportFile) -> None:
-    """Link a photo to the first one sent before that is the same or nearly;
-    that one is linked back unless it already names another."""
-    if not added.phash:
-        return
-    earlier = photo_sent_before(added.phash, exclude_pk=added.pk)
-    if earlier is None:
-        return
-    added.duplicate_of_id = earlier
-    added.save(update_fields=["duplicate_of"])
-    ReportFile.objects.filter(pk=earlier, duplicate_of__isnull=True).update(duplicate_of=added)
 
 
 def _storage_delete(names: list[str]) -> None:

@@ -229,8 +229,9 @@ def report_upload_check(upload: UploadedFile, *, photo: bool) -> CheckedUpload:
 
 def report_started_at(claim: Claim, started_at: datetime | None, submitted_at: datetime) -> datetime | None:
     """When the tasker says the report was started, brought within
-    claimed_at..submitted_at: a time outside it says nothing true, and inside
-    it no one gains by lying (PL04). None when not said."""
+    claimed_at..submitted_at (PL04): a time outside it cannot be true, and
+    within it the measured time can be neither longer than from claim to
+    report nor negative. None when not said."""
     if started_at is None:
         return None
     if timezone.is_naive(started_at):

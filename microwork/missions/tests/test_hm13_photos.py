@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -304,3 +305,25 @@ def test_hm13_staff_alone_get_the_original_with_its_metadata(acme, staff, alice,
     page = reverse("missions:report_file", args=[claim_id, ReportFile.objects.get().pk])
     with Image.open(io.BytesIO(content(signed_in(Client(), acme).get(page)))) as seen:
         assert len(seen.getexif()) == 0
+
+
+def test_hm13_photos_sent_before_the_checks_are_read_from_their_originals(acme, staff, alice, bob):
+    mission = amiens_mission(acme, staff)
+    start = timezone.now()
+    photo = field_photo(seed=21, taken_at=start + timedelta(minutes=5), position=TWELVE_KM_AWAY)
+    claims = [photo_report(tasker, mission, photo, start) for tasker in (alice, bob)]
+    # as the photos were stored before they were read at upload
+    ReportFile.objects.update(
+        phash=None,
+        taken_at=None,
+        taken_latitude=None,
+        taken_longitude=None,
+        duplicate_of=None,
+        **{f"phash_band_{n}": None for n in range(5)},
+    )
+    assert proof_of(acme, claims[0]) is None  # not read: no warning made up
+    call_command("report_photos_read", stdout=io.StringIO())
+    first, second = (proof_of(acme, claim) for claim in claims)
+    assert first["warnings"] == second["warnings"] == ["outside_radius", "duplicate"]
+    assert first["distance_km"] == 12.0
+    assert services.report_photos_read() == 0
