@@ -15,22 +15,9 @@ import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
+from microwork.envsettings import anymail_settings, email_backend_path, env, env_bool, env_list, origin_of
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
 
 PRODUCTION = env("MICROWORK_ENV", "development") == "production"
@@ -338,40 +325,6 @@ if not PRODUCTION and CACHES["default"]["BACKEND"].endswith("LocMemCache"):
     SILENCED_SYSTEM_CHECKS = ["axes.W001"]
 
 # --- Email and SMS --------------------------------------------------------
-_EMAIL_BACKENDS = {
-    "console": "django.core.mail.backends.console.EmailBackend",
-    "file": "django.core.mail.backends.filebased.EmailBackend",
-    "locmem": "django.core.mail.backends.locmem.EmailBackend",
-    "smtp": "django.core.mail.backends.smtp.EmailBackend",
-}
-# Most providers take an API key; these few name their credential otherwise.
-_ANYMAIL_CREDENTIALS = {
-    "mailersend": "API_TOKEN",
-    "mailtrap": "API_TOKEN",
-    "postmark": "SERVER_TOKEN",
-    "scaleway": "SECRET_KEY",
-}
-
-
-def email_backend_path(name: str, provider: str) -> str:
-    """A short name, `anymail` (the provider's backend), or a dotted path."""
-    if name == "anymail":
-        return f"anymail.backends.{provider}.EmailBackend"
-    return _EMAIL_BACKENDS.get(name, name)
-
-
-def anymail_settings(provider: str, *, credential: str, api_url: str) -> dict[str, str]:
-    """Anymail reads `<PROVIDER>_<SETTING>` keys; an unset credential stays
-    absent, so the backend refuses to start instead of sending unsigned."""
-    prefix = provider.upper()
-    options = {}
-    if credential:
-        options[f"{prefix}_{_ANYMAIL_CREDENTIALS.get(provider, 'API_KEY')}"] = credential
-    if api_url:
-        options[f"{prefix}_API_URL"] = api_url
-    return options
-
-
 ANYMAIL_PROVIDER = env("ANYMAIL_PROVIDER", "brevo")
 ANYMAIL = anymail_settings(ANYMAIL_PROVIDER, credential=env("ANYMAIL_API_KEY"), api_url=env("ANYMAIL_API_URL"))
 EMAIL_BACKEND = email_backend_path(env("EMAIL_BACKEND", "anymail" if PRODUCTION else "console"), ANYMAIL_PROVIDER)
@@ -431,11 +384,6 @@ GEOCODER = env("GEOCODER", "ban" if PRODUCTION else "stub")
 MAP_TILE_URL = env("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 
 
-def _origin(url: str) -> str:
-    parts = url.split("/")
-    return "/".join(parts[:3])
-
-
 # --- Security -------------------------------------------------------------
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
@@ -449,9 +397,9 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
         "style-src": [SELF],
-        "img-src": [SELF, "data:", _origin(MAP_TILE_URL)],
+        "img-src": [SELF, "data:", origin_of(MAP_TILE_URL)],
         "font-src": [SELF],
-        "connect-src": [SELF, _origin(ADDRESS_API_URL)],
+        "connect-src": [SELF, origin_of(ADDRESS_API_URL)],
         "frame-ancestors": [NONE],
         "form-action": [SELF, *FORM_ACTION_ORIGINS],
         "base-uri": [SELF],

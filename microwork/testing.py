@@ -9,7 +9,9 @@ import io
 import json
 import random
 import re
+import struct
 import threading
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -190,6 +192,18 @@ def _dms(degrees: float) -> tuple[float, float, float]:
     degrees = abs(degrees)
     minutes = (degrees % 1) * 60
     return (float(int(degrees)), float(int(minutes)), round((minutes % 1) * 60, 4))
+
+
+def png_declaring(width: int, height: int) -> bytes:
+    """A tiny PNG whose header declares `width` x `height` pixels: a
+    decompression bomb, refused from its header before any pixel is decoded."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00" * 1024)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
 
 
 def make_verified_expert(email: str = "emma@example.fr", *, display_name: str = "Emma") -> User:

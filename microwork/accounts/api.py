@@ -8,17 +8,17 @@ from ninja.files import UploadedFile
 from microwork.core.ids import object_id
 from microwork.core.pagination import PageParams, keyset_page
 from microwork.core.ratelimit import client_ip
-from microwork.core.schemas import Text
+from microwork.core.schemas import Text, one_of
 
 from . import selectors, services
-from .models import User, VerificationDocument
+from .models import DocumentState, User, VerificationDocument
 from .roles import current_user, require_role
 
 router = Router(tags=["accounts"])
 tokens_router = Router(tags=["accounts"])
 staff_router = Router(tags=["staff"])
 
-DocumentStateName = Literal["pending", "approved", "refused", "expired"]
+DocumentStateName: Any = one_of(DocumentState)
 
 
 # --- Schemas --------------------------------------------------------------

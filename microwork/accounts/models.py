@@ -187,6 +187,7 @@ class DocumentState(models.TextChoices):
 
 
 DOCUMENT_MOVES: dict[str, set[str]] = {
+    "": {DocumentState.PENDING},
     DocumentState.PENDING: {DocumentState.APPROVED, DocumentState.REFUSED},
     DocumentState.APPROVED: {DocumentState.EXPIRED},
 }
@@ -309,7 +310,7 @@ class ApiToken(models.Model):
     prefix = models.CharField(max_length=8)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(default=token_expiry)
-    # Written at most once a minute (accounts.services.TOKEN_USE_GRANULARITY).
+    # Written at most once a minute (accounts.services.sessions.LAST_USE_GRANULARITY).
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 

@@ -118,6 +118,27 @@ def expert_profile_public(expert_id: int) -> ExpertProfile:
         raise NotFound() from None
 
 
+def expert_photo_profile(viewer: Any, expert_id: int) -> ExpertProfile | None:
+    """The profile whose photo `viewer` may see: any approved expert's; before
+    approval, only the expert's own and to staff (AM17). None otherwise."""
+    profile = ExpertProfile.objects.filter(pk=expert_id, user__role="expert").first()
+    if profile is None or not profile.photo:
+        return None
+    own_or_staff = isinstance(viewer, User) and (viewer.pk == profile.pk or viewer.is_staff_member)
+    if profile.state != ExpertProfileState.APPROVED and not own_or_staff:
+        return None
+    return profile
+
+
+def documents_pending() -> "QuerySet[VerificationDocument]":
+    """Documents waiting for staff, the oldest first (AM13)."""
+    return (
+        VerificationDocument.objects.filter(state=DocumentState.PENDING)
+        .select_related("user")
+        .order_by("created_at", "pk")
+    )
+
+
 def expert_review_queue(state: str = ExpertProfileState.PENDING) -> "QuerySet[ExpertProfile]":
     """Expert profiles in `state`, oldest state change first: for pending, the
     longest-waiting submission first (AM17)."""

@@ -130,6 +130,7 @@ def _mount() -> None:
     from microwork.ledger.api import router as ledger_router
     from microwork.missions.api import router as missions_router
     from microwork.missions.api import staff_router as missions_staff_router
+    from microwork.missions.batch_api import router as batches_router
     from microwork.missions.bonus_api import router as bonuses_router
     from microwork.ops.api import router as ops_router
     from microwork.ops.experts_api import router as experts_router
@@ -148,6 +149,7 @@ def _mount() -> None:
     api.add_router("/", billing_router)
     api.add_router("/", missions_router)
     api.add_router("/", bonuses_router)
+    api.add_router("/", batches_router)
     api.add_router("/staff", accounts_staff_router)
     api.add_router("/staff", experts_staff_router)
     api.add_router("/", payouts_router)

@@ -10,8 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-#: The events a company may subscribe to. `batch.done` is reserved until the
-#: platform groups missions into batches.
+#: The events a company may subscribe to.
 EVENT_TYPES = ("report.submitted", "mission.full", "batch.done")
 
 

@@ -79,6 +79,23 @@ def key_first_use(*, scope: str, key: str) -> bool:
     return True
 
 
+def key_remember(*, scope: str, key: str, result: str) -> None:
+    """Keep what the first use of `key` made (an id), in the same transaction
+    as that work, for `key_result` to hand to a repeat."""
+    IdempotencyRecord.objects.filter(scope=scope, key=key).update(body=result.encode())
+
+
+def key_result(*, scope: str, key: str) -> str | None:
+    """What the first use of `key` made, once its work committed; None before."""
+    body = IdempotencyRecord.objects.filter(scope=scope, key=key).values_list("body", flat=True).first()
+    return bytes(body).decode() if body else None
+
+
+def page_scope(user_id: int) -> str:
+    """The scope of a signed-in user's page-form tokens."""
+    return f"page:user:{user_id}"
+
+
 class IdempotencyMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response

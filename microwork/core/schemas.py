@@ -1,6 +1,6 @@
 """Input types shared by the apps' API schemas."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from ninja import Schema
 from pydantic import AfterValidator, model_validator
@@ -27,6 +27,12 @@ def _refuse_nul(value: str) -> str:
 # Text that may be stored or looked up: PostgreSQL refuses NUL characters, so
 # they are refused here with a 422 naming the field, not a 500 from the database.
 Text = Annotated[str, AfterValidator(_refuse_nul)]
+
+
+def one_of(choices: Any) -> Any:
+    """A schema type taking exactly the values of a model's `TextChoices`:
+    the enum stays the one list of them, in its order."""
+    return Literal[tuple(choices.values)]
 
 
 class TextIn(Schema):

@@ -47,6 +47,8 @@ from .schemas import (
     ProposalOut,
     ResolveIn,
     RevisionIn,
+)
+from .serialisers import (
     cancellation_out,
     custom_request_out,
     invitation_out,

@@ -147,8 +147,6 @@ class Topup(models.Model):
     payment_ref = models.CharField(max_length=128, blank=True, default="")
     checkout_url = models.URLField(max_length=2000, blank=True, default="")
     failure_reason = models.CharField(max_length=200, blank=True, default="")
-    # The form's one-time token: a double-submitted form charges once.
-    request_key = models.CharField(max_length=64, blank=True, default="")
     entry = models.OneToOneField(Entry, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -157,9 +155,6 @@ class Topup(models.Model):
         verbose_name_plural = _("top-ups")
         constraints = [
             models.CheckConstraint(condition=Q(amount_cents__gt=0), name="ledger_topup_positive"),
-            models.UniqueConstraint(
-                fields=["user", "request_key"], condition=~Q(request_key=""), name="ledger_topup_request_unique"
-            ),
         ]
 
     def __str__(self) -> str:

@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from microwork.core.errors import ApplicationError, Conflict, Forbidden, InsufficientFunds, InvalidInput
-from microwork.core.idempotency import key_first_use
+from microwork.core.idempotency import key_first_use, key_remember, key_result, page_scope
 from microwork.core.money import format_eur
 from microwork.core.states import state_move, state_start
 
@@ -91,19 +91,18 @@ def topup_create(*, user: "User", amount_cents: int, request_key: str = "") -> T
     if amount_cents > settings.TOPUP_MAX_CENTS:
         raise InvalidInput(_("The amount is above the top-up limit."), field="amount_cents")
     gateway = get_gateway()
-    request_key = request_key[:64]
-    if request_key:
-        earlier = Topup.objects.filter(user=user, request_key=request_key).first()
-        if earlier is not None:
-            return earlier
-    try:
-        with transaction.atomic():
-            topup = Topup.objects.create(
-                user=user, amount_cents=amount_cents, gateway=gateway.name, request_key=request_key
-            )
-            state_start(topup, allowed=TOPUP_MOVES, history=TopupTransition, by=user, topup=topup)
-    except IntegrityError:
-        return Topup.objects.get(user=user, request_key=request_key)
+    scope, key = page_scope(user.pk), f"topup:{request_key[:64]}"
+    with transaction.atomic():
+        if request_key and not key_first_use(scope=scope, key=key):
+            # The form was sent before: its top-up, committed with the key.
+            earlier = key_result(scope=scope, key=key)
+            if earlier is None:
+                raise Conflict(_("This top-up is already under way."))
+            return Topup.objects.get(user=user, pk=int(earlier))
+        topup = Topup.objects.create(user=user, amount_cents=amount_cents, gateway=gateway.name)
+        state_start(topup, allowed=TOPUP_MOVES, history=TopupTransition, by=user, topup=topup)
+        if request_key:
+            key_remember(scope=scope, key=key, result=str(topup.pk))
     # Committed: whatever the provider does next, the top-up is on record.
     try:
         result = gateway.start_checkout(
@@ -224,7 +223,7 @@ def refund_request(*, user: "User", amount_cents: int, request_key: str = "") ->
     if not isinstance(amount_cents, int) or amount_cents <= 0:
         raise InvalidInput(_("The amount must be positive."), field="amount_cents")
     with transaction.atomic():
-        if request_key and not key_first_use(scope=f"page:user:{user.pk}", key=f"refund:{request_key[:64]}"):
+        if request_key and not key_first_use(scope=page_scope(user.pk), key=f"refund:{request_key[:64]}"):
             raise RefundAlreadyRequested(_("This refund was already asked for."))
         # The funds' row lock serialises two refunds of the same money.
         funds, _earnings = purse_locked(user)

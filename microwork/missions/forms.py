@@ -44,7 +44,38 @@ class MissionFilterForm(forms.Form):
         return amount
 
 
-class MissionForm(ServiceErrorMixin, forms.Form):
+#: The units a duration is typed in on the pages: a task of seconds is stated in seconds (MW02).
+DURATION_UNITS = (("minutes", _("minutes")), ("seconds", _("seconds")))
+UNIT_SECONDS = {"minutes": 60, "seconds": 1}
+
+
+class DurationForm(forms.Form):
+    """How long the work takes: a number, and its unit (minutes or seconds)."""
+
+    duration = forms.IntegerField(
+        label=_("Estimated duration"),
+        min_value=1,
+        max_value=services.MAX_MINUTES * 60,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    duration_unit = forms.ChoiceField(label=_("Unit"), choices=DURATION_UNITS, initial="minutes")
+
+    def estimated_seconds(self) -> int | None:
+        data = getattr(self, "cleaned_data", {})
+        duration, unit = data.get("duration"), data.get("duration_unit") or "minutes"
+        if duration is None:
+            return None
+        return int(duration) * UNIT_SECONDS.get(unit, 60)
+
+
+def duration_initial(seconds: int) -> dict[str, Any]:
+    """A stored estimate as the form shows it: in minutes when whole, in seconds otherwise."""
+    if seconds % 60 == 0:
+        return {"duration": seconds // 60, "duration_unit": "minutes"}
+    return {"duration": seconds, "duration_unit": "seconds"}
+
+
+class MissionForm(ServiceErrorMixin, DurationForm):
     """A mission's fields (HM06-HM10, HM12); questions come in a formset beside it."""
 
     title = forms.CharField(label=_("Title"), max_length=200)
@@ -54,12 +85,6 @@ class MissionForm(ServiceErrorMixin, forms.Form):
         max_length=20_000,
         widget=forms.Textarea(attrs={"rows": 7}),
         help_text=_("Precise and complete: taskers read them before taking the mission."),
-    )
-    estimated_minutes = forms.IntegerField(
-        label=_("Estimated duration (minutes)"),
-        min_value=1,
-        max_value=services.MAX_MINUTES,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     reward = euros(
         _("Reward per place (€)"),
@@ -131,7 +156,7 @@ class MissionForm(ServiceErrorMixin, forms.Form):
             "title": data["title"],
             "category": data["category"],
             "instructions": data["instructions"],
-            "estimated_minutes": data["estimated_minutes"],
+            "estimated_seconds": self.estimated_seconds(),
             "reward_cents": data["reward"],
             "places": data["places"],
             "ends_at": data.get("ends_at"),
@@ -197,12 +222,71 @@ def question_initial(questions: list[Question]) -> list[dict[str, Any]]:
     ]
 
 
-class PriceForm(forms.Form):
+class PriceForm(DurationForm):
     """What the live cost needs; anything missing just shows no price yet."""
 
     reward = euros("", required=False)
     places = forms.IntegerField(required=False, min_value=1, max_value=services.MAX_PLACES)
-    estimated_minutes = forms.IntegerField(required=False, min_value=1, max_value=services.MAX_MINUTES)
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["duration"].required = False
+        self.fields["duration_unit"].required = False
+
+
+class BatchTemplateForm(ServiceErrorMixin, DurationForm):
+    """A template batch on the pages (MW04): the template's fields, waves, and the items file."""
+
+    title = forms.CharField(
+        label=_("Title"), max_length=200, help_text=_("May name a column, e.g. “Label photo ${photo_id}”.")
+    )
+    category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
+    instructions = forms.CharField(
+        label=_("Instructions"),
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 7}),
+        help_text=_("Write ${column} where each item's value goes, e.g. ${image_url}; $$ for a dollar sign."),
+    )
+    reward = euros(_("Reward per place (€)"), help_text=_("At least the minimum wage for the duration."))
+    places = forms.IntegerField(
+        label=_("Places per item"),
+        min_value=1,
+        max_value=services.MAX_PLACES,
+        initial=1,
+        help_text=_("How many different taskers do each item."),
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    wave_size = forms.IntegerField(
+        label=_("Items per wave"),
+        required=False,
+        min_value=1,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        help_text=_("Leave it empty to publish every item at once."),
+    )
+    wave_minutes = forms.IntegerField(
+        label=_("Minutes between waves"),
+        required=False,
+        min_value=1,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        help_text=_("The next wave comes after this time, or as soon as the last is done."),
+    )
+    items = forms.FileField(
+        label=_("Items (CSV, UTF-8, 5 MB at most)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+        help_text=_("One column per variable, one row per item; an MTurk file with Input.* columns works as is."),
+    )
+
+    def template(self, questions: list[dict[str, Any]]) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "title": data["title"],
+            "category": data["category"],
+            "instructions": data["instructions"],
+            "estimated_seconds": self.estimated_seconds(),
+            "reward_cents": data["reward"],
+            "places": data["places"],
+            "questions": questions,
+        }
 
 
 class ClaimForm(forms.Form):

@@ -76,8 +76,84 @@ MISSION_MOVES: dict[str, set[str]] = {
 }
 
 
+class BatchState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PENDING_REVIEW = "pending_review", _("Pending review")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    PUBLISHED = "published", pgettext_lazy("batch", "Published")
+    # Every item settled: `batch.done` was sent.
+    DONE = "done", pgettext_lazy("batch", "Done")
+    CLOSED = "closed", pgettext_lazy("batch", "Withdrawn")
+
+
+BATCH_MOVES: dict[str, set[str]] = {
+    "": {BatchState.DRAFT},
+    BatchState.DRAFT: {BatchState.PENDING_REVIEW, BatchState.CLOSED},
+    BatchState.CHANGES_REQUESTED: {BatchState.PENDING_REVIEW, BatchState.CLOSED},
+    BatchState.PENDING_REVIEW: {BatchState.PUBLISHED, BatchState.CHANGES_REQUESTED, BatchState.CLOSED},
+    BatchState.PUBLISHED: {BatchState.DONE, BatchState.CLOSED},
+}
+
+
+class Batch(models.Model):
+    """Missions made from one template and a file of items, one mission per
+    item (MW04): submitted, reviewed and published as one unit, in waves when
+    the company asks for them."""
+
+    company = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="batches")
+    # The template, as sent: its instructions keep their `${variables}`.
+    title = models.CharField(max_length=200)
+    category = models.CharField(max_length=32, choices=Category.choices)
+    instructions = models.TextField()
+    questions = models.JSONField(default=list, blank=True)
+    estimated_seconds = models.PositiveIntegerField()
+    reward_cents = models.BigIntegerField()
+    places = models.PositiveIntegerField()
+    # The columns of the items file (without an `Input.` prefix), in order.
+    variables = models.JSONField(default=list, blank=True)
+    items = models.PositiveIntegerField(default=0)
+    # Waves (fair dispatch): `wave_size` items published at a time, the next
+    # wave `wave_minutes` after the last or once it is done; null: all at once.
+    wave_size = models.PositiveIntegerField(null=True, blank=True)
+    wave_minutes = models.PositiveIntegerField(null=True, blank=True)
+    waves_released = models.PositiveIntegerField(default=0)
+    wave_released_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=20, choices=BatchState.choices, default=BatchState.DRAFT)
+    submissions = models.PositiveIntegerField(default=0)
+    change_reason = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["company", "-id"], name="missions_batch_company_idx"),
+            models.Index(fields=["state", "id"], name="missions_batch_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def waves(self) -> int:
+        if not self.wave_size:
+            return 1
+        return math.ceil(self.items / self.wave_size)
+
+
+class BatchTransition(Transition):
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="transitions")
+
+
 class Mission(models.Model):
     company = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="missions")
+    # The batch it is an item of (MW04): its number in the file, the row's
+    # variables, and the wave that publishes it.
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, null=True, blank=True, related_name="missions")
+    batch_item = models.PositiveIntegerField(null=True, blank=True)
+    batch_input = models.JSONField(null=True, blank=True)
+    batch_wave = models.PositiveIntegerField(null=True, blank=True)
     title = models.CharField(max_length=200)
     category = models.CharField(max_length=32, choices=Category.choices)
     instructions = models.TextField()
@@ -130,6 +206,7 @@ class Mission(models.Model):
             # The open-missions list: published ones, newest first, read by keyset.
             # Not partial: SQLite uses a partial index only for a literal, never a bound parameter.
             models.Index(fields=["state", "-id"], name="missions_open_idx"),
+            models.Index(fields=["batch", "batch_item"], name="missions_batch_item_idx"),
         ]
 
     def __str__(self) -> str:

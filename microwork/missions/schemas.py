@@ -1,16 +1,19 @@
 """The JSON shapes of missions and claims: what the API reads, checked at
 the edge, and what it answers."""
 
+import math
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from ninja import Field, Schema
 from pydantic import StrictInt
 
-from microwork.core.schemas import Text, TextIn
+from microwork.core.schemas import Text, TextIn, one_of
 
 from . import selectors, services
 from .models import (
+    Batch,
+    BatchState,
     Bonus,
     Category,
     Claim,
@@ -24,8 +27,8 @@ from .models import (
 
 # The slugs as types, for a reader of the API's types; the fields below use the
 # model's TextChoices themselves, so neither list is ever typed twice.
-CategorySlug: Any = Literal[tuple(Category.values)]
-ClaimStateName: Any = Literal[tuple(ClaimState.values)]
+CategorySlug: Any = one_of(Category)
+ClaimStateName: Any = one_of(ClaimState)
 
 
 class LocationIn(Schema):
@@ -383,4 +386,104 @@ def bonus_out(bonus: Bonus, *, claim: Claim | None = None) -> dict[str, Any]:
         "cost_cents": bonus.cost_cents,
         "message": bonus.message,
         "created_at": bonus.created_at,
+    }
+
+
+# --- Template batches (MW04) --------------------------------------------------
+
+
+class BatchTemplateIn(TextIn):
+    """The template of a batch: a mission whose title and instructions may
+    name `${variables}`, filled from each row of the items file."""
+
+    title: str = Field(max_length=200)
+    category: Category
+    instructions: str = Field(max_length=20_000)
+    estimated_minutes: int | None = Field(None, ge=1, le=services.MAX_MINUTES)
+    estimated_seconds: int | None = Field(None, ge=1, le=services.MAX_MINUTES * 60)
+    reward_cents: StrictInt = Field(ge=1, le=10**9)
+    places: int = Field(1, ge=1, le=services.MAX_PLACES, description="Places per item")
+    questions: list[QuestionIn] | None = Field(None, max_length=services.MAX_QUESTIONS)
+    wave_size: int | None = Field(None, ge=1, description="Items published per wave; all at once when null")
+    wave_minutes: int | None = Field(
+        None, ge=1, description="Minutes between waves; only when the last is done if null"
+    )
+
+
+class TemplateBatchProgressOut(Schema):
+    items: int
+    released: int
+    open: int
+    done: int
+    submitted: int
+    approved: int
+    rejected: int
+
+
+class TemplateBatchOut(Schema):
+    id: str
+    company_id: str
+    title: str
+    category: str
+    instructions: str
+    estimated_minutes: int
+    estimated_seconds: int
+    reward_cents: int
+    places: int
+    questions: list[dict[str, Any]]
+    variables: list[str]
+    items: int
+    cost_cents: int
+    wave_size: int | None
+    wave_minutes: int | None
+    waves: int
+    waves_released: int
+    state: str
+    change_reason: str
+    progress: TemplateBatchProgressOut
+    results_url: str
+    created_at: datetime
+    submitted_at: datetime | None
+    published_at: datetime | None
+    done_at: datetime | None
+    mission_ids: list[str] | None = None
+
+
+class TemplateBatchPage(Schema):
+    items: list[TemplateBatchOut]
+    next_cursor: str | None
+
+
+class TemplateBatchFilters(Schema):
+    state: BatchState | None = None
+
+
+def batch_out(batch: Batch, *, progress: dict[str, int], mission_ids: list[int] | None = None) -> dict[str, Any]:
+    return {
+        "id": str(batch.pk),
+        "company_id": str(batch.company_id),
+        "title": batch.title,
+        "category": batch.category,
+        "instructions": batch.instructions,
+        "estimated_minutes": math.ceil(batch.estimated_seconds / 60),
+        "estimated_seconds": batch.estimated_seconds,
+        "reward_cents": batch.reward_cents,
+        "places": batch.places,
+        "questions": batch.questions,
+        "variables": batch.variables,
+        "items": batch.items,
+        "cost_cents": progress["cost_cents"],
+        "wave_size": batch.wave_size,
+        "wave_minutes": batch.wave_minutes,
+        "waves": batch.waves,
+        "waves_released": batch.waves_released,
+        "state": batch.state,
+        "change_reason": batch.change_reason,
+        "progress": {k: v for k, v in progress.items() if k != "cost_cents"},
+        "results_url": f"/api/v1/batches/{batch.pk}/results.csv",
+        "created_at": batch.created_at,
+        "submitted_at": batch.submitted_at,
+        "published_at": batch.published_at,
+        "done_at": batch.done_at,
+        "mission_ids": [str(pk) for pk in mission_ids] if mission_ids is not None else None,
     }

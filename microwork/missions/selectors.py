@@ -350,7 +350,8 @@ def missions_of_company(company: User) -> QuerySet[Mission]:
 
 
 def missions_pending_review() -> QuerySet[Mission]:
-    return Mission.objects.filter(state=MissionState.PENDING_REVIEW)
+    """Missions staff review one by one: the items of a batch are reviewed with their batch (MW04)."""
+    return Mission.objects.filter(state=MissionState.PENDING_REVIEW, batch__isnull=True)
 
 
 def claims_disputed() -> QuerySet[Claim]:

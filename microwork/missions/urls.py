@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import bonuses, company, staff, tasker
+from .views import batches, bonuses, company, staff, tasker
 
 app_name = "missions"
 
@@ -25,6 +25,12 @@ urlpatterns = [
     path("entreprise/<int:mission_id>/modifier/", company.mission_edit, name="edit"),
     path("entreprise/<int:mission_id>/soumettre/", company.mission_submit, name="submit"),
     path("entreprise/<int:mission_id>/retirer/", company.mission_withdraw, name="withdraw"),
+    path("entreprise/lots/", batches.batch_list, name="batch_list"),
+    path("entreprise/lots/nouveau/", batches.batch_create, name="batch_create"),
+    path("entreprise/lots/<int:batch_id>/", batches.batch_detail, name="batch_detail"),
+    path("entreprise/lots/<int:batch_id>/soumettre/", batches.batch_submit, name="batch_submit"),
+    path("entreprise/lots/<int:batch_id>/retirer/", batches.batch_withdraw, name="batch_withdraw"),
+    path("entreprise/lots/<int:batch_id>/resultats.csv", batches.batch_results, name="batch_results"),
     path("participations/<int:claim_id>/valider/", company.claim_approve, name="approve"),
     path("participations/<int:claim_id>/refuser/", company.claim_reject, name="reject"),
     path("participations/<int:claim_id>/bonus/", bonuses.claim_bonus, name="bonus"),
@@ -32,6 +38,8 @@ urlpatterns = [
     path("moderation/", staff.review_queue, name="review_queue"),
     path("moderation/<int:mission_id>/publier/", staff.mission_publish, name="publish"),
     path("moderation/<int:mission_id>/modifications/", staff.mission_request_changes, name="request_changes"),
+    path("moderation/lots/<int:batch_id>/publier/", batches.batch_publish, name="batch_publish"),
+    path("moderation/lots/<int:batch_id>/modifications/", batches.batch_request_changes, name="batch_request_changes"),
     path("litiges/", staff.disputes, name="disputes"),
     path("litiges/<int:claim_id>/regler/", staff.claim_settle, name="settle"),
 ]

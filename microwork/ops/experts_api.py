@@ -3,7 +3,7 @@ notifications, because submitting and reviewing a profile tells people."""
 
 import base64
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
@@ -12,20 +12,20 @@ from ninja.files import UploadedFile
 
 from microwork.accounts import selectors as accounts
 from microwork.accounts import services as account_services
-from microwork.accounts.models import DocumentKind, ExpertProfile, required_documents
+from microwork.accounts.models import DocumentKind, ExpertProfile, ExpertProfileState, ExpertStatus, required_documents
 from microwork.accounts.roles import current_user, require_role
 from microwork.core.errors import InvalidInput
 from microwork.core.ids import object_id
 from microwork.core.pagination import MAX_LIMIT, PageParams
-from microwork.core.schemas import Text
+from microwork.core.schemas import Text, one_of
 
 from . import experts
 
 router = Router(tags=["experts"])
 staff_router = Router(tags=["staff"])
 
-ProfileStateName = Literal["pending", "approved", "refused", "draft"]
-StatusName = Literal["company", "micro_entrepreneur", "wage_portage"]
+ProfileStateName: Any = one_of(ExpertProfileState)
+StatusName: Any = one_of(ExpertStatus)
 
 
 class RequiredDocumentOut(Schema):

@@ -24,6 +24,8 @@ def run_due() -> dict[str, int]:
         "claims_lapsed": missions.claims_lapse_due(),
         "reports_auto_approved": missions.claims_auto_approve_due(),
         "missions_expired": missions.missions_expire_due(),
+        "batch_waves_released": missions.batches_waves_release_due(),
+        "batches_done": missions.batches_done_due(),
         "documents_expired": accounts.documents_expire(),
         "document_expiry_warnings": experts.documents_warn_expiry(),
         "phone_codes_purged": accounts.phone_codes_purge(),

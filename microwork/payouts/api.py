@@ -1,5 +1,5 @@
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, File, Query, Router, Schema, Status
@@ -8,17 +8,18 @@ from pydantic import StrictInt
 
 from microwork.accounts.roles import current_user, require_role
 from microwork.core.pagination import PageParams, keyset_page
-from microwork.core.schemas import Text
+from microwork.core.schemas import Text, one_of
 
 from . import selectors, services
-from .models import Payout, PayoutAccount, PayoutBatch
+from .models import Method, Payout, PayoutAccount, PayoutBatch
 
 router = Router(tags=["payouts"])
+MethodName: Any = one_of(Method)
 staff_router = Router(tags=["staff"])
 
 
 class PayoutAccountIn(Schema):
-    method: Literal["paypal", "iban", "gift_voucher"]
+    method: MethodName
     paypal_email: Text | None = Field(None, max_length=254)
     iban: Text | None = Field(None, max_length=64)
     holder: Text | None = Field(None, max_length=200)
@@ -78,7 +79,7 @@ class VoucherCodeOut(Schema):
 
 
 class BatchIn(Schema):
-    method: Literal["paypal", "iban", "gift_voucher"]
+    method: MethodName
 
 
 class PayoutBatchOut(Schema):

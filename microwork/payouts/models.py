@@ -51,6 +51,7 @@ class PayoutState(models.TextChoices):
 
 
 PAYOUT_MOVES: dict[str, set[str]] = {
+    "": {PayoutState.REQUESTED},
     PayoutState.REQUESTED: {PayoutState.PROCESSING, PayoutState.FAILED},
     PayoutState.PROCESSING: {PayoutState.PAID, PayoutState.FAILED},
 }

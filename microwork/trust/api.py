@@ -2,25 +2,25 @@
 contact messages kept for staff (HM18)."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from microwork.accounts.roles import current_user, require_role
 from microwork.core.pagination import PageParams, keyset_page_ascending
-from microwork.core.schemas import TextIn
+from microwork.core.schemas import TextIn, one_of
 
 from . import inbox, selectors, services
-from .models import AbuseReport, ContactMessage, ContactState, ReportState, Suspension
+from .models import AbuseReport, ContactMessage, ContactState, ReportReason, ReportState, Suspension, TargetType
 
 router = Router(tags=["trust"])
 staff_router = Router(tags=["staff"])
 
-TargetName = Literal["mission", "offer", "order", "message", "user"]
-ReasonName = Literal["spam", "fraud", "inappropriate", "off_platform_contact", "illegal", "other"]
-ReportStateName = Literal["open", "dismissed", "actioned"]
-ContactStateName = Literal["open", "answered", "closed"]
+TargetName: Any = one_of(TargetType)
+ReasonName: Any = one_of(ReportReason)
+ReportStateName: Any = one_of(ReportState)
+ContactStateName: Any = one_of(ContactState)
 
 
 class AbuseReportIn(TextIn):

@@ -9,7 +9,7 @@ from microwork.core.forms import ServiceErrorMixin
 EVENT_LABELS = {
     "report.submitted": _("A report arrives (report.submitted)"),
     "mission.full": _("A mission has no free place left (mission.full)"),
-    "batch.done": _("A batch is done (batch.done, reserved)"),
+    "batch.done": _("Every item of a batch is settled (batch.done)"),
 }
 
 

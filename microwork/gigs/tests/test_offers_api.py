@@ -3,8 +3,6 @@ and answered, bad input refused field by field, who may sell, the limit of
 five, near-duplicates at the edge of the threshold, the gallery, withdrawal."""
 
 import io
-import struct
-import zlib
 from datetime import timedelta
 from typing import Any
 
@@ -393,17 +391,6 @@ def test_am01_a_gallery_photo_comes_back_without_its_gps_and_with_a_thumbnail(ex
     assert testing.api_as(None).get(f"/offers/{offer.pk}").json()["images"] == images
 
 
-def png_declaring(width: int, height: int) -> bytes:
-    """A tiny PNG whose header declares `width` x `height` pixels: a decompression bomb."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    pixels = zlib.compress(b"\x00" * 1024)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-
-
 def truncated_jpeg() -> bytes:
     image = Image.effect_noise((800, 800), 60).convert("RGB")
     out = io.BytesIO()
@@ -416,8 +403,8 @@ def truncated_jpeg() -> bytes:
     [
         ("notes.txt", b"just some text, not an image"),
         ("page.pdf", b"%PDF-1.4 not an image"),
-        ("bomb.png", png_declaring(30_000, 30_000)),
-        ("wide.png", png_declaring(12_000, 5_000)),
+        ("bomb.png", testing.png_declaring(30_000, 30_000)),
+        ("wide.png", testing.png_declaring(12_000, 5_000)),
         ("half.jpg", truncated_jpeg()),
         ("empty.jpg", b""),
     ],

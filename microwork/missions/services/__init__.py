@@ -4,6 +4,17 @@ is typed), `missions` (the mission lifecycle), `claims` (a place taken and
 reported), `photos` (what a report photo says of itself) and `reviews`
 (approval, rejection, disputes)."""
 
+from .batches import (
+    batch_create,
+    batch_done_if_settled,
+    batch_publish,
+    batch_request_changes,
+    batch_submit,
+    batch_wave_release_if_due,
+    batch_withdraw,
+    batches_done_due,
+    batches_waves_release_due,
+)
 from .claims import (
     AUTO_APPROVE_DAYS,
     CLAIM_HOURS,
@@ -107,6 +118,15 @@ __all__ = [
     "RewardBelowMinimumWage",
     "StubGeocoder",
     "address_geocode",
+    "batch_create",
+    "batch_done_if_settled",
+    "batch_publish",
+    "batch_request_changes",
+    "batch_submit",
+    "batch_wave_release_if_due",
+    "batch_withdraw",
+    "batches_done_due",
+    "batches_waves_release_due",
     "claim_approve",
     "claim_create",
     "claim_dispute",

@@ -7,7 +7,7 @@ longer be claimed is refunded to the company.
 """
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
@@ -23,7 +23,7 @@ from microwork.ledger.services import escrow_of, give_back, spend
 from microwork.notifications.services import notify
 from microwork.trust.selectors import ensure_not_suspended
 
-from ..models import MISSION_MOVES, Mission, MissionState, MissionTransition
+from ..models import MISSION_MOVES, Batch, Mission, MissionState, MissionTransition
 from ..selectors import mission_is_editable
 from .inputs import Location, clean_location, clean_mission_fields, clean_questions, estimate_in_seconds
 from .pricing import place_price, reward_check, smic_hourly_cents
@@ -67,8 +67,13 @@ def mission_create(
     location: Location | None = None,
     ends_at: datetime | None = None,
     questions: Iterable[dict[str, Any]] | None = None,
+    batch: Batch | None = None,
+    batch_item: int | None = None,
+    batch_input: dict[str, str] | None = None,
+    batch_wave: int | None = None,
 ) -> Mission:
-    """A draft mission, priced but not yet paid for (HM06-HM10, HM12)."""
+    """A draft mission, priced but not yet paid for (HM06-HM10, HM12); an
+    item of a batch when `batch` is given (MW04)."""
     if not company.is_company:
         raise Forbidden(_("Only companies post missions."))
     ensure_not_suspended(company)
@@ -103,6 +108,10 @@ def mission_create(
             address=where.address if where else "",
             ends_at=ends_at,
             questions=cleaned_questions,
+            batch=batch,
+            batch_item=batch_item,
+            batch_input=batch_input,
+            batch_wave=batch_wave,
         )
         state_start(mission, allowed=MISSION_MOVES, history=MissionTransition, by=company, mission=mission)
     return mission
@@ -151,35 +160,52 @@ def _require_owner(mission: Mission, company: User) -> None:
         raise Forbidden(_("This mission belongs to another company."))
 
 
+def require_single(mission: Mission) -> None:
+    """An item of a batch moves with its batch (MW04), never on its own."""
+    if mission.batch_id is not None:
+        raise WrongState(_("This mission is an item of a batch: submit, publish or withdraw the batch."))
+
+
+def reserve_line(mission: Mission) -> tuple[Any, int]:
+    """What submitting puts into the mission's escrow: every place's cost."""
+    return (escrow_of(mission.escrow_ref), mission.cost_cents)
+
+
+def submit_locked(mission: Mission, *, by: User, today: date) -> None:
+    """Move a locked draft to review, checked against the minimum wage of
+    `today`; the caller reserves its cost (`reserve_line`) in the same transaction."""
+    mission.submissions += 1
+    mission.submitted_at = timezone.now()
+    mission.smic_hourly_cents = smic_hourly_cents(today)
+    mission.places_free = mission.places
+    # The move comes first so that a mission in the wrong state is refused
+    # as such; any refusal below undoes it with the transaction.
+    mission_move(
+        mission,
+        MissionState.PENDING_REVIEW,
+        by=by,
+        update_fields=("submissions", "submitted_at", "smic_hourly_cents", "places_free"),
+        message=_("Only a draft can be submitted."),
+    )
+    # Checked against the minimum wage in force on the day it is submitted.
+    reward_check(reward_cents=mission.reward_cents, estimated_seconds=mission.estimated_seconds, on=today)
+    if mission.ends_at is not None and mission.ends_at <= timezone.now():
+        raise InvalidInput(_("The end date has passed; change it first."), field="ends_at")
+
+
 def mission_submit(*, mission: Mission, by: User) -> Mission:
     """Send the mission to review, reserving its whole cost in escrow (HM10, HM11)."""
     _require_owner(mission, by)
+    require_single(mission)
     ensure_not_suspended(by)
     with transaction.atomic():
         mission = _mission_locked(mission)
-        today = timezone.localdate()
-        mission.submissions += 1
-        mission.submitted_at = timezone.now()
-        mission.smic_hourly_cents = smic_hourly_cents(today)
-        mission.places_free = mission.places
-        # The move comes first so that a mission in the wrong state is refused
-        # as such; any refusal below undoes it with the transaction.
-        mission_move(
-            mission,
-            MissionState.PENDING_REVIEW,
-            by=by,
-            update_fields=("submissions", "submitted_at", "smic_hourly_cents", "places_free"),
-            message=_("Only a draft can be submitted."),
-        )
-        # Checked against the minimum wage in force on the day it is submitted.
-        reward_check(reward_cents=mission.reward_cents, estimated_seconds=mission.estimated_seconds, on=today)
-        if mission.ends_at is not None and mission.ends_at <= timezone.now():
-            raise InvalidInput(_("The end date has passed; change it first."), field="ends_at")
+        submit_locked(mission, by=by, today=timezone.localdate())
         spend(
             kind="mission_reserve",
             idempotency_key=f"mission-reserve:{mission.pk}:{mission.submissions}",
             payer=by,
-            to=[(escrow_of(mission.escrow_ref), mission.cost_cents)],
+            to=[reserve_line(mission)],
             memo=mission.title,
             ref=mission.escrow_ref,
             by=by,
@@ -192,21 +218,21 @@ def require_staff(user: User) -> None:
         raise Forbidden(_("Only staff moderate missions."))
 
 
+def publish_locked(mission: Mission, *, by: User | None) -> None:
+    mission.published_at = timezone.now()
+    mission_move(mission, MissionState.PUBLISHED, by=by, update_fields=("published_at",))
+
+
 def mission_publish(*, mission: Mission, by: User) -> Mission:
     require_staff(by)
+    require_single(mission)
     ensure_not_suspended(by, other=mission.company)
     # Past its end date it expires and is refunded instead, whether or not tick has run (HM15b).
     if mission_expire(mission=mission).state == MissionState.EXPIRED:
         raise MissionNotAvailable(_("The mission's end date has passed; its reservation was refunded."))
     with transaction.atomic():
         mission = _mission_locked(mission)
-        mission.published_at = timezone.now()
-        mission_move(
-            mission,
-            MissionState.PUBLISHED,
-            by=by,
-            update_fields=("published_at",),
-        )
+        publish_locked(mission, by=by)
         notify(
             user=mission.company,
             kind="mission_published",
@@ -227,24 +253,35 @@ def _unreserve(mission: Mission, *, by: User | None) -> None:
     )
 
 
-def mission_request_changes(*, mission: Mission, by: User, reason: str) -> Mission:
-    """Send the mission back to the company; its reservation is refunded until it resubmits."""
-    require_staff(by)
+def change_reason_clean(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("Tell the company what to change."), field="reason")
+    return reason
+
+
+def request_changes_locked(mission: Mission, *, by: User, reason: str) -> None:
+    """Send a locked mission back; its reservation is refunded until it resubmits."""
+    mission.change_reason = reason
+    mission_move(
+        mission,
+        MissionState.CHANGES_REQUESTED,
+        by=by,
+        reason=reason,
+        update_fields=("change_reason",),
+        message=_("Only a mission pending review can be sent back."),
+    )
+    _unreserve(mission, by=by)
+
+
+def mission_request_changes(*, mission: Mission, by: User, reason: str) -> Mission:
+    """Send the mission back to the company; its reservation is refunded until it resubmits."""
+    require_staff(by)
+    require_single(mission)
+    reason = change_reason_clean(reason)
     with transaction.atomic():
         mission = _mission_locked(mission)
-        mission.change_reason = reason
-        mission_move(
-            mission,
-            MissionState.CHANGES_REQUESTED,
-            by=by,
-            reason=reason,
-            update_fields=("change_reason",),
-            message=_("Only a mission pending review can be sent back."),
-        )
-        _unreserve(mission, by=by)
+        request_changes_locked(mission, by=by, reason=reason)
         notify(
             user=mission.company,
             kind="mission_changes_requested",
@@ -303,24 +340,30 @@ def _refund_free_places(mission: Mission, *, key: str, by: User | None) -> None:
     mission.places_free = 0
 
 
+def withdraw_locked(mission: Mission, *, by: User) -> None:
+    """Close a locked mission; unclaimed places are refunded, claimed ones stay funded until they end (HM15b)."""
+    if mission.state == MissionState.PENDING_REVIEW:
+        _unreserve(mission, by=by)
+        mission.places_free = 0
+    elif mission.state == MissionState.PUBLISHED:
+        _refund_free_places(mission, key=f"mission-withdraw:{mission.pk}", by=by)
+    else:
+        mission.places_free = 0
+    mission_move(
+        mission,
+        MissionState.CLOSED,
+        by=by,
+        update_fields=("places_free",),
+    )
+
+
 def mission_withdraw(*, mission: Mission, by: User) -> Mission:
     """Close the mission; unclaimed places are refunded, claimed ones stay funded until they end (HM15b)."""
     _require_owner(mission, by)
+    require_single(mission)
     with transaction.atomic():
         mission = _mission_locked(mission)
-        if mission.state == MissionState.PENDING_REVIEW:
-            _unreserve(mission, by=by)
-            mission.places_free = 0
-        elif mission.state == MissionState.PUBLISHED:
-            _refund_free_places(mission, key=f"mission-withdraw:{mission.pk}", by=by)
-        else:
-            mission.places_free = 0
-        mission_move(
-            mission,
-            MissionState.CLOSED,
-            by=by,
-            update_fields=("places_free",),
-        )
+        withdraw_locked(mission, by=by)
     return mission
 
 

@@ -19,6 +19,7 @@ from microwork.notifications.services import notify
 
 from ..models import Claim, ClaimState, Mission, MissionState, RejectionReason
 from ..selectors import company_rejections_under_review, dispute_window_open
+from .batches import batch_done_if_settled
 from .claims import AUTO_APPROVE_DAYS, _claim_and_mission_locked, _claim_move, _return_place
 from .missions import mission_move, require_staff
 from .pricing import place_price
@@ -69,6 +70,8 @@ def _approve_locked(claim: Claim, mission: Mission, *, by: User | None, rating: 
     mission.places_approved += 1
     if mission.places_approved >= mission.places and mission.state == MissionState.PUBLISHED:
         mission_move(mission, MissionState.CLOSED, by=None)
+        if mission.batch_id is not None:
+            batch_done_if_settled(batch_id=mission.batch_id, skip_locked=True)
     notify(
         user=claim.tasker,
         kind="claim_approved",

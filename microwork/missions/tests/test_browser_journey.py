@@ -41,7 +41,7 @@ def test_hm06_to_hm14_a_mission_from_posting_to_payment(
     company.get_by_label("Consignes").fill(
         "Allez au magasin, prenez une photo nette du rayon biscuits en entier, de face, à la lumière du jour."
     )
-    company.get_by_label("Durée estimée (minutes)").fill("10")
+    company.get_by_label("Durée estimée", exact=True).fill("10")
     company.get_by_label("Rémunération par place (€)").fill("2,00")
     # below the minimum wage for 10 minutes: the service's refusal shows as one types (HM08)
     expect(company.get_by_test_id("cost-refusal")).to_be_visible()

@@ -82,7 +82,7 @@ def test_hm12_company_places_a_mission_by_address_on_a_phone(
     company.get_by_label("Consignes").fill(
         "Allez devant la boutique du port, prenez une photo nette de la vitrine en entier, de face, de jour."
     )
-    company.get_by_label("Durée estimée (minutes)").fill("10")
+    company.get_by_label("Durée estimée", exact=True).fill("10")
     company.get_by_label("Rémunération par place (€)").fill("3,50")
     # the cost and the tasker's hourly rate come live from the server's pricing rule (HM10, PL04)
     expect(company.get_by_test_id("cost-total")).to_have_text(re.compile(r"4,34"))

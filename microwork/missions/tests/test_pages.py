@@ -440,7 +440,8 @@ def mission_post(**overrides: Any) -> dict[str, Any]:
         "title": "Shelf photo",
         "category": "photo",
         "instructions": MISSION["instructions"],
-        "estimated_minutes": "10",
+        "duration": "10",
+        "duration_unit": "minutes",
         "reward": "3,00",
         "places": "2",
         "questions-TOTAL_FORMS": "2",
@@ -467,7 +468,7 @@ def test_hm10_live_cost_comes_from_the_service(client, acme):
 def test_pl04_live_cost_shows_the_hourly_rate_from_the_shared_rule(client, acme):
     # given a reward of 3,50 € for 10 minutes, typed on the mission form
     response = as_user(client, acme).post(
-        reverse("missions:price"), {"reward": "3,50", "places": "1", "estimated_minutes": "10"}
+        reverse("missions:price"), {"reward": "3,50", "places": "1", "duration": "10"}
     )
     # then the live cost gives the tasker's hourly rate, the one taskers see on the mission
     page = html(response)
@@ -483,7 +484,7 @@ def test_pl04_live_cost_without_a_duration_shows_no_hourly_rate(client, acme):
 
 def test_hm08_live_cost_warns_below_the_minimum_wage(client, acme):
     response = as_user(client, acme).post(
-        reverse("missions:price"), {"reward": "2,00", "places": "1", "estimated_minutes": "10"}
+        reverse("missions:price"), {"reward": "2,00", "places": "1", "duration": "10"}
     )
     page = html(response)
     assert 'data-testid="cost-refusal"' in page
@@ -514,9 +515,7 @@ def test_hm08_create_refuses_a_reward_below_the_minimum_wage(client, acme):
 
 
 def test_hm09_create_refuses_a_reward_above_the_cap(client, acme):
-    response = as_user(client, acme).post(
-        reverse("missions:create"), mission_post(reward="100,01", estimated_minutes="30")
-    )
+    response = as_user(client, acme).post(reverse("missions:create"), mission_post(reward="100,01", duration="30"))
     assert response.status_code == 400
     assert not Mission.objects.exists()
 

@@ -61,6 +61,8 @@ def _question_payload(formset: Any) -> tuple[list[dict[str, Any]], list[int]]:
 
 FIELD_ALIASES = {
     "reward_cents": "reward",
+    "estimated_seconds": "duration",
+    "estimated_minutes": "duration",
     "location": "address",
     "location.address": "address",
     "location.radius_km": "radius_km",
@@ -83,9 +85,7 @@ def _mission_form_page(
     price = None
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
-        price = services.price_summary(
-            data["reward"], data["places"], data["estimated_minutes"] * 60 if data["estimated_minutes"] else None
-        )
+        price = services.price_summary(data["reward"], data["places"], form.estimated_seconds())
     elif mission is not None:
         price = services.price_summary(mission.reward_cents, mission.places, mission.estimated_seconds)
     shown, more = forms.question_slots(formset)
@@ -151,7 +151,7 @@ def mission_edit(request: HttpRequest, mission_id: int) -> HttpResponse:
         "title": mission.title,
         "category": mission.category,
         "instructions": mission.instructions,
-        "estimated_minutes": mission.estimated_minutes,
+        **forms.duration_initial(mission.estimated_seconds),
         "reward": Decimal(mission.reward_cents) / 100,
         "places": mission.places,
         "ends_at": timezone.localtime(mission.ends_at) if mission.ends_at else None,
@@ -183,15 +183,13 @@ def mission_price(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"price": None}
     if form.is_valid() and form.cleaned_data.get("reward") is not None:
         reward_cents = form.cleaned_data["reward"]
-        minutes = form.cleaned_data.get("estimated_minutes")
+        seconds = form.estimated_seconds()
         today = timezone.localdate()
-        context["price"] = services.price_summary(
-            reward_cents, form.cleaned_data.get("places") or 1, minutes * 60 if minutes else None
-        )
-        if minutes:
-            context["minimum"] = services.minimum_reward_cents(minutes * 60, today)
+        context["price"] = services.price_summary(reward_cents, form.cleaned_data.get("places") or 1, seconds)
+        if seconds:
+            context["minimum"] = services.minimum_reward_cents(seconds, today)
         try:
-            services.reward_check(reward_cents=reward_cents, estimated_seconds=(minutes or 0) * 60, on=today)
+            services.reward_check(reward_cents=reward_cents, estimated_seconds=seconds or 0, on=today)
         except ApplicationError as exc:
             context["refusal"] = exc.detail
     return render(request, "missions/partials/cost.html", context)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from .. import forms, selectors, services
+from .batches import pending_batches
 from .common import (
     act_then_redirect,
     claim_for,
@@ -30,7 +31,7 @@ def _queue_page(request: HttpRequest, *, row_override: dict[str, Any] | None = N
         ascending=True,
         override=row_override,
         status=status,
-        extra={"underpaid": list(selectors.missions_underpaid()[:20])},
+        extra={"underpaid": list(selectors.missions_underpaid()[:20]), "batches": pending_batches()},
     )
 
 

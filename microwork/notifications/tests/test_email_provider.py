@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.core import mail
 
-from microwork.settings import anymail_settings, email_backend_path
+from microwork.envsettings import anymail_settings, email_backend_path
 
 BREVO = "anymail.backends.brevo.EmailBackend"
 

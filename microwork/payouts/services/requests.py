@@ -6,19 +6,20 @@ own idempotency key."""
 
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from microwork.accounts.models import User
 from microwork.core.errors import Conflict, Forbidden, InvalidInput
-from microwork.core.idempotency import key_first_use
+from microwork.core.idempotency import key_first_use, page_scope
 from microwork.core.money import format_eur
+from microwork.core.states import state_require, state_start
 from microwork.ledger.clearing import earnings_release_due
 from microwork.ledger.models import AccountKind
 from microwork.ledger.services import system_account, transfer, wallet_of
 from microwork.notifications.services import notify
 
 from ..models import (
+    PAYOUT_MOVES,
     Method,
     Payout,
     PayoutAccount,
@@ -49,7 +50,7 @@ def payout_request(*, user: User, amount_cents: int, account: PayoutAccount, req
     """
     earnings_release_due(user=user)
     with transaction.atomic():
-        if request_key and not key_first_use(scope=f"page:user:{user.pk}", key=f"payout:{request_key}"):
+        if request_key and not key_first_use(scope=page_scope(user.pk), key=f"payout:{request_key}"):
             raise PayoutAlreadyRequested(_("This request was already sent."))
         return _payout_request(user=user, amount_cents=amount_cents, account=account)
 
@@ -91,9 +92,7 @@ def _payout_request(*, user: User, amount_cents: int, account: PayoutAccount) ->
         if account.method == Method.GIFT_VOUCHER:
             # Without a code to hand over, the whole request rolls back: the money stays in the wallet.
             voucher_reserve(payout=payout, by=user)
-        PayoutTransition.objects.create(
-            payout=payout, from_state="", to_state=PayoutState.REQUESTED, by=user, at=timezone.now()
-        )
+        state_start(payout, allowed=PAYOUT_MOVES, history=PayoutTransition, by=user, payout=payout)
     return payout
 
 
@@ -106,8 +105,7 @@ def payout_fail(*, payout: Payout, by: User, reason: str) -> Payout:
         raise InvalidInput(_("Tell the user why the payout failed."), field="reason")
     with transaction.atomic():
         payout = Payout.objects.select_for_update().select_related("user").get(pk=payout.pk)
-        if payout.state not in (PayoutState.REQUESTED, PayoutState.PROCESSING):
-            raise Conflict(_("Only a payout under way can fail."), code="wrong_state")
+        state_require(payout, PayoutState.FAILED, allowed=PAYOUT_MOVES, message=_("Only a payout under way can fail."))
         if payout.voucher_code_hash and not payout.voucher_code_once:
             # Its owner holds the code: giving the money back as well would pay twice.
             raise Conflict(

@@ -19,7 +19,7 @@ from microwork.gigs.models import OrderFile
 from microwork.gigs.tests.conftest import make_offer
 from microwork.missions.models import Mission, ReportFile
 from microwork.missions.tests.conftest import ACCOUNT, make_published
-from microwork.testing import api_as, make_company, make_tasker, make_verified_expert, signed_in
+from microwork.testing import api_as, make_company, make_tasker, make_verified_expert, png_declaring, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -37,11 +37,10 @@ def _media(settings, tmp_path):
 
 
 def bomb() -> SimpleUploadedFile:
-    """A 30000 x 30000 PNG of a few hundred kilobytes: 900 megapixels once decoded."""
-    buffer = io.BytesIO()
-    Image.new("1", (30_000, 30_000)).save(buffer, format="PNG")
-    assert len(buffer.getvalue()) < 500_000
-    return SimpleUploadedFile("bomb.png", buffer.getvalue(), content_type="image/png")
+    """A 30000 x 30000 PNG of a few hundred bytes: 900 megapixels once decoded."""
+    data = png_declaring(30_000, 30_000)
+    assert len(data) < 500_000
+    return SimpleUploadedFile("bomb.png", data, content_type="image/png")
 
 
 def gps_photo() -> SimpleUploadedFile:

@@ -29,8 +29,8 @@ from microwork.ops import closure as closures
 from microwork.ops.export import export_file_for, export_is_large, export_render, export_storage
 from microwork.ops.tasks import export_build
 
-from . import forms
-from .middleware import CONSENT_SESSION_KEY, verified
+from .. import forms
+from ..middleware import CONSENT_SESSION_KEY, verified
 
 
 def client_ip(request: HttpRequest) -> str | None:

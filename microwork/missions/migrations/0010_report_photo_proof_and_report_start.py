@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("missions", "0008_claims_due_at"),
+        ("missions", "0009_batches"),
     ]
 
     operations = [
