@@ -8,6 +8,7 @@ It sits above every app so that it may build anything a test needs.
 import io
 import json
 import os
+import random
 import re
 import secrets
 import struct
@@ -17,7 +18,9 @@ import threading
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -28,7 +31,7 @@ from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from PIL import Image
+from PIL import ExifTags, Image, ImageDraw
 
 from microwork.accounts.legal import required_kinds
 from microwork.accounts.models import (
@@ -148,6 +151,52 @@ def photo_jpeg(size: tuple[int, int] = (8, 8)) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", size, (30, 120, 200)).save(buffer, format="JPEG")
     return buffer.getvalue()
+
+
+def field_photo(
+    *,
+    seed: int = 1,
+    taken_at: datetime | None = None,
+    offset: str | None = "+00:00",
+    position: tuple[float, float] | None = None,
+    size: tuple[int, int] = (320, 240),
+    quality: int = 90,
+) -> bytes:
+    """A phone's field photo as JPEG: a picture of its own for each `seed`
+    (coloured blocks), with the capture time (`taken_at`, written in UTC with
+    `offset`, or as Paris time when `offset` is None) and the GPS position
+    (lat, lon) in its EXIF when given."""
+    rng = random.Random(seed)
+    image = Image.new("RGB", size, tuple(rng.randrange(256) for _ in range(3)))
+    draw = ImageDraw.Draw(image)
+    for _ in range(16):
+        x, y = rng.randrange(size[0]), rng.randrange(size[1])
+        box = (x, y, x + rng.randrange(20, size[0] // 2), y + rng.randrange(20, size[1] // 2))
+        draw.rectangle(box, fill=tuple(rng.randrange(256) for _ in range(3)))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "PhoneCo"
+    if taken_at is not None:
+        local = taken_at.astimezone(UTC if offset else ZoneInfo("Europe/Paris"))
+        details = {ExifTags.Base.DateTimeOriginal: local.strftime("%Y:%m:%d %H:%M:%S")}
+        if offset:
+            details[ExifTags.Base.OffsetTimeOriginal] = offset
+        exif[ExifTags.IFD.Exif] = details
+    if position is not None:
+        exif[ExifTags.IFD.GPSInfo] = {
+            ExifTags.GPS.GPSLatitudeRef: "N" if position[0] >= 0 else "S",
+            ExifTags.GPS.GPSLatitude: _dms(position[0]),
+            ExifTags.GPS.GPSLongitudeRef: "E" if position[1] >= 0 else "W",
+            ExifTags.GPS.GPSLongitude: _dms(position[1]),
+        }
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=quality, exif=exif)
+    return buffer.getvalue()
+
+
+def _dms(degrees: float) -> tuple[float, float, float]:
+    degrees = abs(degrees)
+    minutes = (degrees % 1) * 60
+    return (float(int(degrees)), float(int(minutes)), round((minutes % 1) * 60, 4))
 
 
 def png_declaring(width: int, height: int) -> bytes:

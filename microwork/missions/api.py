@@ -37,6 +37,7 @@ from .schemas import (
     SettleIn,
     claim_out,
     mission_out,
+    report_file_out,
 )
 
 router = Router(tags=["missions"])
@@ -210,7 +211,9 @@ def claim_release(request: HttpRequest, claim_id: str) -> dict[str, Any]:
 @router.post("/claims/{claim_id}/report", response=ClaimOut)
 def claim_report(request: HttpRequest, claim_id: str, data: ReportIn) -> dict[str, Any]:
     user, claim = _claim_action(request, claim_id, "tasker")
-    claim = services.claim_report(claim=claim, by=user, answers=data.answers, text=data.text or "", links=data.links)
+    claim = services.claim_report(
+        claim=claim, by=user, answers=data.answers, text=data.text or "", links=data.links, started_at=data.started_at
+    )
     return claim_out(claim, history=True)
 
 
@@ -228,17 +231,7 @@ def claim_report_file(
 ) -> Status[dict[str, Any]]:
     user, claim = _claim_action(request, claim_id, "tasker")
     added = services.report_file_add(claim=claim, by=user, question_key=question, upload=file)
-    return Status(
-        201,
-        {
-            "id": str(added.pk),
-            "question_key": added.question_key,
-            "content_type": added.content_type,
-            "size": added.size,
-            "url": f"/missions/claims/{claim.pk}/files/{added.pk}/",
-            "download_url": f"/api/v1/claims/{claim.pk}/report/files/{added.pk}",
-        },
-    )
+    return Status(201, report_file_out(added, claim))
 
 
 @router.post("/claims/{claim_id}/approve", response=ClaimOut)

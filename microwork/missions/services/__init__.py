@@ -1,7 +1,8 @@
 """Every write on micro-missions and claims (SPEC HM), by subject:
 `pricing` (what a mission costs, the minimum wage), `inputs` (cleaning what
 is typed), `missions` (the mission lifecycle), `claims` (a place taken and
-reported) and `reviews` (approval, rejection, disputes)."""
+reported), `photos` (what a report photo says of itself) and `reviews`
+(approval, rejection, disputes)."""
 
 from .batches import (
     batch_create,
@@ -62,6 +63,7 @@ from .missions import (
     mission_withdraw,
     missions_expire_due,
 )
+from .photos import report_photos_read
 from .places import AddressNotFound, BanGeocoder, Place, StubGeocoder, address_geocode, geocoder
 from .pricing import (
     FEE_BASIS_POINTS,
@@ -158,6 +160,7 @@ __all__ = [
     "place_price",
     "price_summary",
     "report_file_add",
+    "report_photos_read",
     "reward_check",
     "smic_hourly_cents",
 ]

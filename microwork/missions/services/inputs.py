@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from microwork.core.errors import InvalidInput
-from microwork.core.uploads import REPORT_FILE, REPORT_PHOTO, CheckedUpload, upload_check
+from microwork.core.uploads import REPORT_FILE, REPORT_PHOTO, CheckedUpload, UploadRule, upload_check
 
 from ..models import UPLOAD_KINDS, Category, Claim, Mission, Question, QuestionKind
 from .pricing import reward_check
@@ -244,6 +244,22 @@ def clean_links(links: list[str] | None) -> list[str]:
     return cleaned
 
 
-def report_upload_check(upload: UploadedFile, *, photo: bool) -> CheckedUpload:
+def report_upload_rule(*, photo: bool) -> UploadRule:
     """A photo question takes an image; a file question a PDF as well (HM13)."""
-    return upload_check(upload, REPORT_PHOTO if photo else REPORT_FILE)
+    return REPORT_PHOTO if photo else REPORT_FILE
+
+
+def report_upload_check(upload: UploadedFile, *, photo: bool) -> CheckedUpload:
+    return upload_check(upload, report_upload_rule(photo=photo))
+
+
+def report_started_at(claim: Claim, started_at: datetime | None, submitted_at: datetime) -> datetime | None:
+    """When the tasker says the report was started, brought within
+    claimed_at..submitted_at (PL04): a time outside it cannot be true, and
+    within it the measured time can be neither longer than from claim to
+    report nor negative. None when not said."""
+    if started_at is None:
+        return None
+    if timezone.is_naive(started_at):
+        started_at = started_at.replace(tzinfo=UTC)
+    return max(claim.claimed_at, min(started_at, submitted_at))

@@ -150,7 +150,14 @@ def claim_report(request: HttpRequest, claim_id: int) -> HttpResponse:
     user, claim = _own_claim(request, claim_id)
     mission = claim.mission
     uploaded = set(claim.files.values_list("question_key", flat=True))
-    form = forms.ReportForm(posted(request), request.FILES or None, questions=mission.questions, uploaded=uploaded)
+    form = forms.ReportForm(
+        posted(request),
+        request.FILES or None,
+        questions=mission.questions,
+        uploaded=uploaded,
+        claim_id=claim.pk,
+        initial={"started": forms.report_started_stamp(claim.pk, timezone.now())},
+    )
     lapsed = selectors.claim_has_lapsed(claim)
     # Past the deadline the service is asked anyway: it lapses the claim and says so (HM04).
     if request.method == "POST" and claim.state == ClaimState.ACTIVE and (form.is_valid() or lapsed):
@@ -163,7 +170,12 @@ def claim_report(request: HttpRequest, claim_id: int) -> HttpResponse:
                     form.add_error(forms.field_name(key), exc.detail)
                     raise
             services.claim_report(
-                claim=claim, by=user, answers=form.answers(), text=form.cleaned_data.get("text", ""), links=form.links()
+                claim=claim,
+                by=user,
+                answers=form.answers(),
+                text=form.cleaned_data.get("text", ""),
+                links=form.links(),
+                started_at=form.started_at(),
             )
         except services.ClaimLapsed as exc:
             form.add_error(None, exc.detail)
