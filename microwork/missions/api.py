@@ -35,10 +35,8 @@ from .schemas import (
     ReportFileOut,
     ReportIn,
     SettleIn,
-    claim_out,
-    mission_out,
-    report_file_out,
 )
+from .serialisers import claim_out, mission_out, report_file_out
 
 router = Router(tags=["missions"])
 

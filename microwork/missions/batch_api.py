@@ -16,7 +16,8 @@ from microwork.core.pagination import PageParams, keyset_page
 from . import batch_selectors, services
 from .batch_template import ITEMS_MAX_BYTES, item_missions, read_items, read_template, results_response, template_fields
 from .models import Batch
-from .schemas import ReasonIn, TemplateBatchFilters, TemplateBatchOut, TemplateBatchPage, batch_out
+from .schemas import ReasonIn, TemplateBatchFilters, TemplateBatchOut, TemplateBatchPage
+from .serialisers import batch_out
 
 router = Router(tags=["batches"])
 

@@ -10,7 +10,8 @@ from microwork.accounts.roles import current_user, require_role
 from microwork.core.pagination import PageParams, keyset_page
 
 from . import bonus_selectors, selectors
-from .schemas import BonusIn, BonusOut, BonusPage, bonus_out
+from .schemas import BonusIn, BonusOut, BonusPage
+from .serialisers import bonus_out
 from .services.bonuses import claim_bonus_add
 
 router = Router(tags=["missions"])

@@ -30,9 +30,7 @@ from .claims import (
     claim_lapse_if_due,
     claim_refusal,
     claim_release,
-    claim_report,
     claims_lapse_due,
-    report_file_add,
 )
 from .inputs import (
     ACCOUNT_MIN_CHARS,
@@ -77,6 +75,7 @@ from .pricing import (
     reward_check,
     smic_hourly_cents,
 )
+from .reports import claim_report, report_file_add
 from .reviews import (
     AutoApproved,
     DisputeWindowClosed,

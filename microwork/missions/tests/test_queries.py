@@ -13,7 +13,8 @@ from ninja.responses import NinjaJSONEncoder
 from microwork.ledger.payments import topup_create
 from microwork.missions import selectors, services
 from microwork.missions.models import Mission
-from microwork.missions.schemas import MissionOut, MissionPage, mission_out
+from microwork.missions.schemas import MissionOut, MissionPage
+from microwork.missions.serialisers import mission_out
 from microwork.testing import api_as, make_tasker
 
 from .conftest import ACCOUNT, make_published
