@@ -108,6 +108,8 @@ def read_template(text: str) -> BatchTemplateIn:
 
 def template_fields(template: BatchTemplateIn) -> dict[str, Any]:
     """What `item_missions` and `batch_create` take from a checked template."""
+    # A rate the items would refuse one by one is refused once, for the template.
+    services.approval_percent(template.min_approval_rate, field="template.min_approval_rate")
     return {
         "title": template.title,
         "category": template.category,
@@ -117,6 +119,8 @@ def template_fields(template: BatchTemplateIn) -> dict[str, Any]:
         "reward_cents": template.reward_cents,
         "places": template.places,
         "questions": [q.dict() for q in template.questions or []],
+        "min_approval_rate": template.min_approval_rate,
+        "min_approved_reports": template.min_approved_reports,
     }
 
 
@@ -179,6 +183,8 @@ def item_missions(template: dict[str, Any], items: ItemsFile) -> list[dict[str, 
                 "reward_cents": checked.reward_cents,
                 "places": checked.places,
                 "questions": [q.dict() for q in checked.questions or []],
+                "min_approval_percent": services.approval_percent(checked.min_approval_rate),
+                "min_approved_reports": checked.min_approved_reports or 0,
                 "batch_input": row,
             }
         )

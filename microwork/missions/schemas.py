@@ -2,7 +2,7 @@
 the edge, and what it answers."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from ninja import Field, Schema
 from pydantic import StrictInt
@@ -51,6 +51,13 @@ class QuestionIn(Schema):
     choices: list[str] | None = Field(None, max_length=50)
 
 
+#: Who may take a mission; left out, every tasker may, new ones included.
+MinApprovalRate = Annotated[
+    float | None, Field(ge=0, le=1, description="Approved reports out of reviewed ones, 0 to 1 in whole percent (0.95)")
+]
+MinApprovedReports = Annotated[int | None, Field(ge=0, le=services.MAX_MIN_APPROVED_REPORTS)]
+
+
 class MissionIn(TextIn):
     title: str = Field(max_length=200)
     category: Category
@@ -62,11 +69,8 @@ class MissionIn(TextIn):
     location: LocationIn | None = None
     ends_at: datetime | None = None
     questions: list[QuestionIn] | None = Field(None, max_length=services.MAX_QUESTIONS)
-    # Quality filters; left out, the mission welcomes every tasker, new ones included.
-    min_approval_rate: float | None = Field(
-        None, ge=0, le=1, description="Approved reports out of reviewed ones, 0 to 1 in whole percent (0.95)"
-    )
-    min_approved_reports: int | None = Field(None, ge=0, le=services.MAX_MIN_APPROVED_REPORTS)
+    min_approval_rate: MinApprovalRate = None
+    min_approved_reports: MinApprovedReports = None
 
 
 class LocationOut(Schema):
@@ -292,6 +296,8 @@ class BatchTemplateIn(TextIn):
     wave_minutes: int | None = Field(
         None, ge=1, description="Minutes between waves; only when the last is done if null"
     )
+    min_approval_rate: MinApprovalRate = None
+    min_approved_reports: MinApprovedReports = None
 
 
 class TemplateBatchProgressOut(Schema):

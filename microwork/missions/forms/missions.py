@@ -75,7 +75,37 @@ def duration_initial(seconds: int) -> dict[str, Any]:
     return {"duration": seconds, "duration_unit": "seconds"}
 
 
-class MissionForm(ServiceErrorMixin, DurationForm):
+class QualityFiltersForm(forms.Form):
+    """Who may take a mission: both at 0, new taskers are welcome."""
+
+    min_approval_percent = forms.IntegerField(
+        label=_("Minimum approval rate (%)"),
+        required=False,
+        min_value=0,
+        max_value=100,
+        initial=0,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        help_text=_("The share of a tasker's reviewed reports that were approved. 0: no filter."),
+    )
+    min_approved_reports = forms.IntegerField(
+        label=_("Minimum number of approved reports"),
+        required=False,
+        min_value=0,
+        max_value=services.MAX_MIN_APPROVED_REPORTS,
+        initial=0,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        help_text=_("0 welcomes new taskers, who have none yet."),
+    )
+
+    def quality_filters(self) -> dict[str, int]:
+        data = self.cleaned_data
+        return {
+            "min_approval_percent": data.get("min_approval_percent") or 0,
+            "min_approved_reports": data.get("min_approved_reports") or 0,
+        }
+
+
+class MissionForm(ServiceErrorMixin, QualityFiltersForm, DurationForm):
     """A mission's fields (HM06-HM10, HM12); questions come in a formset beside it."""
 
     title = forms.CharField(label=_("Title"), max_length=200)
@@ -121,25 +151,6 @@ class MissionForm(ServiceErrorMixin, DurationForm):
         widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "3"}),
         help_text=_("Taskers take the mission from within this distance of the address."),
     )
-    # Quality filters: both at 0, new taskers are welcome.
-    min_approval_percent = forms.IntegerField(
-        label=_("Minimum approval rate (%)"),
-        required=False,
-        min_value=0,
-        max_value=100,
-        initial=0,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-        help_text=_("The share of a tasker's reviewed reports that were approved. 0: no filter."),
-    )
-    min_approved_reports = forms.IntegerField(
-        label=_("Minimum number of approved reports"),
-        required=False,
-        min_value=0,
-        max_value=services.MAX_MIN_APPROVED_REPORTS,
-        initial=0,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-        help_text=_("0 welcomes new taskers, who have none yet."),
-    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -180,8 +191,7 @@ class MissionForm(ServiceErrorMixin, DurationForm):
             "places": data["places"],
             "ends_at": data.get("ends_at"),
             "location": self.location(),
-            "min_approval_percent": data.get("min_approval_percent") or 0,
-            "min_approved_reports": data.get("min_approved_reports") or 0,
+            **self.quality_filters(),
         }
 
 
@@ -255,7 +265,7 @@ class PriceForm(DurationForm):
         self.fields["duration_unit"].required = False
 
 
-class BatchTemplateForm(ServiceErrorMixin, DurationForm):
+class BatchTemplateForm(ServiceErrorMixin, QualityFiltersForm, DurationForm):
     """A template batch on the pages (MW04): the template's fields, waves, and the items file."""
 
     title = forms.CharField(
@@ -307,6 +317,9 @@ class BatchTemplateForm(ServiceErrorMixin, DurationForm):
             "reward_cents": data["reward"],
             "places": data["places"],
             "questions": questions,
+            # As the API takes them: a rate from 0 to 1.
+            "min_approval_rate": (data.get("min_approval_percent") or 0) / 100,
+            "min_approved_reports": data.get("min_approved_reports") or 0,
         }
 
 

@@ -171,3 +171,14 @@ def test_mw02_live_cost_reads_the_unit(client, acme):
         reverse("missions:price"), {"reward": "0,20", "places": "1", "duration": "30", "duration_unit": "minutes"}
     )
     assert low.context["refusal"]
+
+
+def test_mw04_batch_form_takes_the_quality_filters(client, acme):
+    page = signed_in(client, acme)
+    form = html(page.get(reverse("missions:batch_create")))
+    assert 'name="min_approval_percent"' in form and 'name="min_approved_reports"' in form
+    response = page.post(
+        reverse("missions:batch_create"), batch_post(min_approval_percent="80", min_approved_reports="3")
+    )
+    assert response.status_code == 302
+    assert {(m.min_approval_percent, m.min_approved_reports) for m in Mission.objects.all()} == {(80, 3)}

@@ -322,3 +322,22 @@ def test_mw04_batch_items_are_limited(acme, monkeypatch):
     assert_problem(response, 422, "invalid")
     assert response.json()["errors"][0]["field"] == "file"
     assert not Batch.objects.exists()
+
+
+def test_mw04_quality_filters_of_the_template_hold_on_every_item(acme, staff, alice):
+    # given a batch whose template asks for taskers with a record
+    batch = published(acme, staff, min_approval_rate=0.9, min_approved_reports=1)
+    missions = Mission.objects.filter(batch_id=batch["id"])
+    # then every item carries the filters
+    assert {(m.min_approval_percent, m.min_approved_reports) for m in missions} == {(90, 1)}
+    # and a new tasker, with no approved report yet, is told so and takes nothing
+    refused = api_as(alice).post(f"/missions/{missions.first().pk}/claims")
+    assert_problem(refused, 403, "not_qualified")
+    assert not Claim.objects.exists()
+
+
+def test_mw04_a_template_rate_that_is_not_a_whole_percent_is_refused_once(acme):
+    response = create(acme, min_approval_rate=0.955)
+    assert_problem(response, 422, "invalid")
+    assert [e["field"] for e in response.json()["errors"]] == ["template.min_approval_rate"]
+    assert not Mission.objects.exists() and not Batch.objects.exists()
