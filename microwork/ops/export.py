@@ -32,7 +32,7 @@ from microwork.gigs.models import CustomRequest, Offer, Order, OrderMessage
 from microwork.ledger.models import Posting
 from microwork.ledger.selectors import refunds_of, topups_of, wallet_balance
 from microwork.missions.bonus_selectors import bonuses_given_or_received
-from microwork.missions.models import Claim, Mission
+from microwork.missions.models import Batch, Claim, Mission
 from microwork.notifications.models import Notice
 from microwork.payouts.models import Method, Payout, PayoutAccount
 from microwork.trust.selectors import abuse_reports_filed_by
@@ -149,6 +149,25 @@ def user_export(user: User) -> dict[str, Any]:
         "invoices": billing_selectors.invoices_export(user),
         "tax_details": billing_selectors.tax_details_export(user),
         "missions": _missions(user),
+        # Template batches (MW04): the template and its variables; each item is a mission above.
+        "batches": [
+            {
+                "id": str(b.pk),
+                "title": b.title,
+                "category": b.category,
+                "instructions": b.instructions,
+                "questions": b.questions,
+                "variables": b.variables,
+                "items": b.items,
+                "estimated_seconds": b.estimated_seconds,
+                "reward_cents": b.reward_cents,
+                "places": b.places,
+                "state": b.state,
+                "created_at": _iso(b.created_at),
+                "published_at": _iso(b.published_at),
+            }
+            for b in Batch.objects.filter(company=user).order_by("pk")
+        ],
         "claims": _claims(user),
         # Given by a company, received by a tasker (issue 15).
         "bonuses": [
@@ -267,6 +286,7 @@ def _missions(user: User) -> list[dict[str, Any]]:
             "places_approved": m.places_approved,
             "questions": m.questions,
             "claims_by_state": claims_by_state.get(m.pk, {}),
+            "batch_id": str(m.batch_id) if m.batch_id else None,
             "created_at": _iso(m.created_at),
             "published_at": _iso(m.published_at),
         }

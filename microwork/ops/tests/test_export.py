@@ -133,3 +133,31 @@ def test_ac03_the_dashboard_button_on_a_large_account_queues_the_export(alice, s
     response = browser.get("/tableau-de-bord/mes-donnees/", follow=True)
     assert response.redirect_chain[0] == ("/tableau-de-bord/", 302)
     assert "we are preparing the file and will email you a link" in response.content.decode()
+
+
+def test_ac03_mw04_export_holds_the_companys_template_batches(acme, bob):
+    # given a template batch of two items made by the company
+    template = {
+        "title": "Label ${photo}",
+        "category": "image_labelling",
+        "instructions": "Say which animal the photo ${photo} shows.",
+        "estimated_seconds": 60,
+        "reward_cents": 50,
+        "places": 1,
+    }
+    items = [
+        {**template, "title": f"Label {p}", "instructions": f"Say which animal the photo {p} shows."} for p in "ab"
+    ]
+    batch = missions.batch_create(
+        company=acme,
+        template=template,
+        variables=["photo"],
+        items=[{**item, "batch_input": {"photo": p}} for item, p in zip(items, "ab", strict=True)],
+    )
+    # when the company exports its data
+    data = user_export(acme)
+    # then the batch is there with its template and variables, and each item names its batch
+    assert [(b["id"], b["variables"], b["items"]) for b in data["batches"]] == [(str(batch.pk), ["photo"], 2)]
+    assert {m["batch_id"] for m in data["missions"]} == {str(batch.pk)}
+    # and another company's export holds none of it
+    assert user_export(bob)["batches"] == []
