@@ -1,6 +1,7 @@
 """Integer-cent arithmetic: half-up rounding, parts that add up, French display."""
 
 import pytest
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
