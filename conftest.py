@@ -47,6 +47,9 @@ def _test_settings(settings: Any) -> Iterator[None]:
     settings.PAYMENT_GATEWAY = "sandbox"
     # Addresses typed without a suggestion are found among a few fixed ones: no network.
     settings.GEOCODER = "stub"
+    # Property tests claim again and again as one tasker within one test; the
+    # claim limits have their own tests (test_mw01_fair_dispatch_*), which set them.
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "claim_burst": (10_000, 60), "claim_sustained": (10_000, 3600)}
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
     sms.outbox.clear()
     # Rate limits and sign-in lockouts count on the cache: each test starts afresh.

@@ -319,6 +319,10 @@ RATE_LIMITS = {
     "sms_ip": (10, 3600),
     "password_reset_ip": (10, 3600),
     "password_reset_email": (3, 3600),
+    # Claims per tasker (fair dispatch): a burst, and a sustained rate that
+    # still lets a quick hand take a task of seconds every twelve seconds.
+    "claim_burst": (10, 60),
+    "claim_sustained": (300, 3600),
 }
 if not PRODUCTION and CACHES["default"]["BACKEND"].endswith("LocMemCache"):
     # One development process: its own memory is the whole count.

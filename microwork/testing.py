@@ -7,15 +7,22 @@ It sits above every app so that it may build anything a test needs.
 
 import io
 import json
+import os
+import random
 import re
+import secrets
 import struct
+import subprocess
+import sys
 import tempfile
 import threading
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -26,7 +33,7 @@ from django.utils import timezone, translation
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from PIL import Image
+from PIL import ExifTags, Image, ImageDraw
 
 from microwork.accounts.legal import required_kinds
 from microwork.accounts.models import (
@@ -146,6 +153,52 @@ def photo_jpeg(size: tuple[int, int] = (8, 8)) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", size, (30, 120, 200)).save(buffer, format="JPEG")
     return buffer.getvalue()
+
+
+def field_photo(
+    *,
+    seed: int = 1,
+    taken_at: datetime | None = None,
+    offset: str | None = "+00:00",
+    position: tuple[float, float] | None = None,
+    size: tuple[int, int] = (320, 240),
+    quality: int = 90,
+) -> bytes:
+    """A phone's field photo as JPEG: a picture of its own for each `seed`
+    (coloured blocks), with the capture time (`taken_at`, written in UTC with
+    `offset`, or as Paris time when `offset` is None) and the GPS position
+    (lat, lon) in its EXIF when given."""
+    rng = random.Random(seed)
+    image = Image.new("RGB", size, tuple(rng.randrange(256) for _ in range(3)))
+    draw = ImageDraw.Draw(image)
+    for _ in range(16):
+        x, y = rng.randrange(size[0]), rng.randrange(size[1])
+        box = (x, y, x + rng.randrange(20, size[0] // 2), y + rng.randrange(20, size[1] // 2))
+        draw.rectangle(box, fill=tuple(rng.randrange(256) for _ in range(3)))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "PhoneCo"
+    if taken_at is not None:
+        local = taken_at.astimezone(UTC if offset else ZoneInfo("Europe/Paris"))
+        details = {ExifTags.Base.DateTimeOriginal: local.strftime("%Y:%m:%d %H:%M:%S")}
+        if offset:
+            details[ExifTags.Base.OffsetTimeOriginal] = offset
+        exif[ExifTags.IFD.Exif] = details
+    if position is not None:
+        exif[ExifTags.IFD.GPSInfo] = {
+            ExifTags.GPS.GPSLatitudeRef: "N" if position[0] >= 0 else "S",
+            ExifTags.GPS.GPSLatitude: _dms(position[0]),
+            ExifTags.GPS.GPSLongitudeRef: "E" if position[1] >= 0 else "W",
+            ExifTags.GPS.GPSLongitude: _dms(position[1]),
+        }
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=quality, exif=exif)
+    return buffer.getvalue()
+
+
+def _dms(degrees: float) -> tuple[float, float, float]:
+    degrees = abs(degrees)
+    minutes = (degrees % 1) * 60
+    return (float(int(degrees)), float(int(minutes)), round((minutes % 1) * 60, 4))
 
 
 def png_declaring(width: int, height: int) -> bytes:
@@ -320,3 +373,52 @@ def browser_login(page: Any, base_url: str, email: str) -> None:
         page.get_by_role("button", name=say("Verify")).click()
     hello = say("Hello, %(name)s").split("%")[0]
     expect(page.get_by_role("heading", name=re.compile("^" + re.escape(hello)))).to_be_visible()
+
+
+# --- The production profile, as an operator starts it ------------------------
+
+#: Settings that leak from the test run into a child process: each production
+#: test names its own rails.
+RAIL_PREFIXES = ("DJANGO_", "MICROWORK_", "PAYMENT_", "STRIPE_", "SMS_", "EMAIL_", "TWILIO_", "ANYMAIL_", "DEBUG")
+#: Every rail real: a production that must pass its checks.
+REAL_RAILS = {
+    "PAYMENT_GATEWAY": "stripe",
+    "STRIPE_SECRET_KEY": "sk_live_acme",
+    "STRIPE_WEBHOOK_SECRET": "whsec_acme",
+    "SMS_BACKEND": "twilio",
+    "TWILIO_ACCOUNT_SID": "AC0123456789abcdef0123456789abcdef",
+    "TWILIO_AUTH_TOKEN": "token",
+    "TWILIO_FROM": "+33700000000",
+    "EMAIL_BACKEND": "anymail",
+    "ANYMAIL_PROVIDER": "brevo",
+    "ANYMAIL_API_KEY": "xkeysib-acme",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+}
+
+
+def production_env(**overrides: str) -> dict[str, str]:
+    """The test run's environment without its own rail or Django settings
+    (the test run allows unsafe async, which `check --deploy` refuses), in
+    the production profile, with `overrides`."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(RAIL_PREFIXES)}
+    env.pop("DATABASE_URL", None)
+    env.update(
+        MICROWORK_ENV="production",
+        SECRET_KEY=secrets.token_urlsafe(64)[:50],
+        ALLOWED_HOSTS="microwork.fr",
+        **overrides,
+    )
+    return env
+
+
+def run_python(*args: str, env: dict[str, str], timeout: int = 120) -> subprocess.CompletedProcess[str]:
+    """`python *args` in the project's folder, as an operator would run it."""
+    return subprocess.run(  # noqa: S603 - the interpreter running the tests, with fixed arguments
+        [sys.executable, *args],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from .errors import ApplicationError, InvalidInput
-from .pagination import keyset_page, keyset_page_ascending
+from .pagination import keyset_page, keyset_page_ascending, ranked_page
 
 PAGE_SIZE = 20
 
@@ -56,13 +56,17 @@ def form_then_redirect(
     return redirect(to)
 
 
-def page_of(queryset: QuerySet[Any], cursor: str, *, ascending: bool = False) -> dict[str, Any]:
-    """A keyset page of model objects; a cursor that is not one starts over."""
-    paginate = keyset_page_ascending if ascending else keyset_page
+def page_of(
+    queryset: QuerySet[Any], cursor: str, *, ascending: bool = False, ranked: bool = False, size: int = PAGE_SIZE
+) -> dict[str, Any]:
+    """A keyset page of model objects (oldest first with `ascending`; in the
+    queryset's own order with `ranked`, as a search ranks them); a cursor that
+    is not one starts over."""
+    paginate = ranked_page if ranked else keyset_page_ascending if ascending else keyset_page
     try:
-        return paginate(queryset, limit=PAGE_SIZE, cursor=cursor or None, serialize=lambda row: row)
+        return paginate(queryset, limit=size, cursor=cursor or None, serialize=lambda row: row)
     except InvalidInput:
-        return paginate(queryset, limit=PAGE_SIZE, cursor=None, serialize=lambda row: row)
+        return paginate(queryset, limit=size, cursor=None, serialize=lambda row: row)
 
 
 def more_url(request: HttpRequest, next_cursor: str | None) -> str:

@@ -118,7 +118,7 @@ def _too_many_pixels(rule: UploadRule) -> InvalidInput:
     )
 
 
-def _open_image(upload: UploadedFile, rule: UploadRule) -> Image.Image:
+def open_image(upload: UploadedFile, rule: UploadRule) -> Image.Image:
     """The image, its size checked before any pixel is decoded."""
     upload.seek(0)
     with warnings.catch_warnings():
@@ -136,7 +136,7 @@ def _open_image(upload: UploadedFile, rule: UploadRule) -> Image.Image:
 
 def _image_type(upload: UploadedFile, rule: UploadRule) -> str | None:
     try:
-        with _open_image(upload, rule) as image:
+        with open_image(upload, rule) as image:
             image.verify()
             return _IMAGE_FORMATS.get(image.format or "")
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
@@ -205,7 +205,7 @@ def _pixels_only(image: Image.Image, *, alpha: bool) -> Image.Image:
 def _decoded(upload: UploadedFile, rule: UploadRule) -> Image.Image:
     """The image decoded and turned upright (EXIF orientation applied)."""
     try:
-        with _open_image(upload, rule) as original:
+        with open_image(upload, rule) as original:
             original.load()
             upright = ImageOps.exif_transpose(original)
             upright.load()

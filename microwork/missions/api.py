@@ -37,6 +37,7 @@ from .schemas import (
     SettleIn,
     claim_out,
     mission_out,
+    report_file_out,
 )
 
 router = Router(tags=["missions"])
@@ -77,6 +78,8 @@ def mission_create(request: HttpRequest, data: MissionIn) -> Status[dict[str, An
         location=_location(data.location),
         ends_at=data.ends_at,
         questions=[q.dict() for q in data.questions or []],
+        min_approval_percent=services.approval_percent(data.min_approval_rate),
+        min_approved_reports=data.min_approved_reports or 0,
     )
     return Status(201, mission_out(mission))
 
@@ -100,6 +103,7 @@ def mission_list(request: HttpRequest, filters: Query[MissionFilters], page: Que
             min_reward_cents=filters.min_reward_cents,
             q=filters.q,
             near=_near(filters.near),
+            tasker=user,
         )
     else:
         missions = selectors.missions_visible_to(user)
@@ -145,7 +149,24 @@ def mission_withdraw(request: HttpRequest, mission_id: str) -> dict[str, Any]:
     return mission_out(services.mission_withdraw(mission=selectors.mission_for(user, mission_id), by=user))
 
 
-@router.post("/missions/{mission_id}/claims", response={201: ClaimOut})
+CLAIM_ERRORS = {
+    403: {
+        "description": "This account may not take it: `forbidden` (not a tasker), `phone_not_verified`, "
+        "`not_qualified` (the tasker's record falls short of the mission's quality filters; `detail` gives "
+        "both figures)."
+    },
+    409: {
+        "description": "Refused by the current state of things: `claim_limit_reached` (HM05), `mission_full`, "
+        "`already_claimed`, `mission_not_available`, `outside_radius`."
+    },
+    429: {
+        "description": "`too_many_requests`: the tasker's claims passed the burst or the sustained limit "
+        "(fair dispatch); `Retry-After` gives the seconds to wait."
+    },
+}
+
+
+@router.post("/missions/{mission_id}/claims", response={201: ClaimOut}, openapi_extra={"responses": CLAIM_ERRORS})
 def claim_create(request: HttpRequest, mission_id: str, data: ClaimIn | None = None) -> Status[dict[str, Any]]:
     user = current_user(request)
     require_role(user, "tasker")
@@ -190,7 +211,9 @@ def claim_release(request: HttpRequest, claim_id: str) -> dict[str, Any]:
 @router.post("/claims/{claim_id}/report", response=ClaimOut)
 def claim_report(request: HttpRequest, claim_id: str, data: ReportIn) -> dict[str, Any]:
     user, claim = _claim_action(request, claim_id, "tasker")
-    claim = services.claim_report(claim=claim, by=user, answers=data.answers, text=data.text or "", links=data.links)
+    claim = services.claim_report(
+        claim=claim, by=user, answers=data.answers, text=data.text or "", links=data.links, started_at=data.started_at
+    )
     return claim_out(claim, history=True)
 
 
@@ -208,17 +231,7 @@ def claim_report_file(
 ) -> Status[dict[str, Any]]:
     user, claim = _claim_action(request, claim_id, "tasker")
     added = services.report_file_add(claim=claim, by=user, question_key=question, upload=file)
-    return Status(
-        201,
-        {
-            "id": str(added.pk),
-            "question_key": added.question_key,
-            "content_type": added.content_type,
-            "size": added.size,
-            "url": f"/missions/claims/{claim.pk}/files/{added.pk}/",
-            "download_url": f"/api/v1/claims/{claim.pk}/report/files/{added.pk}",
-        },
-    )
+    return Status(201, report_file_out(added, claim))
 
 
 @router.post("/claims/{claim_id}/approve", response=ClaimOut)

@@ -15,9 +15,25 @@ from . import services
 
 # A file of tasks of seconds gives `estimated_seconds` instead of `estimated_minutes` (MW02).
 BATCH_COLUMNS = ("title", "category", "instructions", "estimated_minutes", "reward_cents", "places")
-BATCH_OPTIONAL = ("lat", "lon", "radius_km", "address", "ends_at")
+BATCH_OPTIONAL = ("lat", "lon", "radius_km", "address", "ends_at", "min_approval_rate", "min_approved_reports")
 BATCH_MAX_ROWS = 500
 BATCH_MAX_BYTES = 2 * 1024 * 1024
+
+
+def _quality_filters(raw: dict[str, Any]) -> dict[str, int]:
+    """The optional quality filters of a row, as the API takes them: a rate
+    from 0 to 1 and a count; empty cells welcome every tasker."""
+    rate = (raw.get("min_approval_rate") or "").strip().replace(",", ".")
+    count = (raw.get("min_approved_reports") or "").strip()
+    try:
+        percent = services.approval_percent(float(rate)) if rate else 0
+    except ValueError:
+        raise InvalidInput(_("min_approval_rate is a number from 0 to 1."), field="min_approval_rate") from None
+    try:
+        approved = int(count) if count else 0
+    except ValueError:
+        raise InvalidInput(_("A whole number is required."), field="min_approved_reports") from None
+    return {"min_approval_percent": percent, "min_approved_reports": approved}
 
 
 def parse_batch_csv(content: bytes) -> list[dict[str, Any]]:
@@ -69,6 +85,7 @@ def parse_batch_csv(content: bytes) -> list[dict[str, Any]]:
                     row["ends_at"] = None
                 if row["ends_at"] is None or row["ends_at"].tzinfo is None:
                     raise InvalidInput(_("ends_at is an ISO 8601 date and time with offset."), field="ends_at")
+            row.update(_quality_filters(raw))
         except InvalidInput as exc:
             errors.append({"field": f"row {number}: {exc.field}", "message": exc.detail})
             continue

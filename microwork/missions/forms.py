@@ -1,8 +1,10 @@
 """Mission page forms: they check the shape of the input; the rules live in services."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 from django import forms
+from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
 from microwork.core.errors import ApplicationError
@@ -119,6 +121,25 @@ class MissionForm(ServiceErrorMixin, DurationForm):
         widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "3"}),
         help_text=_("Taskers take the mission from within this distance of the address."),
     )
+    # Quality filters: both at 0, new taskers are welcome.
+    min_approval_percent = forms.IntegerField(
+        label=_("Minimum approval rate (%)"),
+        required=False,
+        min_value=0,
+        max_value=100,
+        initial=0,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        help_text=_("The share of a tasker's reviewed reports that were approved. 0: no filter."),
+    )
+    min_approved_reports = forms.IntegerField(
+        label=_("Minimum number of approved reports"),
+        required=False,
+        min_value=0,
+        max_value=services.MAX_MIN_APPROVED_REPORTS,
+        initial=0,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        help_text=_("0 welcomes new taskers, who have none yet."),
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -159,6 +180,8 @@ class MissionForm(ServiceErrorMixin, DurationForm):
             "places": data["places"],
             "ends_at": data.get("ends_at"),
             "location": self.location(),
+            "min_approval_percent": data.get("min_approval_percent") or 0,
+            "min_approved_reports": data.get("min_approved_reports") or 0,
         }
 
 
@@ -350,12 +373,31 @@ def field_name(key: str) -> str:
     return f"q_{key}"
 
 
-class ReportForm(ServiceErrorMixin, forms.Form):
-    """The end-of-mission report: one field per question of the mission (HM13)."""
+def _started_salt(claim_id: int) -> str:
+    return f"missions.report-started:{claim_id}"
 
-    def __init__(self, *args: Any, questions: list[Question], uploaded: set[str], **kwargs: Any):
+
+def report_started_stamp(claim_id: int, now: datetime) -> str:
+    """The time the report form is displayed, signed for this claim, carried
+    by the page to its sending (PL04)."""
+    return signing.dumps(now.timestamp(), salt=_started_salt(claim_id))
+
+
+class ReportForm(ServiceErrorMixin, forms.Form):
+    """The end-of-mission report: one field per question of the mission (HM13).
+
+    It carries the time the page displayed it (`started`), signed by the
+    server for this claim, and keeps it through a try refused with errors:
+    the time on the form runs from the display of the form finally sent to
+    its sending. A value missing, altered or signed for another claim is
+    read as unknown."""
+
+    started = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, questions: list[Question], uploaded: set[str], claim_id: int, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.questions = questions
+        self.claim_id = claim_id
         for question in questions:
             kind, label, required = question["kind"], question["label"], bool(question.get("required"))
             field: forms.Field
@@ -425,3 +467,10 @@ class ReportForm(ServiceErrorMixin, forms.Form):
 
     def links(self) -> list[str]:
         return [line.strip() for line in self.cleaned_data.get("links", "").splitlines() if line.strip()]
+
+    def started_at(self) -> datetime | None:
+        try:
+            stamp = signing.loads(self.cleaned_data.get("started") or "", salt=_started_salt(self.claim_id))
+            return datetime.fromtimestamp(float(stamp), tz=UTC)
+        except (signing.BadSignature, TypeError, ValueError, OverflowError):
+            return None

@@ -189,6 +189,10 @@ class Mission(models.Model):
     submissions = models.PositiveIntegerField(default=0)
     change_reason = models.TextField(blank=True, default="")
     smic_hourly_cents = models.PositiveIntegerField(null=True, blank=True)
+    # Quality filters: who may take it, by their record (both 0: new taskers welcome).
+    # The open-missions list compares them with the tasker's two figures, read once.
+    min_approval_percent = models.PositiveSmallIntegerField(default=0)
+    min_approved_reports = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True, db_index=True)
     published_at = models.DateTimeField(null=True, blank=True)
@@ -199,6 +203,9 @@ class Mission(models.Model):
             models.CheckConstraint(condition=Q(places_free__lte=models.F("places")), name="missions_places_free_max"),
             models.CheckConstraint(condition=Q(reward_cents__gt=0), name="missions_reward_positive"),
             models.CheckConstraint(condition=Q(places__gte=1), name="missions_places_positive"),
+            models.CheckConstraint(
+                condition=Q(min_approval_percent__lte=100), name="missions_min_approval_percent_max"
+            ),
         ]
         indexes = [
             models.Index(fields=["state", "category", "-id"], name="missions_browse_idx"),
@@ -246,6 +253,15 @@ class Mission(models.Model):
     def hourly_rate_cents(self) -> int:
         """The reward per hour of the estimate (PL04)."""
         return per_hour_cents(self.reward_cents, seconds=self.estimated_seconds)
+
+    @property
+    def min_approval_rate(self) -> float:
+        """The quality filter as a rate from 0 to 1, as the API gives rates."""
+        return self.min_approval_percent / 100
+
+    @property
+    def welcomes_new_taskers(self) -> bool:
+        return self.min_approval_percent == 0 and self.min_approved_reports == 0
 
     @property
     def has_location(self) -> bool:
@@ -298,6 +314,10 @@ class Claim(models.Model):
     text = models.TextField(blank=True, default="")
     links = models.JSONField(default=list, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # When the tasker started the report that was sent: the display of the
+    # report form on the pages, or what an API client says, always within
+    # claimed_at..submitted_at (PL04); null when unknown.
+    report_started_at = models.DateTimeField(null=True, blank=True)
     # The company's review (HM14).
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
     comment = models.TextField(blank=True, default="")
@@ -327,6 +347,20 @@ class Claim(models.Model):
 
     def __str__(self) -> str:
         return f"claim {self.pk} on {self.mission_id} by {self.tasker_id}"
+
+    @property
+    def claim_to_report_seconds(self) -> int | None:
+        """From the claim to the report (PL04); None before the report."""
+        if self.submitted_at is None:
+            return None
+        return round((self.submitted_at - self.claimed_at).total_seconds())
+
+    @property
+    def report_form_seconds(self) -> int | None:
+        """From the start of the report to its sending (PL04); None when not known."""
+        if self.submitted_at is None or self.report_started_at is None:
+            return None
+        return round((self.submitted_at - self.report_started_at).total_seconds())
 
 
 class ClaimTransition(Transition):
@@ -376,6 +410,36 @@ class ReportFile(models.Model):
     content_type = models.CharField(max_length=64)
     size = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
+    # What a photo's metadata said before it was stripped (HM13): when and
+    # where it was taken, each null when the camera did not say. The position
+    # is never shown to the company, only its distance from the mission's place.
+    taken_at = models.DateTimeField(null=True, blank=True)
+    taken_latitude = models.FloatField(null=True, blank=True)
+    taken_longitude = models.FloatField(null=True, blank=True)
+    # The photo's perceptual hash (16 hex digits; "" for a flat photo, null
+    # for a file or a photo not read yet), and the same hash cut into bands,
+    # each indexed, so a photo sent before is found without reading every
+    # hash (`core.photos.hash_bands`).
+    phash = models.CharField(max_length=16, null=True, blank=True, default=None)
+    phash_band_0 = models.IntegerField(null=True, blank=True)
+    phash_band_1 = models.IntegerField(null=True, blank=True)
+    phash_band_2 = models.IntegerField(null=True, blank=True)
+    phash_band_3 = models.IntegerField(null=True, blank=True)
+    phash_band_4 = models.IntegerField(null=True, blank=True)
+    # Another report's photo that is the same or nearly (set on both).
+    duplicate_of = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        # Partial: a file or a flat photo has no bands. SQLite uses such an index for
+        # `band = ?` too, which implies `band IS NOT NULL`.
+        indexes = [
+            models.Index(
+                fields=[f"phash_band_{n}"],
+                condition=Q(**{f"phash_band_{n}__isnull": False}),
+                name=f"missions_photo_band_{n}_idx",
+            )
+            for n in range(5)
+        ]
 
     def __str__(self) -> str:
         return f"{self.question_key} for claim {self.claim_id}"

@@ -10,7 +10,7 @@ from pydantic import StrictInt
 
 from microwork.core.schemas import Text, TextIn, one_of
 
-from . import services
+from . import selectors, services
 from .models import (
     Batch,
     BatchState,
@@ -22,6 +22,7 @@ from .models import (
     MissionState,
     QuestionKind,
     RejectionReason,
+    ReportFile,
 )
 
 # The slugs as types, for a reader of the API's types; the fields below use the
@@ -67,6 +68,11 @@ class MissionIn(TextIn):
     location: LocationIn | None = None
     ends_at: datetime | None = None
     questions: list[QuestionIn] | None = Field(None, max_length=services.MAX_QUESTIONS)
+    # Quality filters; left out, the mission welcomes every tasker, new ones included.
+    min_approval_rate: float | None = Field(
+        None, ge=0, le=1, description="Approved reports out of reviewed ones, 0 to 1 in whole percent (0.95)"
+    )
+    min_approved_reports: int | None = Field(None, ge=0, le=services.MAX_MIN_APPROVED_REPORTS)
 
 
 class LocationOut(Schema):
@@ -110,6 +116,8 @@ class MissionOut(Schema):
     created_at: datetime
     submitted_at: datetime | None
     published_at: datetime | None
+    min_approval_rate: float = Field(description="Who may take it: approved reports out of reviewed ones, 0 to 1")
+    min_approved_reports: int = Field(description="Who may take it: at least this many approved reports")
     company_stats: CompanyStatsOut | None = None
 
 
@@ -142,6 +150,24 @@ class TransitionOut(Schema):
     reason: str
 
 
+class PhotoProofOut(Schema):
+    """A report photo weighed against its claim and its mission (HM13)."""
+
+    taken_at: datetime | None = Field(description="When the camera says the photo was taken; null if it does not")
+    within_window: bool | None = Field(
+        description="Taken between the claim and the report (a few minutes' clock skew allowed); null without a time"
+    )
+    distance_km: float | None = Field(
+        description="From the mission's place, by the photo's GPS; null without a position or a place"
+    )
+    within_radius: bool | None = Field(description="Inside the mission's radius; null when distance_km is")
+    duplicate_of: str | None = Field(description="Another report photo that is the same or nearly; null if none")
+    warnings: list[str] = Field(
+        description="What to look at, empty when the photo was taken here, during the mission: no_metadata, "
+        "no_time, taken_before_claim, taken_after_report, no_position, outside_radius, duplicate"
+    )
+
+
 class ReportFileOut(Schema):
     id: str
     question_key: str
@@ -150,6 +176,7 @@ class ReportFileOut(Schema):
     # The page's address (a signed-in browser), and the API's (a bearer token).
     url: str
     download_url: str
+    proof: PhotoProofOut | None = Field(None, description="For a photo: when and where it was taken (HM13)")
 
 
 class ReportOut(Schema):
@@ -194,6 +221,11 @@ class ClaimOut(Schema):
     claimed_at: datetime
     deadline_at: datetime
     report: ReportOut | None
+    report_started_at: datetime | None = Field(
+        None, description="When the tasker started the report sent, if known (PL04)"
+    )
+    claim_to_report_seconds: int | None = Field(None, description="From the claim to the report (PL04)")
+    report_form_seconds: int | None = Field(None, description="From the start of the report to its sending (PL04)")
     rating: int | None
     comment: str
     rejection_reason: str
@@ -227,6 +259,9 @@ class ReportIn(TextIn):
     answers: dict[str, AnswerValue] = Field(default_factory=dict)
     text: str | None = Field(None, max_length=10_000)
     links: list[str] | None = Field(None, max_length=20)
+    started_at: datetime | None = Field(
+        None, description="When the tasker started the report; kept within the claim's time (PL04)"
+    )
 
 
 class ApproveIn(TextIn):
@@ -281,7 +316,22 @@ def mission_out(mission: Mission, *, company_stats: dict[str, float | None] | No
         "created_at": mission.created_at,
         "submitted_at": mission.submitted_at,
         "published_at": mission.published_at,
+        "min_approval_rate": mission.min_approval_rate,
+        "min_approved_reports": mission.min_approved_reports,
         "company_stats": company_stats,
+    }
+
+
+def report_file_out(upload: ReportFile, claim: Claim) -> dict[str, Any]:
+    proof = selectors.photo_proof(upload, claim, claim.mission)
+    return {
+        "id": str(upload.pk),
+        "question_key": upload.question_key,
+        "content_type": upload.content_type,
+        "size": upload.size,
+        "url": f"/missions/claims/{claim.pk}/files/{upload.pk}/",
+        "download_url": f"/api/v1/claims/{claim.pk}/report/files/{upload.pk}",
+        "proof": proof.as_dict() if proof is not None else None,
     }
 
 
@@ -302,22 +352,15 @@ def claim_out(claim: Claim, *, history: bool = False) -> dict[str, Any]:
                 "answers": claim.answers,
                 "text": claim.text,
                 "links": claim.links,
-                "files": [
-                    {
-                        "id": str(f.pk),
-                        "question_key": f.question_key,
-                        "content_type": f.content_type,
-                        "size": f.size,
-                        "url": f"/missions/claims/{claim.pk}/files/{f.pk}/",
-                        "download_url": f"/api/v1/claims/{claim.pk}/report/files/{f.pk}",
-                    }
-                    for f in claim.files.all()
-                ],
+                "files": [report_file_out(f, claim) for f in claim.files.all()],
                 "submitted_at": claim.submitted_at,
             }
             if reported
             else None
         ),
+        "report_started_at": claim.report_started_at,
+        "claim_to_report_seconds": claim.claim_to_report_seconds,
+        "report_form_seconds": claim.report_form_seconds,
         "rating": claim.rating,
         "comment": claim.comment,
         "rejection_reason": claim.rejection_reason,

@@ -16,6 +16,7 @@ from django.db.models import (
     Exists,
     F,
     FloatField,
+    Func,
     IntegerField,
     OuterRef,
     Q,
@@ -27,6 +28,7 @@ from django.db.models import (
 )
 from django.db.models.fields.files import FieldFile
 from django.db.models.functions import Coalesce, Cos, Power, Radians, Sqrt
+from django.db.models.lookups import LessThanOrEqual
 from django.template.defaultfilters import floatformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,6 +37,7 @@ from microwork.accounts.models import User
 from microwork.core.errors import NotFound
 from microwork.core.ids import object_id
 from microwork.core.pagination import keyset_rows
+from microwork.core.photos import HASH_MAX_DISTANCE, hash_bands, hash_distance
 from microwork.ledger.models import AccountKind, Posting
 
 from .models import CLAIM_MOVES, MISSION_MOVES, Claim, ClaimState, Mission, MissionState, ReportFile
@@ -162,6 +165,131 @@ def report_file_shown(upload: ReportFile, user: User) -> FieldFile:
     return upload.original if user.is_staff_member and upload.original else upload.file
 
 
+# --- Proof-checked photos (HM13) ----------------------------------------------
+
+#: A phone's clock may be a little off the server's.
+PHOTO_CLOCK_SKEW = timedelta(minutes=10)
+#: A phone's GPS fix may be a little off the photo's real place.
+PHOTO_GPS_MARGIN_KM = 0.1
+#: The most photos whose hash shares a band with a new one that are measured:
+#: a bound on the read even if many unrelated photos happened to share a band.
+PHOTO_CANDIDATES_MAX = 500
+
+
+def photo_sent_before(phash: str, *, exclude_pk: int | None = None) -> int | None:
+    """The earliest report photo (its id) whose perceptual hash is within
+    HASH_MAX_DISTANCE bits of `phash`, on any claim, by anyone; None if none.
+
+    The index finds the photos sharing one of the hash's bands exactly (at
+    least one always is, for a photo within the distance: `hash_bands`); the
+    real distance is measured on those only, at most PHOTO_CANDIDATES_MAX of
+    them, newest first. A prefix of the hash alone would miss a copy whose
+    first bits moved; a scan of every hash grows with every photo ever sent."""
+    bands = Q()
+    for n, band in enumerate(hash_bands(phash)):
+        bands |= Q(**{f"phash_band_{n}": band})
+    candidates = ReportFile.objects.filter(bands).order_by("-pk")
+    if exclude_pk is not None:
+        candidates = candidates.exclude(pk=exclude_pk)
+    matches = [
+        pk
+        for pk, other in candidates.values_list("pk", "phash")[:PHOTO_CANDIDATES_MAX]
+        if other and hash_distance(phash, other) <= HASH_MAX_DISTANCE
+    ]
+    return min(matches, default=None)
+
+
+@dataclass(frozen=True)
+class PhotoProof:
+    """A report photo weighed against its claim and its mission (HM13):
+    taken during the claim (its window, give or take a phone's clock), within
+    the mission's radius, and not a photo sent before. Each check is None when
+    it cannot be made (no time or position in the photo, a mission done from
+    anywhere); `warnings` names what the company should look at, empty when
+    the photo was taken here, during the mission."""
+
+    taken_at: datetime | None
+    within_window: bool | None
+    distance_km: float | None
+    within_radius: bool | None
+    radius_km: float | None
+    duplicate_of: str | None
+    warnings: tuple[str, ...]
+
+    @property
+    def trusted(self) -> bool:
+        return not self.warnings
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "taken_at": self.taken_at,
+            "within_window": self.within_window,
+            "distance_km": self.distance_km,
+            "within_radius": self.within_radius,
+            "duplicate_of": self.duplicate_of,
+            "warnings": list(self.warnings),
+        }
+
+
+#: What a photo's proof may warn of, in the order the page shows them.
+PHOTO_WARNINGS = (
+    "no_metadata",
+    "no_time",
+    "taken_before_claim",
+    "taken_after_report",
+    "no_position",
+    "outside_radius",
+    "duplicate",
+)
+
+
+def photo_proof(upload: ReportFile, claim: Claim, mission: Mission) -> PhotoProof | None:
+    """The proof of a report photo; None for a file that is not an image, or
+    a photo sent before photos were read (`services.report_photos_read`)."""
+    if not upload.content_type.startswith("image/") or upload.phash is None:
+        return None
+    warnings = set()
+    within_window = None
+    if upload.taken_at is not None:
+        end = claim.submitted_at or timezone.now()
+        if upload.taken_at < claim.claimed_at - PHOTO_CLOCK_SKEW:
+            within_window = False
+            warnings.add("taken_before_claim")
+        elif upload.taken_at > end + PHOTO_CLOCK_SKEW:
+            within_window = False
+            warnings.add("taken_after_report")
+        else:
+            within_window = True
+    has_position = upload.taken_latitude is not None and upload.taken_longitude is not None
+    distance = within_radius = None
+    if has_position and mission.has_location:
+        exact = distance_km(
+            (mission.latitude, mission.longitude),  # type: ignore[arg-type]
+            (upload.taken_latitude, upload.taken_longitude),  # type: ignore[arg-type]
+        )
+        distance = round(exact, 1)
+        within_radius = mission.radius_km is None or exact <= mission.radius_km + PHOTO_GPS_MARGIN_KM
+        if not within_radius:
+            warnings.add("outside_radius")
+    if upload.taken_at is None and not has_position:
+        warnings.add("no_metadata")
+    elif upload.taken_at is None:
+        warnings.add("no_time")
+    elif not has_position and mission.has_location:
+        warnings.add("no_position")
+    if upload.duplicate_of_id is not None:
+        warnings.add("duplicate")
+    return PhotoProof(
+        taken_at=upload.taken_at,
+        within_window=within_window,
+        distance_km=distance,
+        within_radius=within_radius,
+        radius_km=mission.radius_km if mission.has_location else None,
+        duplicate_of=str(upload.duplicate_of_id) if upload.duplicate_of_id is not None else None,
+        warnings=tuple(w for w in PHOTO_WARNINGS if w in warnings),
+    )
+
+
 def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Kilometres between two (lat, lon) points, by the same equirectangular
     reckoning as the "near me" filter, so a mission shown near is claimable."""
@@ -246,8 +374,10 @@ def missions_open(
     min_reward_cents: int | None = None,
     q: str | None = None,
     near: tuple[float, float] | None = None,
+    tasker: User | None = None,
 ) -> QuerySet[Mission]:
-    """Published missions with a free place, for taskers (MW01, HM12)."""
+    """Published missions with a free place, for taskers (MW01, HM12); for
+    `tasker`, only those whose quality filters their record passes."""
     now = timezone.now()
     missions = (
         with_places_left(Mission.objects.filter(state=MissionState.PUBLISHED))
@@ -270,7 +400,75 @@ def missions_open(
         missions = missions.annotate(
             distance_km=Sqrt(Power(dx, 2) + Power(dy, 2), output_field=FloatField()) * KM_PER_DEGREE
         ).filter(Q(latitude__isnull=True) | Q(distance_km__lte=F("radius_km")))
+    if tasker is not None:
+        missions = missions.filter(open_to_record_of(tasker.pk))
     return missions
+
+
+# --- A tasker's record: the quality filters of missions ------------------------
+
+#: A report counts as approved once the company approved it, or once staff
+#: overturned its rejection with pay for the tasker (HM15).
+_APPROVED_REPORT = Q(state=ClaimState.APPROVED) | Q(state=ClaimState.SETTLED, settled_cents__gt=0)
+_REVIEWED_REPORT = Q(state__in=(ClaimState.APPROVED, ClaimState.REJECTED, ClaimState.DISPUTED, ClaimState.SETTLED))
+
+
+@dataclass(frozen=True)
+class TaskerRecord:
+    """A tasker's reports as the quality filters read them: how many were
+    approved, out of how many reviewed."""
+
+    approved_reports: int
+    reviewed_reports: int
+
+    @property
+    def approval_rate(self) -> float | None:
+        """Approved out of reviewed, from 0 to 1; None before any review."""
+        return round(self.approved_reports / self.reviewed_reports, 3) if self.reviewed_reports else None
+
+    @property
+    def approval_percent(self) -> int | None:
+        """The rate in whole percent, rounded down: what passes a filter of that many percent."""
+        return self.approved_reports * 100 // self.reviewed_reports if self.reviewed_reports else None
+
+
+def tasker_record(tasker_id: int) -> TaskerRecord:
+    """The tasker's record, in one query (over the claims' tasker index)."""
+    counts = Claim.objects.filter(tasker_id=tasker_id).aggregate(
+        approved=Count("pk", filter=_APPROVED_REPORT), reviewed=Count("pk", filter=_REVIEWED_REPORT)
+    )
+    return TaskerRecord(approved_reports=counts["approved"], reviewed_reports=counts["reviewed"])
+
+
+def tasker_qualifies(mission: Mission, record: TaskerRecord) -> bool:
+    """Whether the record passes the mission's quality filters. A tasker with
+    no review yet has rejected nothing: the rate filter lets them in, the
+    count filter keeps them out (as `open_to_record_of` reads it in SQL)."""
+    return (
+        record.approved_reports >= mission.min_approved_reports
+        and record.approved_reports * 100 >= mission.min_approval_percent * record.reviewed_reports
+    )
+
+
+def _claims_count(tasker_id: int, which: Q) -> Subquery:
+    """COUNT over the tasker's claims, as a subquery that names no outer
+    column: the database reads it once per query, never once per row."""
+    counted = (
+        Claim.objects.filter(which, tasker_id=tasker_id).order_by().annotate(n=Func(F("pk"), function="COUNT"))
+    ).values("n")
+    return Subquery(counted, output_field=IntegerField())
+
+
+def open_to_record_of(tasker_id: int) -> Q:
+    """The missions whose quality filters the tasker's record passes: two
+    integer columns of the row compared with the tasker's two figures, read
+    once inside the list's own query (`tasker_qualifies`, in SQL)."""
+    approved = _claims_count(tasker_id, _APPROVED_REPORT)
+    reviewed = _claims_count(tasker_id, _REVIEWED_REPORT)
+    return Q(min_approval_percent=0, min_approved_reports=0) | (
+        Q(min_approved_reports__lte=approved)
+        & Q(LessThanOrEqual(F("min_approval_percent") * reviewed, approved * Value(100)))
+    )
 
 
 def missions_taken_by(tasker: User, missions: Iterable[Mission]) -> set[int]:
@@ -532,13 +730,16 @@ MEASURED_MIN_REPORTS = 5
 
 
 def measured_median_seconds(mission: Mission) -> int | None:
-    """The median time taskers took from claim to report on this mission,
-    once MEASURED_MIN_REPORTS reports are in (PL04)."""
+    """The median time taskers took on this mission, once
+    MEASURED_MIN_REPORTS reports are in (PL04): per report, from the start of
+    the report form when it is known, else from the claim, to the report. A
+    place held for hours before the tasker started counts for nothing; a
+    tasker who kept the form open from the claim on counts it all."""
     spans = [
-        (submitted_at - claimed_at).total_seconds()
-        for claimed_at, submitted_at in Claim.objects.filter(mission=mission, submitted_at__isnull=False)
+        (submitted_at - (started_at or claimed_at)).total_seconds()
+        for claimed_at, started_at, submitted_at in Claim.objects.filter(mission=mission, submitted_at__isnull=False)
         .order_by("-submitted_at")
-        .values_list("claimed_at", "submitted_at")[:1000]
+        .values_list("claimed_at", "report_started_at", "submitted_at")[:1000]
         if submitted_at
     ]
     if len(spans) < MEASURED_MIN_REPORTS:

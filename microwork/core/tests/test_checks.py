@@ -1,32 +1,13 @@
 """PL01: production refuses toy rails, the sandbox gateway first of all."""
 
-import os
-import secrets
-import subprocess
-import sys
-
 import pytest
 from django.conf import settings as django_settings
 from django.core.checks import run_checks
 
 from microwork.core.checks import production_rails
+from microwork.testing import REAL_RAILS, production_env, run_python
 
 BASE_DIR = django_settings.BASE_DIR
-RAIL_PREFIXES = ("DJANGO_", "MICROWORK_", "PAYMENT_", "STRIPE_", "SMS_", "EMAIL_", "TWILIO_", "ANYMAIL_", "DEBUG")
-
-REAL_RAILS = {
-    "PAYMENT_GATEWAY": "stripe",
-    "STRIPE_SECRET_KEY": "sk_live_acme",
-    "STRIPE_WEBHOOK_SECRET": "whsec_acme",
-    "SMS_BACKEND": "twilio",
-    "TWILIO_ACCOUNT_SID": "AC0123456789abcdef0123456789abcdef",
-    "TWILIO_AUTH_TOKEN": "token",
-    "TWILIO_FROM": "+33700000000",
-    "EMAIL_BACKEND": "anymail",
-    "ANYMAIL_PROVIDER": "brevo",
-    "ANYMAIL_API_KEY": "xkeysib-acme",
-    "REDIS_URL": "redis://127.0.0.1:6379/0",
-}
 
 
 @pytest.fixture
@@ -155,34 +136,16 @@ def test_pl01_the_check_is_registered_outside_deploy_checks(production):
 # --- As an operator starts it ---------------------------------------------
 
 
-def production_env(**overrides):
-    """The test run's environment without its own rail or Django settings
-    (the test run allows unsafe async, which `check --deploy` refuses)."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(RAIL_PREFIXES)}
-    env.pop("DATABASE_URL", None)
-    env.update(
-        MICROWORK_ENV="production",
-        SECRET_KEY=secrets.token_urlsafe(64)[:50],
-        ALLOWED_HOSTS="example.fr",
-        **overrides,
-    )
-    return env
-
-
-def run(*args, env):
-    return subprocess.run(
-        [sys.executable, *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
-
-
 def test_pl01_check_deploy_fails_on_the_sandbox_gateway():
-    result = run("manage.py", "check", "--deploy", env=production_env(**{**REAL_RAILS, "PAYMENT_GATEWAY": "sandbox"}))
+    result = run_python(
+        "manage.py", "check", "--deploy", env=production_env(**{**REAL_RAILS, "PAYMENT_GATEWAY": "sandbox"})
+    )
     assert result.returncode != 0
     assert "microwork.E001" in result.stderr and "PAYMENT_GATEWAY" in result.stderr
 
 
 def test_pl01_check_fails_on_production_defaults_without_credentials():
-    result = run("manage.py", "check", env=production_env())
+    result = run_python("manage.py", "check", env=production_env())
     assert result.returncode != 0
     assert "microwork.E001" not in result.stderr  # the default is Stripe, not the sandbox
     for error in ("microwork.E004", "microwork.E005", "microwork.E006"):
@@ -190,17 +153,19 @@ def test_pl01_check_fails_on_production_defaults_without_credentials():
 
 
 def test_pl01_a_wsgi_worker_refuses_to_boot_on_the_sandbox_gateway():
-    result = run("-c", "import microwork.wsgi", env=production_env(**{**REAL_RAILS, "PAYMENT_GATEWAY": "sandbox"}))
+    result = run_python(
+        "-c", "import microwork.wsgi", env=production_env(**{**REAL_RAILS, "PAYMENT_GATEWAY": "sandbox"})
+    )
     assert result.returncode != 0
     assert "SystemCheckError" in result.stderr and "PAYMENT_GATEWAY" in result.stderr
 
 
 def test_pl01_real_rails_pass_check_deploy_and_boot_a_worker():
     env = production_env(**REAL_RAILS)
-    result = run("manage.py", "check", "--deploy", env=env)
+    result = run_python("manage.py", "check", "--deploy", env=env)
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
-    booted = run("-c", "import microwork.wsgi; print(microwork.wsgi.application)", env=env)
+    booted = run_python("-c", "import microwork.wsgi; print(microwork.wsgi.application)", env=env)
     assert booted.returncode == 0, booted.stderr
     assert "WSGIHandler" in booted.stdout
 

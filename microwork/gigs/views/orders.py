@@ -19,11 +19,12 @@ from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRefresh
 from microwork.accounts.models import User
 from microwork.accounts.roles import page_user
 from microwork.core.errors import ApplicationError
+from microwork.core.pages import more_url, page_of
 from microwork.core.uploads import file_response
 
 from .. import forms, selectors, services
 from ..models import Order
-from .trade import more_url, page_of
+from .trade import PAGE_SIZE
 
 # --- My orders and the order page (AM05-AM10, AM14) ---------------------------
 
@@ -38,7 +39,7 @@ def my_orders(request: HttpRequest) -> HttpResponse:
     tab = request.GET.get("etat") or "all"
     if tab not in selectors.ORDER_TABS:
         tab = "all"
-    page = page_of(selectors.orders_of(user, side=side, tab=tab), request.GET.get("cursor", ""), ranked=False)
+    page = page_of(selectors.orders_of(user, side=side, tab=tab), request.GET.get("cursor", ""), size=PAGE_SIZE)
     context = {
         "orders": page["items"],
         "more_url": more_url(request, page["next_cursor"]),

@@ -14,8 +14,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from microwork.accounts.models import User
 from microwork.accounts.roles import page_user
-from microwork.core.errors import ApplicationError, InvalidInput
-from microwork.core.pagination import keyset_page, ranked_page
+from microwork.core.errors import ApplicationError
+from microwork.core.pages import more_url, page_of
 from microwork.core.uploads import JPEG, file_response
 
 from .. import forms, selectors, services
@@ -23,23 +23,6 @@ from ..models import Offer, Order
 
 PAGE_SIZE = 12
 REVIEWS_SHOWN = 5
-
-
-def more_url(request: HttpRequest, next_cursor: str | None) -> str:
-    if not next_cursor:
-        return ""
-    query = request.GET.copy()
-    query["cursor"] = next_cursor
-    return f"{request.path}?{query.urlencode()}"
-
-
-def page_of(rows: Any, cursor: str, *, ranked: bool) -> dict[str, Any]:
-    """A page of rows; a cursor that is not one starts over."""
-    paginate = ranked_page if ranked else keyset_page
-    try:
-        return paginate(rows, limit=PAGE_SIZE, cursor=cursor or None, serialize=lambda row: row)
-    except InvalidInput:
-        return paginate(rows, limit=PAGE_SIZE, cursor=None, serialize=lambda row: row)
 
 
 # --- The catalogue, an offer, an expert (AM04, AM07, AM14) ---------------------
@@ -58,7 +41,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         }
     offers, ranked = selectors.offers_matching(**filters)
     offers = offers.select_related("expert").prefetch_related("images")
-    page = page_of(offers, request.GET.get("cursor", ""), ranked=ranked is not None)
+    page = page_of(offers, request.GET.get("cursor", ""), ranked=ranked is not None, size=PAGE_SIZE)
     records = selectors.expert_records(offer.expert_id for offer in page["items"])
     context = {
         "form": form,

@@ -1,7 +1,8 @@
 """Every write on micro-missions and claims (SPEC HM), by subject:
 `pricing` (what a mission costs, the minimum wage), `inputs` (cleaning what
 is typed), `missions` (the mission lifecycle), `claims` (a place taken and
-reported) and `reviews` (approval, rejection, disputes)."""
+reported), `photos` (what a report photo says of itself) and `reviews`
+(approval, rejection, disputes)."""
 
 from .batches import (
     batch_create,
@@ -22,6 +23,7 @@ from .claims import (
     ClaimLapsed,
     ClaimLimitReached,
     MissionFull,
+    NotQualified,
     OutsideRadius,
     PositionRequired,
     claim_create,
@@ -35,6 +37,7 @@ from .claims import (
 from .inputs import (
     ACCOUNT_MIN_CHARS,
     ENDS_AT_LIMIT,
+    MAX_MIN_APPROVED_REPORTS,
     MAX_MINUTES,
     MAX_PLACES,
     MAX_QUESTIONS,
@@ -42,6 +45,7 @@ from .inputs import (
     QUESTION_KINDS,
     UPLOAD_KINDS,
     Location,
+    approval_percent,
     estimate_in_seconds,
 )
 from .missions import (
@@ -59,6 +63,7 @@ from .missions import (
     mission_withdraw,
     missions_expire_due,
 )
+from .photos import report_photos_read
 from .places import AddressNotFound, BanGeocoder, Place, StubGeocoder, address_geocode, geocoder
 from .pricing import (
     FEE_BASIS_POINTS,
@@ -91,6 +96,7 @@ __all__ = [
     "FEE_BASIS_POINTS",
     "MAX_ACTIVE_CLAIMS",
     "MAX_MINUTES",
+    "MAX_MIN_APPROVED_REPORTS",
     "MAX_PLACES",
     "MAX_QUESTIONS",
     "MAX_RADIUS_KM",
@@ -109,6 +115,7 @@ __all__ = [
     "Location",
     "MissionFull",
     "MissionNotAvailable",
+    "NotQualified",
     "OutsideRadius",
     "Place",
     "PositionRequired",
@@ -116,6 +123,7 @@ __all__ = [
     "RewardBelowMinimumWage",
     "StubGeocoder",
     "address_geocode",
+    "approval_percent",
     "batch_create",
     "batch_done_if_settled",
     "batch_publish",
@@ -152,6 +160,7 @@ __all__ = [
     "place_price",
     "price_summary",
     "report_file_add",
+    "report_photos_read",
     "reward_check",
     "smic_hourly_cents",
 ]

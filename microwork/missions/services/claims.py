@@ -20,12 +20,15 @@ from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from microwork.accounts.models import User
 from microwork.accounts.services import PhoneNotVerified
 from microwork.core.durations import duration_label
 from microwork.core.errors import ApplicationError, Conflict, Forbidden, InvalidInput
 from microwork.core.money import format_eur
+from microwork.core.photos import photo_facts
+from microwork.core.ratelimit import rate_limit_named
 from microwork.core.states import WrongState, state_move, state_start
 from microwork.core.uploads import server_file_name
 from microwork.notifications.services import notify
@@ -47,9 +50,20 @@ from ..selectors import (
     company_record_forget,
     measured_median_seconds,
     mission_is_within_reach,
+    tasker_qualifies,
+    tasker_record,
 )
-from .inputs import UPLOAD_KINDS, check_not_empty, clean_answers, clean_links, report_upload_check
+from .inputs import (
+    UPLOAD_KINDS,
+    check_not_empty,
+    clean_answers,
+    clean_links,
+    report_started_at,
+    report_upload_check,
+    report_upload_rule,
+)
 from .missions import MissionNotAvailable, escrow_refund, mission_is_open
+from .photos import photo_fields, photo_link_duplicate
 from .pricing import minimum_reward_cents
 
 CLAIM_HOURS = 48  # HM04
@@ -79,6 +93,12 @@ class OutsideRadius(Conflict):
 
 class PositionRequired(Conflict):
     code = "position_required"
+
+
+class NotQualified(Forbidden):
+    """The tasker's record does not pass the mission's quality filters."""
+
+    code = "not_qualified"
 
 
 def _claim_move(claim: Claim, to: str, **how: Any) -> None:
@@ -157,11 +177,58 @@ def _ensure_below_claim_limit(held: int) -> None:
         )
 
 
-def claim_refusal(*, tasker: User) -> ApplicationError | None:
-    """Why taking a mission would be refused to this tasker right now, before
-    the click (MW01); `claim_create` decides for good under its lock."""
+def _ensure_qualified(mission: Mission, tasker: User) -> None:
+    """The mission's quality filters (a minimum approval rate, a minimum of
+    approved reports): a tasker whose record falls short is told both figures."""
+    if mission.welcomes_new_taskers:
+        return
+    record = tasker_record(tasker.pk)
+    if tasker_qualifies(mission, record):
+        return
+    asked = []
+    if mission.min_approval_percent:
+        asked.append(_("%(percent)s %% of reports approved") % {"percent": mission.min_approval_percent})
+    if mission.min_approved_reports:
+        asked.append(
+            ngettext(
+                "%(count)s approved report",
+                "%(count)s approved reports",
+                mission.min_approved_reports,
+            )
+            % {"count": mission.min_approved_reports}
+        )
+    if record.reviewed_reports:
+        yours = ngettext(
+            "you have %(percent)s %% of reports approved, and %(count)s approved report.",
+            "you have %(percent)s %% of reports approved, and %(count)s approved reports.",
+            record.approved_reports,
+        ) % {"percent": record.approval_percent, "count": record.approved_reports}
+    else:
+        yours = _("you have no reviewed report yet.")
+    raise NotQualified(
+        _("This mission is for taskers with at least %(asked)s; %(yours)s")
+        % {"asked": _(" and ").join(asked), "yours": yours}
+    )
+
+
+def _ensure_claim_pace(tasker: User) -> None:
+    """Fair dispatch: a tasker's claims are counted over a short window (a
+    burst) and a long one (a sustained rate), so that no script sweeps a
+    batch; past either, 429 with the seconds to wait. Counted on the cache,
+    before any lock."""
+    message = _("You are taking missions faster than anyone could do them; wait before taking another.")
+    rate_limit_named("claim_burst", tasker.pk, message=message)
+    rate_limit_named("claim_sustained", tasker.pk, message=message)
+
+
+def claim_refusal(*, tasker: User, mission: Mission | None = None) -> ApplicationError | None:
+    """Why taking a mission (this one, when given) would be refused to this
+    tasker right now, before the click (MW01); `claim_create` decides for
+    good under its lock."""
     try:
         _ensure_may_claim(tasker)
+        if mission is not None:
+            _ensure_qualified(mission, tasker)
         _ensure_below_claim_limit(_claims_held(tasker, timezone.now()))
     except ApplicationError as exc:
         return exc
@@ -200,8 +267,11 @@ def claim_create(
 
     Every taker of a mission queues on its row: what only concerns the tasker
     (a claim already made, HM05) is read before that lock, under the
-    tasker's own, so the mission's lock is held for as little as it can."""
+    tasker's own, so the mission's lock is held for as little as it can.
+    Every try is counted against the tasker's pace first (fair dispatch)."""
     _ensure_may_claim(tasker)
+    _ensure_claim_pace(tasker)
+    _ensure_qualified(mission, tasker)
     _ensure_within_reach(mission, position, position_refused)
     now = timezone.now()
     with transaction.atomic():
@@ -297,9 +367,23 @@ def _refuse_if_lapsed(claim: Claim) -> None:
 
 
 def claim_report(
-    *, claim: Claim, by: User, answers: dict[str, Any] | None = None, text: str = "", links: list[str] | None = None
+    *,
+    claim: Claim,
+    by: User,
+    answers: dict[str, Any] | None = None,
+    text: str = "",
+    links: list[str] | None = None,
+    started_at: datetime | None = None,
 ) -> Claim:
-    """The end-of-mission report (HM13); the company is alerted at once (HM14)."""
+    """The end-of-mission report (HM13); the company is alerted at once (HM14).
+
+    `started_at` is when the tasker started this report: on the pages, when
+    the report form that was sent was displayed (a time the server signed into
+    the page, so it cannot be made up); through the API, what the client says.
+    Either way it is only kept within claimed_at..submitted_at: the time on
+    the form is then at most the time from claim to report, and never less
+    than nothing. Kept beside that claim-to-report time, it leaves out the
+    hours a tasker held the place before starting (PL04)."""
     if claim.tasker_id != by.pk:
         raise Forbidden()
     _refuse_if_lapsed(claim)
@@ -310,9 +394,16 @@ def claim_report(
         claim, mission = _claim_and_mission_locked(claim)
         _refuse_if_lapsed(claim)
         claim.submitted_at = timezone.now()
+        claim.report_started_at = report_started_at(claim, started_at, claim.submitted_at)
         # The move comes first so that a claim already reported or closed is
         # refused as such; a report refused below undoes it with the transaction.
-        _claim_move(claim, ClaimState.SUBMITTED, by=by, update_fields=("submitted_at",), message=_reported_or_closed())
+        _claim_move(
+            claim,
+            ClaimState.SUBMITTED,
+            by=by,
+            update_fields=("submitted_at", "report_started_at"),
+            message=_reported_or_closed(),
+        )
         _held_until_refresh(mission)
         claim.answers = clean_answers(mission, claim, answers or {})
         check_not_empty(mission, claim, claim.answers, text)
@@ -366,14 +457,22 @@ def _measure_time(mission: Mission) -> None:
 
 
 def report_file_add(*, claim: Claim, by: User, question_key: str, upload: UploadedFile) -> ReportFile:
-    """Attach a photo or file to an active claim's report (HM13)."""
+    """Attach a photo or file to an active claim's report (HM13).
+
+    A photo's capture time, position and perceptual hash are read from the
+    file as sent, before its metadata is stripped, and kept on the report
+    file: the company sees them weighed against the claim and the mission's
+    place (`selectors.photo_proof`). A photo that is the same as, or nearly,
+    one sent before on any claim, by anyone, is linked to it both ways."""
     if claim.tasker_id != by.pk:
         raise Forbidden()
     _refuse_if_lapsed(claim)
     question = next((q for q in claim.mission.questions if q["key"] == question_key), None)
     if question is None or question["kind"] not in UPLOAD_KINDS:
         raise InvalidInput(_("This question does not take a file."), field="question")
-    checked = report_upload_check(upload, photo=question["kind"] == "photo")
+    photo = question["kind"] == "photo"
+    checked = report_upload_check(upload, photo=photo)
+    facts = photo_facts(upload, report_upload_rule(photo=photo)) if checked.is_image else None
     # Written before the transaction opens: storage may be a slow remote service.
     folder = f"reports/{claim.pk}/{question_key}-"
     shown = ContentFile(checked.clean) if checked.clean is not None else upload
@@ -395,7 +494,9 @@ def report_file_add(*, claim: Claim, by: User, question_key: str, upload: Upload
                 original=paths[1] if len(paths) > 1 else "",
                 content_type=checked.content_type,
                 size=len(checked.clean) if checked.clean is not None else checked.size,
+                **photo_fields(facts),
             )
+            photo_link_duplicate(added)
             stale = [name for old in replaced for name in (old.file.name, old.original.name) if name]
             transaction.on_commit(lambda: _storage_delete(stale))
             return added

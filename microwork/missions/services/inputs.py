@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from microwork.core.errors import InvalidInput
-from microwork.core.uploads import REPORT_FILE, REPORT_PHOTO, CheckedUpload, upload_check
+from microwork.core.uploads import REPORT_FILE, REPORT_PHOTO, CheckedUpload, UploadRule, upload_check
 
 from ..models import UPLOAD_KINDS, Category, Claim, Mission, Question, QuestionKind
 from .pricing import reward_check
@@ -22,6 +22,8 @@ MAX_PLACES = 1000
 MAX_MINUTES = 8 * 60
 MAX_RADIUS_KM = 500
 MAX_QUESTIONS = 20
+#: The highest number of approved reports a mission may require.
+MAX_MIN_APPROVED_REPORTS = 10_000
 QUESTION_KINDS = tuple(QuestionKind.values)
 # HM13: a few words stand for a written account; a single "ok" or "done" does not.
 ACCOUNT_MIN_CHARS = 10
@@ -98,6 +100,30 @@ def clean_questions(questions: Iterable[dict[str, Any]] | None) -> list[Question
     if len(cleaned) > MAX_QUESTIONS:
         raise InvalidInput(_("At most %(max)s questions.") % {"max": MAX_QUESTIONS}, field="questions")
     return cleaned
+
+
+def approval_percent(rate: float | None, *, field: str = "min_approval_rate") -> int:
+    """A minimum approval rate given from 0 to 1 (as the API gives rates), in
+    whole percent: 0.95 is 95; 0.955 is refused, not rounded."""
+    if rate is None:
+        return 0
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
+        raise InvalidInput(_("The minimum approval rate is between 0 and 1 (0.95 for 95 %)."), field=field)
+    percent = round(rate * 100)
+    if abs(rate * 100 - percent) > 1e-6:
+        raise InvalidInput(_("The minimum approval rate is a whole percentage (0.95, not 0.955)."), field=field)
+    return percent
+
+
+def clean_quality_filters(*, min_approval_percent: int, min_approved_reports: int) -> None:
+    """The mission's quality filters: a rate from 0 to 100 %, a count of approved reports."""
+    if isinstance(min_approval_percent, bool) or not 0 <= min_approval_percent <= 100:
+        raise InvalidInput(_("The minimum approval rate is between 0 and 100 %."), field="min_approval_rate")
+    if isinstance(min_approved_reports, bool) or not 0 <= min_approved_reports <= MAX_MIN_APPROVED_REPORTS:
+        raise InvalidInput(
+            _("The minimum number of approved reports is between 0 and %(max)s.") % {"max": MAX_MIN_APPROVED_REPORTS},
+            field="min_approved_reports",
+        )
 
 
 def estimate_in_seconds(*, estimated_minutes: int | None, estimated_seconds: int | None) -> int:
@@ -218,6 +244,22 @@ def clean_links(links: list[str] | None) -> list[str]:
     return cleaned
 
 
-def report_upload_check(upload: UploadedFile, *, photo: bool) -> CheckedUpload:
+def report_upload_rule(*, photo: bool) -> UploadRule:
     """A photo question takes an image; a file question a PDF as well (HM13)."""
-    return upload_check(upload, REPORT_PHOTO if photo else REPORT_FILE)
+    return REPORT_PHOTO if photo else REPORT_FILE
+
+
+def report_upload_check(upload: UploadedFile, *, photo: bool) -> CheckedUpload:
+    return upload_check(upload, report_upload_rule(photo=photo))
+
+
+def report_started_at(claim: Claim, started_at: datetime | None, submitted_at: datetime) -> datetime | None:
+    """When the tasker says the report was started, brought within
+    claimed_at..submitted_at (PL04): a time outside it cannot be true, and
+    within it the measured time can be neither longer than from claim to
+    report nor negative. None when not said."""
+    if started_at is None:
+        return None
+    if timezone.is_naive(started_at):
+        started_at = started_at.replace(tzinfo=UTC)
+    return max(claim.claimed_at, min(started_at, submitted_at))

@@ -25,7 +25,14 @@ from microwork.trust.selectors import ensure_not_suspended
 
 from ..models import MISSION_MOVES, Batch, Mission, MissionState, MissionTransition
 from ..selectors import mission_is_editable
-from .inputs import Location, clean_location, clean_mission_fields, clean_questions, estimate_in_seconds
+from .inputs import (
+    Location,
+    clean_location,
+    clean_mission_fields,
+    clean_quality_filters,
+    clean_questions,
+    estimate_in_seconds,
+)
 from .pricing import place_price, reward_check, smic_hourly_cents
 
 EXPIRING_STATES = (MissionState.PUBLISHED, MissionState.PENDING_REVIEW)  # HM15b
@@ -67,13 +74,16 @@ def mission_create(
     location: Location | None = None,
     ends_at: datetime | None = None,
     questions: Iterable[dict[str, Any]] | None = None,
+    min_approval_percent: int = 0,
+    min_approved_reports: int = 0,
     batch: Batch | None = None,
     batch_item: int | None = None,
     batch_input: dict[str, str] | None = None,
     batch_wave: int | None = None,
 ) -> Mission:
     """A draft mission, priced but not yet paid for (HM06-HM10, HM12); an
-    item of a batch when `batch` is given (MW04)."""
+    item of a batch when `batch` is given (MW04); by default open to every
+    tasker, new ones included (quality filters at 0)."""
     if not company.is_company:
         raise Forbidden(_("Only companies post missions."))
     ensure_not_suspended(company)
@@ -89,6 +99,7 @@ def mission_create(
     )
     where = clean_location(location)
     cleaned_questions = clean_questions(questions)
+    clean_quality_filters(min_approval_percent=min_approval_percent, min_approved_reports=min_approved_reports)
     fee, vat = place_price(reward_cents)
     with transaction.atomic():
         mission = Mission.objects.create(
@@ -108,6 +119,8 @@ def mission_create(
             address=where.address if where else "",
             ends_at=ends_at,
             questions=cleaned_questions,
+            min_approval_percent=min_approval_percent,
+            min_approved_reports=min_approved_reports,
             batch=batch,
             batch_item=batch_item,
             batch_input=batch_input,
@@ -325,6 +338,12 @@ def mission_update(*, mission: Mission, by: User, **fields: Any) -> Mission:
             mission.address = where.address if where else ""
         if "questions" in fields:
             mission.questions = clean_questions(fields["questions"])
+        quality = {
+            name: fields.get(name, getattr(mission, name)) for name in ("min_approval_percent", "min_approved_reports")
+        }
+        clean_quality_filters(**quality)
+        mission.min_approval_percent = quality["min_approval_percent"]
+        mission.min_approved_reports = quality["min_approved_reports"]
         mission.fee_cents, mission.vat_cents = place_price(mission.reward_cents)
         mission.places_free = mission.places
         mission.save()

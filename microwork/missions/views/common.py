@@ -67,7 +67,8 @@ def posted(request: HttpRequest) -> Any:
 
 
 def report_rows(claim: Claim, mission: Mission) -> list[dict[str, Any]]:
-    """The report question by question, with the files sent for each (HM13)."""
+    """The report question by question, with the files sent for each and,
+    for a photo, its proof (HM13)."""
     files = list(claim.files.all())
     rows = []
     for question in mission.questions:
@@ -77,7 +78,11 @@ def report_rows(claim: Claim, mission: Mission) -> list[dict[str, Any]]:
                 "label": question["label"],
                 "kind": question["kind"],
                 "value": claim.answers.get(key, ""),
-                "files": [f for f in files if f.question_key == key],
+                "files": [
+                    {"file": f, "proof": selectors.photo_proof(f, claim, mission)}
+                    for f in files
+                    if f.question_key == key
+                ],
             }
         )
     return rows

@@ -61,6 +61,7 @@ def _question_payload(formset: Any) -> tuple[list[dict[str, Any]], list[int]]:
 
 FIELD_ALIASES = {
     "reward_cents": "reward",
+    "min_approval_rate": "min_approval_percent",
     "estimated_seconds": "duration",
     "estimated_minutes": "duration",
     "location": "address",
@@ -159,6 +160,8 @@ def mission_edit(request: HttpRequest, mission_id: int) -> HttpResponse:
         "lon": mission.longitude,
         "radius_km": mission.radius_km,
         "address": mission.address,
+        "min_approval_percent": mission.min_approval_percent,
+        "min_approved_reports": mission.min_approved_reports,
     }
     form = forms.MissionForm(posted(request), initial=initial)
     formset = forms.QuestionFormSet(

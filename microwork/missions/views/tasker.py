@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from microwork.accounts.models import User
-from microwork.core.errors import ApplicationError, InvalidInput
+from microwork.core.errors import ApplicationError, InvalidInput, TooManyRequests
 from microwork.core.uploads import file_response
 
 from .. import forms, selectors, services
@@ -41,7 +41,7 @@ def mission_list(request: HttpRequest) -> HttpResponse:
     near = None
     missions: QuerySet[Mission] = Mission.objects.none()
     if form.is_bound and not form.is_valid():
-        missions = selectors.missions_open()
+        missions = selectors.missions_open(tasker=user)
     else:
         filters: dict[str, Any] = {}
         if form.is_bound:
@@ -52,7 +52,7 @@ def mission_list(request: HttpRequest) -> HttpResponse:
                 "q": form.cleaned_data.get("q") or None,
                 "near": near,
             }
-        missions = selectors.missions_open(**filters)
+        missions = selectors.missions_open(**filters, tasker=user)
     page = page_of(missions, request.GET.get("cursor", ""))
     taken = selectors.missions_taken_by(user, page["items"]) if user else set()
     context = {
@@ -75,12 +75,18 @@ def _detail(request: HttpRequest, mission: Mission, *, error: ApplicationError |
         "claim": claim,
         "open": services.mission_is_open(mission) and mission.places_left > 0,
         # Why the button would fail, shown beside it disabled rather than after the click.
-        "refusal": services.claim_refusal(tasker=tasker) if tasker and not claim and not error else None,
+        "refusal": (
+            services.claim_refusal(tasker=tasker, mission=mission) if tasker and not claim and not error else None
+        ),
         "error": error,
         "company_stats": selectors.company_stats(mission.company_id),
         **map_context(),
     }
-    return render(request, "missions/detail.html", context, status=400 if error else 200)
+    status = 200 if error is None else 429 if isinstance(error, TooManyRequests) else 400
+    response = render(request, "missions/detail.html", context, status=status)
+    if isinstance(error, TooManyRequests):
+        response["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def mission_detail(request: HttpRequest, mission_id: int) -> HttpResponse:
@@ -144,7 +150,14 @@ def claim_report(request: HttpRequest, claim_id: int) -> HttpResponse:
     user, claim = _own_claim(request, claim_id)
     mission = claim.mission
     uploaded = set(claim.files.values_list("question_key", flat=True))
-    form = forms.ReportForm(posted(request), request.FILES or None, questions=mission.questions, uploaded=uploaded)
+    form = forms.ReportForm(
+        posted(request),
+        request.FILES or None,
+        questions=mission.questions,
+        uploaded=uploaded,
+        claim_id=claim.pk,
+        initial={"started": forms.report_started_stamp(claim.pk, timezone.now())},
+    )
     lapsed = selectors.claim_has_lapsed(claim)
     # Past the deadline the service is asked anyway: it lapses the claim and says so (HM04).
     if request.method == "POST" and claim.state == ClaimState.ACTIVE and (form.is_valid() or lapsed):
@@ -157,7 +170,12 @@ def claim_report(request: HttpRequest, claim_id: int) -> HttpResponse:
                     form.add_error(forms.field_name(key), exc.detail)
                     raise
             services.claim_report(
-                claim=claim, by=user, answers=form.answers(), text=form.cleaned_data.get("text", ""), links=form.links()
+                claim=claim,
+                by=user,
+                answers=form.answers(),
+                text=form.cleaned_data.get("text", ""),
+                links=form.links(),
+                started_at=form.started_at(),
             )
         except services.ClaimLapsed as exc:
             form.add_error(None, exc.detail)

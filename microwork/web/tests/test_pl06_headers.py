@@ -2,11 +2,7 @@
 real browser, Permissions-Policy, Referrer-Policy, and a production profile
 that `check --deploy` finds nothing to say about, not even a warning."""
 
-import os
 import re
-import secrets
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +14,7 @@ from microwork import testing
 from microwork.gigs import services as gigs
 from microwork.gigs.tests.conftest import offer_fields
 from microwork.missions import services as missions
-from microwork.testing import browser_login
+from microwork.testing import REAL_RAILS, browser_login, production_env, run_python
 
 BASE_DIR = Path(__file__).resolve().parents[3]
 
@@ -206,40 +202,9 @@ def test_pl06_permissions_and_referrer_policy():
 
 # --- The production profile ---------------------------------------------------
 
-RAIL_PREFIXES = ("DJANGO_", "MICROWORK_", "PAYMENT_", "STRIPE_", "SMS_", "EMAIL_", "TWILIO_", "ANYMAIL_", "DEBUG")
-PRODUCTION = {
-    "MICROWORK_ENV": "production",
-    "ALLOWED_HOSTS": "microwork.fr",
-    "PAYMENT_GATEWAY": "stripe",
-    "STRIPE_SECRET_KEY": "sk_live_acme",
-    "STRIPE_WEBHOOK_SECRET": "whsec_acme",
-    "SMS_BACKEND": "twilio",
-    "TWILIO_ACCOUNT_SID": "AC0123456789abcdef0123456789abcdef",
-    "TWILIO_AUTH_TOKEN": "token",
-    "TWILIO_FROM": "+33700000000",
-    "EMAIL_BACKEND": "anymail",
-    "ANYMAIL_PROVIDER": "brevo",
-    "ANYMAIL_API_KEY": "xkeysib-acme",
-    "REDIS_URL": "redis://127.0.0.1:6379/0",
-}
-
-
-def production_env() -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(RAIL_PREFIXES)}
-    env.pop("DATABASE_URL", None)
-    return {**env, **PRODUCTION, "SECRET_KEY": secrets.token_urlsafe(64)[:50]}
-
 
 def test_pl06_check_deploy_is_clean_at_warning_level_in_production():
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=BASE_DIR,
-        env=production_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_python("manage.py", "check", "--deploy", "--fail-level", "WARNING", env=production_env(**REAL_RAILS))
     assert result.returncode == 0, result.stderr
     assert "no issues (0 silenced)" in result.stdout
 
@@ -250,18 +215,14 @@ def test_pl06_production_sends_hsts_secure_cookies_and_the_stripe_form_action():
         "print(s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, "
         "s.CONTENT_SECURITY_POLICY['DIRECTIVES']['form-action'])"
     )
-    env = {**production_env(), "DJANGO_SETTINGS_MODULE": "microwork.settings"}
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60, check=False
-    )
+    env = {**production_env(**REAL_RAILS), "DJANGO_SETTINGS_MODULE": "microwork.settings"}
+    result = run_python("-c", code, env=env, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[:4] == ["31536000", "True", "True", "True"]
     assert "https://checkout.stripe.com" in result.stdout
     # behind a proxy that redirects to HTTPS itself, the redirect can be left to it
     env["SECURE_SSL_REDIRECT"] = "false"
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60, check=False
-    )
+    result = run_python("-c", code, env=env, timeout=60)
     assert result.stdout.split()[3] == "False"
 
 
