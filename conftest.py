@@ -166,3 +166,9 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
         "has_touch": True,
         "locale": "fr-FR",
     }
+
+
+@pytest.fixture(params=testing.LANGUAGES)
+def language(request: pytest.FixtureRequest) -> str:
+    """Run a phone test once per language the pages speak (MW01)."""
+    return str(request.param)

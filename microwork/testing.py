@@ -14,11 +14,13 @@ import secrets
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,7 +29,7 @@ from django.core.files.base import ContentFile
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -321,20 +323,56 @@ def english(client: Client) -> Client:
     return client
 
 
+#: The languages the pages speak; browser tests of the phone pages run in each (MW01).
+LANGUAGES = ("fr", "en")
+
+
+def words(language: str) -> Callable[[str], str]:
+    """The site's words in `language`, from its own catalogue: a browser test
+    finds "Log in" or "Connexion" by the one English text the code uses."""
+
+    def say(text: str) -> str:
+        with translation.override(language):
+            return translation.gettext(text)
+
+    return say
+
+
+def browser_speaks(page: Any, base_url: str, language: str) -> Any:
+    """The browser chooses `language`, as the language switch does (its cookie)."""
+    page.context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": base_url}])
+    return page
+
+
+#: Where the browser tests leave their phone-size screenshots (test artefacts, never in git).
+SHOTS = Path(tempfile.gettempdir()) / "shots"
+
+
+def phone_shot(page: Any, name: str, language: str) -> None:
+    """A full-page screenshot of what the phone shows, named by page and language."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}-{language}.png"), full_page=True)
+
+
 def browser_login(page: Any, base_url: str, email: str) -> None:
-    """Sign in through the real page, in a browser driven by Playwright (a dev tool)."""
+    """Sign in through the real page, in a browser driven by Playwright (a dev
+    tool), in the language the page speaks."""
     from playwright.sync_api import expect
 
     page.goto(f"{base_url}/connexion/")
-    page.get_by_label("Adresse e-mail").fill(email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Connexion").click()
+    say = words(page.locator("html").get_attribute("lang") or settings.LANGUAGE_CODE)
+    page.get_by_label(say("Email address")).fill(email)
+    page.get_by_label(say("Password")).fill(PASSWORD)
+    page.get_by_role("button", name=say("Log in")).click()
     user = User.objects.get(email=email)
     if user.is_staff_member:
-        expect(page.get_by_role("heading", name="Deuxième facteur")).to_be_visible()
-        page.get_by_label(re.compile("Code à 6 chiffres")).fill(totp_code(totp_device(user)))
-        page.get_by_role("button", name="Vérifier").click()
-    expect(page.get_by_role("heading", name=re.compile("^Bonjour"))).to_be_visible()
+        expect(page.get_by_role("heading", name=say("Second factor"))).to_be_visible()
+        page.get_by_label(re.compile(re.escape(say("6-digit code from your authenticator app")))).fill(
+            totp_code(totp_device(user))
+        )
+        page.get_by_role("button", name=say("Verify")).click()
+    hello = say("Hello, %(name)s").split("%")[0]
+    expect(page.get_by_role("heading", name=re.compile("^" + re.escape(hello)))).to_be_visible()
 
 
 # --- The production profile, as an operator starts it ------------------------

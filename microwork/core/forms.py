@@ -4,8 +4,20 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils.formats import number_format
+from django.utils.functional import lazy
 
 from .errors import ApplicationError
+
+
+def _as_typed(example: str) -> str:
+    """An example amount ("50,00") as the reader types it: 50,00 in French, 50.00 in English."""
+    decimals = len(example.partition(",")[2])
+    return number_format(Decimal(example.replace(",", ".")), decimal_pos=decimals)
+
+
+#: Read when the page is drawn, in the reader's language (form fields are built once).
+as_typed = lazy(_as_typed, str)
 
 
 class ServiceErrorMixin:
@@ -29,7 +41,7 @@ class EurosField(forms.DecimalField):
     def __init__(self, *, placeholder: str = "", min_value: Decimal = Decimal(0), **kwargs: Any) -> None:
         attrs = {"inputmode": "decimal", "autocomplete": "off"}
         if placeholder:
-            attrs["placeholder"] = placeholder
+            attrs["placeholder"] = as_typed(placeholder)
         kwargs.setdefault("widget", forms.TextInput(attrs=attrs))
         super().__init__(max_digits=12, decimal_places=2, min_value=min_value, localize=True, **kwargs)
 

@@ -4,6 +4,8 @@ A share is computed once with half-up rounding and the rest is derived by
 subtraction, so the parts always add up to the whole.
 """
 
+from django.utils import translation
+
 BASIS_POINTS = 10_000
 
 
@@ -21,8 +23,11 @@ def split(amount_cents: int, rate_basis_points: int) -> tuple[int, int]:
 
 
 def format_eur(amount_cents: int) -> str:
+    """Euros as the reader writes them: 1 234,56 € in French, €1,234.56 in English."""
     sign = "-" if amount_cents < 0 else ""
     euros, cents = divmod(abs(amount_cents), 100)
+    if (translation.get_language() or "").startswith("en"):
+        return f"{sign}€{euros:,}.{cents:02d}"
     return f"{sign}{euros:,}.{cents:02d} €".replace(",", "\u202f").replace(".", ",")
 
 

@@ -26,3 +26,11 @@ def test_anything_but_a_plain_amount_is_refused(typed):
     form = AmountForm({"amount": typed})
     assert not form.is_valid()
     assert "amount" in form.errors
+
+
+@pytest.mark.parametrize(("language", "shown"), [("fr", "50,00"), ("en", "50.00")])
+def test_the_example_amount_is_written_as_the_reader_types_it(language, shown):
+    form = forms.Form()
+    form.fields["amount"] = EurosField(label="Amount", placeholder="50,00")
+    with translation.override(language):
+        assert f'placeholder="{shown}"' in str(form["amount"])

@@ -1,6 +1,7 @@
 """Integer-cent arithmetic: half-up rounding, parts that add up, French display."""
 
 import pytest
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -145,3 +146,12 @@ def test_per_hour_cents_rounds_half_up_to_the_cent(amount_cents, minutes, expect
 def test_mw02_per_hour_cents_of_a_task_of_seconds():
     # 11 cents for 30 seconds is 13.20 EUR an hour
     assert per_hour_cents(11, seconds=30) == 13_20
+
+
+@pytest.mark.parametrize(
+    ("amount_cents", "expected"), [(5, "€0.05"), (372, "€3.72"), (123_456_78, "€123,456.78"), (-150, "-€1.50")]
+)
+def test_format_eur_writes_english_euros_for_english_readers(amount_cents, expected):
+    # an English page writes euros as English readers do: sign first, point decimals, comma thousands
+    with translation.override("en"):
+        assert format_eur(amount_cents) == expected

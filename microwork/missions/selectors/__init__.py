@@ -52,9 +52,12 @@ from .photos import (
     photo_sent_before,
 )
 from .places import (
+    ARRONDISSEMENTS,
     KM_PER_DEGREE,
+    area_of,
     distance_km,
     mission_is_within_reach,
+    mission_where,
 )
 from .records import (
     MEASURED_MIN_REPORTS,
@@ -74,6 +77,7 @@ from .records import (
 )
 
 __all__ = [
+    "ARRONDISSEMENTS",
     "CHARGES_PAGE",
     "CLAIM_TABS",
     "DISPUTE_DAYS",
@@ -90,6 +94,7 @@ __all__ = [
     "MissionCharges",
     "PhotoProof",
     "TaskerRecord",
+    "area_of",
     "bench_mission_page",
     "bench_mission_row",
     "claim_can_dispute",
@@ -117,6 +122,7 @@ __all__ = [
     "mission_is_editable",
     "mission_is_within_reach",
     "mission_titles",
+    "mission_where",
     "missions_of_company",
     "missions_open",
     "missions_over_claimed",

@@ -6,7 +6,10 @@ import json
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from microwork.api.tests.helpers import assert_problem
 from microwork.missions import selectors, services
@@ -139,6 +142,85 @@ def test_hm12_remote_mission_has_no_map(client, published, alice):
     mission = published()
     page = english(as_user(client, alice)).get(reverse("missions:detail", args=[mission.pk])).content.decode()
     assert 'data-testid="place-map"' not in page and "From anywhere" in page
+
+
+# --- Where, in words, on a card ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "french", "english_words"),
+    [
+        ("8 Boulevard du Port 80000 Amiens", "Amiens", "Amiens"),
+        ("12 Rue de la Paix 75002 Paris", "Paris 2e", "Paris (2nd arr.)"),
+        ("1 Rue de Rivoli 75001 Paris", "Paris 1er", "Paris (1st arr.)"),
+        ("5 Avenue Foch 75116 Paris", "Paris 16e", "Paris (16th arr.)"),
+        ("10 Cours Gambetta 69003 Lyon", "Lyon 3e", "Lyon (3rd arr.)"),
+        ("2 Quai du Port 13008 Marseille", "Marseille 8e", "Marseille (8th arr.)"),
+        ("3 Place Carnot 69250 Neuville-sur-Saône", "Neuville-sur-Saône", "Neuville-sur-Saône"),
+        ("Tour Montparnasse 75755 Paris Cedex 15", "Paris", "Paris"),
+        ("Place Bellecour, Lyon", "Lyon", "Lyon"),
+        ("8 rue du Port", None, None),
+        ("", None, None),
+    ],
+)
+def test_hm12_area_of_an_address_is_its_town_and_arrondissement(address, french, english_words):
+    with translation.override("fr"):
+        assert selectors.area_of(address) == french
+    with translation.override("en"):
+        assert selectors.area_of(address) == english_words
+
+
+def _lyon(published: Any, title: str = "Shelf in Lyon") -> Mission:
+    where = services.Location(lat=45.7597, lon=4.8422, radius_km=2, address="10 Cours Gambetta 69003 Lyon")
+    return published(title=title, location=where)
+
+
+@pytest.mark.parametrize(
+    ("language", "area", "distance"),
+    [("fr", "près de Lyon 3e", "à 1,1\u00a0km de vous"), ("en", "near Lyon (3rd arr.)", "1.1 km from you")],
+)
+def test_hm12_cards_say_where_in_words_never_the_street(client, published, alice, language, area, distance):
+    _lyon(published)
+    published(title="Website from home")
+    if language == "en":
+        english(client)
+    # an anonymous visitor, on the front page and the list: the town and arrondissement, no street
+    for path in (reverse("web:home"), reverse("missions:list")):
+        page = client.get(path).content.decode()
+        assert "Shelf in Lyon" in page and area in page, path
+        assert "Gambetta" not in page and "69003" not in page, path
+    # a tasker who gave her position: how far it is
+    page = as_user(client, alice).get(reverse("missions:list"), {"lat": "45.7597", "lon": "4.8562"}).content.decode()
+    assert distance in page and "Gambetta" not in page
+    # the mission's own page keeps the whole address
+    mission = Mission.objects.get(title="Shelf in Lyon")
+    page = client.get(reverse("missions:detail", args=[mission.pk])).content.decode()
+    assert "10 Cours Gambetta 69003 Lyon" in page
+
+
+def test_hm12_card_of_an_address_without_a_town_gives_the_radius_only(client, published):
+    where = services.Location(lat=45.7597, lon=4.8422, radius_km=2.5, address="10 Cours Gambetta")
+    published(title="Shelf somewhere", location=where)
+    page = english(client).get(reverse("missions:list")).content.decode()
+    assert "Within 2.5 km" in page and "Gambetta" not in page
+
+
+@pytest.mark.parametrize("near", [False, True])
+def test_hm12_where_in_words_adds_no_query_to_the_list(client, published, alice, near):
+    as_user(client, alice)
+    _lyon(published, "Shelf 0")
+    params = {"lat": "45.76", "lon": "4.84"} if near else {}
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("missions:list"), params).status_code == 200
+        return len(captured.captured_queries)
+
+    count()  # warm: the session, the categories
+    small = count()
+    for n in range(1, 12):
+        _lyon(published, f"Shelf {n}")
+    assert count() == small
 
 
 # --- Claims from inside the radius -----------------------------------------

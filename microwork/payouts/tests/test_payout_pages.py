@@ -90,9 +90,9 @@ def test_hm16_rules_are_shown_before_the_tasker_asks(client, alice):
     english(signed_in(client, alice))
     html = client.get(reverse("payouts:credits")).content.decode()
     rules = html[html.index('data-testid="payout-rules"') :]
-    assert "From 10,00\u202f€" in rules or "From 10,00 €" in rules
-    assert "In steps of 10,00" in rules
-    assert "You can withdraw up to 20,00" in rules
+    assert "From €10.00" in rules  # English pages write euros the English way
+    assert "In steps of €10.00" in rules
+    assert "You can withdraw up to €20.00" in rules
     # no account yet: the form waits for one
     assert "First add a payout account" in html
 
@@ -434,13 +434,13 @@ def test_staff_page_counts_and_batches_per_method(client, staff, alice, bob):
     english(signed_in(client, staff))
     html = client.get(reverse("payouts:staff")).content.decode()
     paypal_row = html[html.index('data-testid="queue-paypal"') :]
-    assert "2 payouts · 30,00" in paypal_row
+    assert "2 payouts · €30.00" in paypal_row
     response = client.post(reverse("payouts:staff_batch_create"), {"method": "paypal"}, follow=True)
-    assert "2 payouts, 30,00" in response.content.decode()
+    assert "2 payouts, €30.00" in response.content.decode()
     assert Payout.objects.filter(state=PayoutState.PROCESSING).count() == 2
     response = client.post(reverse("payouts:staff_batch_create"), {"method": "iban"}, follow=True)
     # one payout in the batch: singular, in English as in French
-    assert "1 payout, 20,00" in response.content.decode()
+    assert "1 payout, €20.00" in response.content.decode()
     batches = list(selectors.batches_page().rows)
     assert len(batches) == 2
     sepa = client.get(reverse("payouts:staff_batch_export", args=[batches[0].batch.pk]))
