@@ -51,7 +51,7 @@ def company_charges(company: User, *, before: int | None = None, limit: int = CH
     """The company's missions, newest first, with their charges: one query for
     the page's missions, one aggregate over the ledger, one over settled claims."""
     # Pricing sits under services, which read these selectors: import at call time.
-    from .services.pricing import place_price
+    from ..services.pricing import place_price
 
     missions_qs = Mission.objects.filter(company=company).only(
         "pk", "title", "state", "reward_cents", "fee_cents", "vat_cents", "places", "places_approved", "created_at"
