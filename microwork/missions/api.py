@@ -4,7 +4,6 @@ object through its access helper, calls one service and answers its schema."""
 from typing import Any
 
 from django.http import FileResponse, HttpRequest, HttpResponse
-from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
@@ -16,7 +15,7 @@ from microwork.core.responses import schema_json
 from microwork.core.uploads import file_response
 
 from . import selectors, services
-from .batch import BATCH_MAX_BYTES, parse_batch_csv
+from .batch import batch_file_content, parse_batch_csv
 from .models import Claim
 from .schemas import (
     ApproveIn,
@@ -86,9 +85,7 @@ def mission_create(request: HttpRequest, data: MissionIn) -> Status[dict[str, An
 def mission_batch(request: HttpRequest, file: File[UploadedFile]) -> Status[dict[str, Any]]:
     user = current_user(request)
     require_role(user, "company")
-    if file.size and file.size > BATCH_MAX_BYTES:
-        raise InvalidInput(_("The CSV file is larger than 2 MB."), field="file")
-    missions = services.mission_batch_create(company=user, rows=parse_batch_csv(file.read()))
+    missions = services.mission_batch_create(company=user, rows=parse_batch_csv(batch_file_content(file)))
     return Status(201, {"ids": [str(m.pk) for m in missions], "items": [mission_out(m) for m in missions]})
 
 

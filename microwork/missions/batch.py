@@ -36,6 +36,13 @@ def _quality_filters(raw: dict[str, Any]) -> dict[str, int]:
     return {"min_approval_percent": percent, "min_approved_reports": approved}
 
 
+def batch_file_content(upload: Any) -> bytes:
+    """The bytes of an uploaded mission CSV, refused past BATCH_MAX_BYTES before it is read."""
+    if upload.size and upload.size > BATCH_MAX_BYTES:
+        raise InvalidInput(_("The CSV file is larger than 2 MB."), field="file")
+    return bytes(upload.read())
+
+
 def parse_batch_csv(content: bytes) -> list[dict[str, Any]]:
     """The rows of a mission CSV (MW04), each ready for `mission_create`; every bad row is named."""
     text = csv_text(content)

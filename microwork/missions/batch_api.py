@@ -5,16 +5,14 @@ its progress, and its results as CSV in MTurk's layout."""
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
 from microwork.accounts.roles import current_user, require_role
-from microwork.core.errors import InvalidInput
 from microwork.core.pagination import PageParams, keyset_page
 
 from . import batch_selectors, services
-from .batch_template import ITEMS_MAX_BYTES, item_missions, read_items, read_template, results_response, template_fields
+from .batch_template import item_missions, items_content, read_items, read_template, results_response, template_fields
 from .models import Batch
 from .schemas import ReasonIn, TemplateBatchFilters, TemplateBatchOut, TemplateBatchPage
 from .serialisers import batch_out
@@ -32,11 +30,10 @@ def batch_create(request: HttpRequest, template: Form[str], items: File[Uploaded
     """A draft batch: one mission per row of `items`, the template filled from the row; all or nothing."""
     user = current_user(request)
     require_role(user, "company")
-    if items.size and items.size > ITEMS_MAX_BYTES:
-        raise InvalidInput(_("The items file is larger than 5 MB."), field="items")
+    content = items_content(items)
     checked = read_template(template)
     fields = template_fields(checked)
-    parsed = read_items(items.read())
+    parsed = read_items(content)
     batch = services.batch_create(
         company=user,
         template=fields,

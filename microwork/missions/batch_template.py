@@ -48,6 +48,13 @@ class ItemsFile:
     mturk: bool
 
 
+def items_content(upload: Any, *, field: str = "items") -> bytes:
+    """The bytes of an uploaded items file, refused past ITEMS_MAX_BYTES before it is read."""
+    if upload.size and upload.size > ITEMS_MAX_BYTES:
+        raise InvalidInput(_("The items file is larger than 5 MB."), field=field)
+    return bytes(upload.read())
+
+
 def read_items(content: bytes) -> ItemsFile:
     """The items of a CSV file: a header of variable names (or `Input.*`
     columns), then one row per item."""

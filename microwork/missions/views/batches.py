@@ -13,10 +13,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from microwork.core.errors import ApplicationError, InvalidInput
+from microwork.core.errors import ApplicationError
 
 from .. import batch_selectors, forms, services
-from ..batch_template import ITEMS_MAX_BYTES, TemplateInvalid, item_missions, read_items, results_response
+from ..batch_template import TemplateInvalid, item_missions, items_content, read_items, results_response
 from ..models import Batch
 from .common import act_then_redirect, any_user, company_user, form_then_redirect, more_url, page_of, posted, staff_user
 from .company import FIELD_ALIASES, _question_payload
@@ -65,10 +65,8 @@ def batch_create(request: HttpRequest) -> HttpResponse:
         questions, _origin = _question_payload(formset)
         upload = form.cleaned_data["items"]
         try:
-            if upload.size > ITEMS_MAX_BYTES:
-                raise InvalidInput(_("The items file is larger than 5 MB."), field="file")
             template = form.template(questions)
-            parsed = read_items(upload.read())
+            parsed = read_items(items_content(upload, field="file"))
             batch = services.batch_create(
                 company=user,
                 template=template,

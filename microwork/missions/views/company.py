@@ -16,11 +16,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from microwork.core.errors import ApplicationError, InvalidInput
+from microwork.core.errors import ApplicationError
 from microwork.ledger import selectors as ledger_selectors
 
 from .. import forms, selectors, services
-from ..batch import BATCH_COLUMNS, BATCH_MAX_BYTES, BATCH_OPTIONAL, parse_batch_csv
+from ..batch import BATCH_COLUMNS, BATCH_OPTIONAL, batch_file_content, parse_batch_csv
 from ..models import Claim, ClaimState, Mission
 from .common import (
     act_then_redirect,
@@ -323,9 +323,7 @@ def mission_batch(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                if upload.size > BATCH_MAX_BYTES:
-                    raise InvalidInput(_("The CSV file is larger than 2 MB."), field="file")
-                created = services.mission_batch_create(company=user, rows=parse_batch_csv(upload.read()))
+                created = services.mission_batch_create(company=user, rows=parse_batch_csv(batch_file_content(upload)))
             except services.BatchInvalid as exc:
                 form.add_error("file", exc.detail)
                 context["row_errors"] = _batch_errors(exc.errors)
