@@ -51,6 +51,10 @@ def _test_settings(settings: Any) -> Iterator[None]:
     # claim limits have their own tests (test_mw01_fair_dispatch_*), which set them.
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "claim_burst": (10_000, 60), "claim_sustained": (10_000, 3600)}
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    # A test's writes never commit (its transaction is rolled back), so the
+    # feed's cache would not hear of them; its own tests turn it on.
+    settings.MISSION_FEED_CACHE_SECONDS = 0
+    settings.API_TOKEN_CACHE_SECONDS = 0
     sms.outbox.clear()
     # Rate limits and sign-in lockouts count on the cache: each test starts afresh.
     cache.clear()

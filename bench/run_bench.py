@@ -39,6 +39,7 @@ BURST_USERS = int(os.environ.get("BENCH_BURST_USERS", "40" if SMOKE else "200"))
 CYCLE_USERS = int(os.environ.get("BENCH_CYCLE_USERS", "8" if SMOKE else "30"))
 DATABASES = os.environ.get("BENCH_DATABASES", "sqlite" if SMOKE else "postgresql,sqlite").split(",")
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/bench_microwork")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
 SCALES = {
     "postgresql": [
         int(n) for n in os.environ.get("BENCH_SCALES", "2000" if SMOKE else "10000,100000,1000000").split(",")
@@ -72,7 +73,23 @@ def environment(database_url: str) -> dict[str, str]:
         MEDIA_ROOT=str(WORK / "media"),
         PYTHONPATH=str(ROOT),
     )
+    if fresh_cache():
+        # As in production: one cache for every worker (rate limits, the missions feed).
+        env["REDIS_URL"] = REDIS_URL
     return env
+
+
+def fresh_cache() -> bool:
+    """Empty the bench's Redis database; False when no Redis answers (the
+    platform then runs on each worker's own memory, without the shared caches)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).flushdb()
+    except redis.RedisError as error:
+        log(f"no Redis at {REDIS_URL} ({error}): each worker keeps its own cache")
+        return False
+    return True
 
 
 def manage(env: dict[str, str], *args: str) -> str:

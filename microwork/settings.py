@@ -286,6 +286,16 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# The open missions' pages taskers share are kept this many seconds in the
+# cache (missions/selectors/feed.py); any write to a mission or a claim makes
+# them out of date at once. Only with a cache every worker shares (Redis).
+MISSION_FEED_CACHE_SECONDS = int(env("MISSION_FEED_CACHE_SECONDS", "5" if REDIS_URL else "0"))
+
+# A live API token's lookup (with its user) is kept this many seconds in the
+# cache (accounts/services/tokens.py); any write to the token or its user
+# ends it at once. Only with a cache every worker shares (Redis).
+API_TOKEN_CACHE_SECONDS = int(env("API_TOKEN_CACHE_SECONDS", "300" if REDIS_URL else "0"))
+
 # --- Rate limits and sign-in lockouts (PL06) --------------------------------
 # Both count on the cache above: local memory holds for one process (development),
 # Redis for every worker (production requires REDIS_URL: microwork.E007).

@@ -16,7 +16,7 @@ from microwork.core.uploads import file_response
 
 from . import selectors, services
 from .batch import batch_file_content, parse_batch_csv
-from .models import Claim
+from .models import Claim, Mission
 from .schemas import (
     ApproveIn,
     BatchOut,
@@ -93,27 +93,35 @@ def mission_batch(request: HttpRequest, file: File[UploadedFile]) -> Status[dict
 def mission_list(request: HttpRequest, filters: Query[MissionFilters], page: Query[PageParams]) -> HttpResponse:
     user = current_user(request)
     if user.is_tasker:
-        missions = selectors.missions_open(
-            category=filters.category,
-            min_reward_cents=filters.min_reward_cents,
-            q=filters.q,
-            near=_near(filters.near),
-            tasker=user,
+        # The busiest read: shaped by `mission_out`, answered without validating it again.
+        return schema_json(
+            selectors.open_missions_page(
+                tasker=user,
+                limit=page.limit,
+                cursor=page.cursor,
+                serialize=mission_out,
+                category=filters.category,
+                min_reward_cents=filters.min_reward_cents,
+                q=filters.q,
+                near=_near(filters.near),
+            )
         )
-    else:
-        missions = selectors.missions_visible_to(user)
-        if filters.category:
-            missions = missions.filter(category=filters.category)
-        if filters.state:
-            missions = missions.filter(state=filters.state)
-    # The busiest read: shaped by `mission_out`, answered without validating it again.
+    missions = selectors.missions_visible_to(user)
+    if filters.category:
+        missions = missions.filter(category=filters.category)
+    if filters.state:
+        missions = missions.filter(state=filters.state)
     return schema_json(keyset_page(missions, limit=page.limit, cursor=page.cursor, serialize=mission_out))
 
 
 @router.get("/missions/{mission_id}", response=MissionOut)
 def mission_detail(request: HttpRequest, mission_id: str) -> HttpResponse:
-    mission = selectors.mission_for(current_user(request), mission_id)
-    return schema_json(mission_out(mission, company_stats=selectors.company_stats(mission.company_id)))
+    return schema_json(selectors.mission_page(current_user(request), mission_id, _mission_page_out))
+
+
+def _mission_page_out(mission: Mission) -> dict[str, Any]:
+    """A mission on its own page: with its company's record (PL05)."""
+    return mission_out(mission, company_stats=selectors.company_stats(mission.company_id))
 
 
 @router.post("/missions/{mission_id}/submit", response=MissionOut)

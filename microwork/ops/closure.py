@@ -58,6 +58,7 @@ from microwork.accounts.models import (
     User,
     VerificationDocument,
 )
+from microwork.accounts.services import tokens_forget
 from microwork.billing import services as billing
 from microwork.core.errors import ApplicationError, Conflict, Forbidden
 from microwork.core.states import state_move, state_start
@@ -285,6 +286,7 @@ def _lock_account(closure_id: int) -> bool:
         user.set_unusable_password()
         user.save(update_fields=["is_active", "password"])
         user.api_tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        tokens_forget(user_id=user.pk)
         closure.started_at = timezone.now()
         closure.blocked_reasons = []
         closure.save(update_fields=["started_at", "blocked_reasons"])

@@ -1,7 +1,8 @@
 """Every write on accounts, by subject: `signup` (accounts, phone numbers and
 their codes, consents, the errors of account rules), `documents` (experts'
 verification documents), `experts` (expert profiles) and `sessions` (sign-in,
-API tokens, web sessions, passwords, staff's second factor)."""
+API tokens, web sessions, passwords, staff's second factor) and `tokens` (the
+tokens' lookups kept in the shared cache)."""
 
 from .documents import (
     document_approve,
@@ -64,6 +65,7 @@ from .signup import (
     siret_normalise,
     user_signup,
 )
+from .tokens import tokens_forget
 
 __all__ = [
     "BIO_MAX",
@@ -113,6 +115,7 @@ __all__ = [
     "token_create",
     "token_revoke",
     "token_sign_in",
+    "tokens_forget",
     "totp_device_for_enrolment",
     "totp_verify",
     "user_by_token",

@@ -20,6 +20,7 @@ from ..models import (
     User,
     UserSession,
 )
+from .tokens import token_cached, token_keep, token_stamp, tokens_forget
 
 # --- Signing in, API tokens and web sessions (PL06) ------------------------
 
@@ -60,22 +61,36 @@ def token_create(*, user: User) -> str:
 
 def token_revoke(*, token: ApiToken) -> None:
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    tokens_forget(key_hashes=[token.key_hash])
 
 
 def user_by_token(key: str) -> tuple[User, ApiToken] | None:
     """The user behind a live token (not revoked, not expired, account open);
     its last use is noted at most once a minute, in one small UPDATE."""
     now = timezone.now()
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=ApiToken.hash(key), revoked_at__isnull=True, expires_at__gt=now, user__is_active=True)
-        .first()
-    )
+    key_hash = ApiToken.hash(key)
+    token = token_cached(key_hash)
+    stamp = None
     if token is None:
+        stamp = token_stamp(key_hash)
+        token = next(
+            iter(
+                ApiToken.objects.select_related("user").filter(
+                    key_hash=key_hash, revoked_at__isnull=True, expires_at__gt=now, user__is_active=True
+                )[:1]
+            ),
+            None,
+        )
+        if token is None:
+            return None
+    elif token.expires_at <= now:
         return None
     if token.last_used_at is None or token.last_used_at <= now - LAST_USE_GRANULARITY:
         token.last_used_at = now
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        stamp = stamp or token_stamp(key_hash)
+    if stamp is not None:
+        token_keep(token, stamp)
     return token.user, token
 
 
@@ -84,6 +99,7 @@ def user_language_set(*, user: User, language: str) -> None:
     if language in dict(settings.LANGUAGES) and user.language != language:
         User.objects.filter(pk=user.pk).update(language=language)
         user.language = language
+        tokens_forget(user_id=user.pk)
 
 
 def session_record(*, user: User, session_key: str, user_agent: str = "", ip: str | None = None) -> UserSession:
@@ -120,6 +136,7 @@ def user_credentials_changed(*, user: User, keep_session_key: str | None = None)
     """The password changed (or was reset): every API token and every web
     session ends, but the session that made the change (`keep_session_key`)."""
     ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    tokens_forget(user_id=user.pk)
     for session in UserSession.objects.filter(user=user).exclude(session_key=keep_session_key or ""):
         session_end(session=session)
 

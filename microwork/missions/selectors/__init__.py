@@ -1,7 +1,8 @@
 """Every read on micro-missions, by subject: `missions` (access checks, what
 may happen now, the open missions, the lists), `places` (distances),
 `photos` (proof-checked report photos), `records` (a tasker's, a company's
-as a reviewer, the time really taken) and `charges` (what each mission cost)."""
+as a reviewer, the time really taken), `charges` (what each mission cost)
+and `feed` (the open missions' pages kept in the shared cache at peak)."""
 
 from .charges import (
     CHARGES_PAGE,
@@ -9,6 +10,7 @@ from .charges import (
     MissionCharges,
     company_charges,
 )
+from .feed import feed_changed, mission_page, open_missions_page
 from .missions import (
     CLAIM_TABS,
     DISPUTE_DAYS,
@@ -116,11 +118,13 @@ __all__ = [
     "company_stats",
     "dispute_window_open",
     "distance_km",
+    "feed_changed",
     "measured_median_seconds",
     "mission_can_withdraw",
     "mission_for",
     "mission_is_editable",
     "mission_is_within_reach",
+    "mission_page",
     "mission_titles",
     "mission_where",
     "missions_of_company",
@@ -131,6 +135,7 @@ __all__ = [
     "missions_taken_by",
     "missions_underpaid",
     "missions_visible_to",
+    "open_missions_page",
     "open_to_record_of",
     "photo_proof",
     "photo_sent_before",

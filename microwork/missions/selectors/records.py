@@ -4,7 +4,7 @@ reviewer (PL05), and the time a mission really takes (PL04)."""
 import statistics
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.cache import cache
 from django.db.models import (
@@ -57,7 +57,19 @@ def tasker_record(tasker_id: int) -> TaskerRecord:
     return TaskerRecord(approved_reports=counts["approved"], reviewed_reports=counts["reviewed"])
 
 
-def tasker_qualifies(mission: Mission, record: TaskerRecord) -> bool:
+class QualityBar(NamedTuple):
+    """A mission's quality filters alone (what `tasker_qualifies` reads of it),
+    for a mission kept in a cache rather than read as a row."""
+
+    min_approved_reports: int
+    min_approval_percent: int
+
+    @property
+    def filters(self) -> bool:
+        return bool(self.min_approved_reports or self.min_approval_percent)
+
+
+def tasker_qualifies(mission: Mission | QualityBar, record: TaskerRecord) -> bool:
     """Whether the record passes the mission's quality filters. A tasker with
     no review yet has rejected nothing: the rate filter lets them in, the
     count filter keeps them out (as `open_to_record_of` reads it in SQL)."""

@@ -250,6 +250,7 @@ def claim_create(
     _ensure_qualified(mission, tasker)
     _ensure_within_reach(mission, position, position_refused)
     now = timezone.now()
+    _refuse_plainly_full(mission, tasker, now)
     with transaction.atomic():
         # One tasker's claims queue here, so HM05 holds under double clicks.
         User.objects.select_for_update().only("pk").get(pk=tasker.pk)
@@ -296,6 +297,31 @@ def claim_create(
         if target.places_free == 1:  # read before this claim took the last place
             events.mission_full(target)
     return claim
+
+
+def _refuse_plainly_full(mission: Mission, tasker: User, now: datetime) -> None:
+    """At peak most takers of a mission find it full: when its row, read
+    without a lock, has no free place and no place held past its deadline,
+    refuse at once instead of queueing on its lock. The refusal is
+    the one the locked path below would give, in its order (not open, already
+    taken, HM05's limit, full); a row that shows a place goes on to the lock,
+    which decides for good."""
+
+    def has_place(row: Mission) -> bool:
+        return row.places_free > 0 or (row.claims_due_at is not None and row.claims_due_at <= now)
+
+    if has_place(mission):
+        return
+    # The caller's copy may be older than a release: read the row again (no lock).
+    row = Mission.objects.only("state", "ends_at", "places_free", "claims_due_at").filter(pk=mission.pk).first()
+    if row is None or has_place(row):
+        return
+    if not mission_is_open(row):
+        raise MissionNotAvailable(_("This mission is not open for claims."))
+    if Claim.objects.filter(mission_id=mission.pk, tasker=tasker).exists():
+        raise AlreadyClaimed(_("You have already taken this mission."))
+    _ensure_below_claim_limit(_claims_held(tasker, now))
+    raise MissionFull(_("All places are taken."))
 
 
 def _claim_and_mission_locked(claim: Claim) -> tuple[Claim, Mission]:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from microwork.api.tests.helpers import assert_problem, error_fields
 from microwork.ledger.models import AccountKind
 from microwork.ledger.services import escrow_of, system_account
+from microwork.missions import services
 from microwork.missions.models import Claim, ClaimState, Mission, MissionState
 from microwork.notifications.models import Notice
 from microwork.testing import api_as, make_company, make_tasker
@@ -721,3 +722,22 @@ def test_hm13_an_answer_is_one_value_not_a_list_or_an_object(published, alice, v
     problem = assert_problem(response, 422, "invalid")
     assert any(field.startswith("answers") for field in error_fields(problem))
     assert Claim.objects.get(pk=claim_id).state == ClaimState.ACTIVE
+
+
+def test_hm12_a_full_mission_refuses_in_the_locked_order(published, alice):
+    # given a one-place mission alice holds, and carol at her limit of places (HM05)
+    mission = published(places=1)
+    carol = make_tasker("carol@example.fr", "+33655555555")
+    dave = make_tasker("dave@example.fr", "+33655555556")
+    assert claim(alice, mission).status_code == 201
+    for n in range(services.MAX_ACTIVE_CLAIMS):
+        assert claim(carol, published(places=1, title=f"Held {n}")).status_code == 201
+    # when each tries the full mission: the answers the locked path gives, in its order
+    assert claim(alice, mission).json()["code"] == "already_claimed"
+    assert claim(carol, mission).json()["code"] == "claim_limit_reached"
+    assert claim(dave, mission).json()["code"] == "mission_full"
+    # and a copy of the row read before a release does not refuse a place now free
+    stale = Mission.objects.get(pk=mission.pk)
+    assert stale.places_free == 0
+    services.claim_release(claim=Claim.objects.get(mission=mission, tasker=alice), by=alice)
+    assert services.claim_create(mission=stale, tasker=dave).state == ClaimState.ACTIVE

@@ -161,3 +161,20 @@ def test_mw01_mission_list_and_page_answer_exactly_what_their_schema_validates(a
         shown = mission_out(mission, company_stats=selectors.company_stats(mission.company_id))
         validated = MissionOut.model_validate(shown).model_dump()
         assert client.get(f"/missions/{mission.pk}").json() == json.loads(json.dumps(validated, cls=NinjaJSONEncoder))
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram indexes are PostgreSQL's")
+def test_mw01_keyword_search_reads_trigram_indexes_on_postgresql(acme, staff, alice):
+    # the expressions `icontains` filters on are indexed, so the planner knows how many rows match
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'missions_mission'")
+        indexes = dict(cursor.fetchall())
+    assert "gin_trgm_ops" in indexes["missions_mission_title_trgm"]
+    assert "upper" in indexes["missions_mission_instructions_trgm"].lower()
+    # and the search itself answers as before: a word in the title or the instructions, any case
+    topup_create(user=acme, amount_cents=100_00)
+    make_published(acme, staff, title="Photographier la VITRINE")
+    make_published(acme, staff, title="Autre", instructions="Passez devant la vitrine. " + ACCOUNT)
+    make_published(acme, staff, title="Sans rapport")
+    found = {m["title"] for m in api_as(alice).get("/missions", q="Vitrine").json()["items"]}
+    assert found == {"Photographier la VITRINE", "Autre"}

@@ -153,3 +153,39 @@ def test_race_same_idempotency_key_claims_once_with_identical_answers(world):
     assert len({body["id"] for _, body in results}) == 1
     assert Claim.objects.filter(tasker=alice).count() == 1
     assert Mission.objects.get(pk=mission.pk).places_free == 4
+
+
+def test_race_a_full_mission_refuses_without_waiting_for_its_lock(world):
+    # given a mission whose only place is taken, and its row locked by a long write
+    import threading
+
+    from django.db import connection, transaction
+
+    company, staff = world
+    mission = make_published(company, staff, title="Taken", places=1)
+    holder, late = (make_tasker(f"lock-{n}@example.fr", f"+3361200{n:04d}") for n in range(2))
+    services.claim_create(mission=mission, tasker=holder)
+    claim_full = poster(api_as(late).token, f"/missions/{mission.pk}/claims")
+    locked, release, ended = threading.Event(), threading.Event(), threading.Event()
+
+    def hold_the_row() -> None:
+        try:
+            with transaction.atomic():
+                Mission.objects.select_for_update().get(pk=mission.pk)
+                locked.set()
+                release.wait(timeout=20)
+        finally:
+            ended.set()
+            connection.close()
+
+    thread = threading.Thread(target=hold_the_row)
+    thread.start()
+    try:
+        assert locked.wait(timeout=10)
+        # when another tasker claims it: refused at once, the lock still held
+        status, body = claim_full()
+        still_held = not ended.is_set()
+    finally:
+        release.set()
+        thread.join()
+    assert (status, body["code"], still_held) == (409, "mission_full", True)
