@@ -14,7 +14,8 @@ time by naming its user classes (SCENARIOS):
 Every request is written to BENCH_SAMPLES as JSON lines (name, start,
 duration, status, problem code) for the driver to summarise. A 409 that the
 platform answers on purpose (`mission_full`, `already_claimed`,
-`claim_limit_reached`) is an outcome, not an error; anything else not 2xx is.
+`claim_limit_reached`, `mission_not_available`) is an outcome, not an error;
+anything else not 2xx is.
 """
 
 import itertools
@@ -31,7 +32,9 @@ from locust import HttpUser, constant, events, task
 DATA = json.loads(Path(os.environ["BENCH_DATA"]).read_text())
 TASKER_OFFSET = int(os.environ.get("BENCH_TASKER_OFFSET", "0"))
 BURST_MISSION = os.environ.get("BENCH_BURST_MISSION", "")
-EXPECTED_CONFLICTS = {"mission_full", "already_claimed", "claim_limit_reached"}
+# A cycle opens missions at random: one may have closed a moment before (its
+# last place approved), which the platform answers `mission_not_available`.
+EXPECTED_CONFLICTS = {"mission_full", "already_claimed", "claim_limit_reached", "mission_not_available"}
 REPORT = {"answers": {}, "text": "Mission faite : le rayon est complet et bien rangé, photo prise de face."}
 
 USERS = int(os.environ.get("BENCH_USERS", "0"))

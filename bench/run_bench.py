@@ -176,9 +176,9 @@ def _ms(text: str) -> float:
     return float(match.group(1)) * UNITS[match.group(2)] if match else 0.0
 
 
-def wrk(path: str, *, token: str | None = None, post: bool = False) -> dict[str, float]:
+def wrk(path: str, *, token: str | None = None, post: bool = False, seconds: int = SECONDS) -> dict[str, float]:
     # A slow answer is slow, not an error: only a socket failure or a non-2xx is one.
-    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency", "--timeout", "30s"]
+    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "--timeout", "30s"]
     if token:
         command += ["-H", f"Authorization: Bearer {token}"]
     if post:
@@ -290,7 +290,19 @@ def _codes(samples: list[dict[str, Any]]) -> dict[str, int]:
 # --- Queries per request -------------------------------------------------------
 
 
-def queries(path: str, *, token: str | None = None, post: bool = False) -> int:
+def queries(path: str, *, token: str | None = None, post: bool = False) -> str:
+    """Queries of one request. A read is counted with nothing kept in the
+    cache (the database's whole work), then again (what the shared cache
+    leaves): "2 / 0" when they differ. A write is counted once."""
+    if post:
+        return str(count_queries(path, token=token, post=True))
+    fresh_cache()
+    cold = count_queries(path, token=token)
+    kept = count_queries(path, token=token)
+    return str(cold) if cold == kept else f"{cold} / {kept}"
+
+
+def count_queries(path: str, *, token: str | None = None, post: bool = False) -> int:
     headers = {"X-Bench-Count": "1"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
@@ -374,7 +386,7 @@ def run_database(kind: str) -> dict[str, Any]:
         result["queries"].update(write_queries(seed, middle))
         # Warm every worker before the timed rounds.
         for path, token in gets.values():
-            wrk(path, token=token)
+            wrk(path, token=token, seconds=1)
         for round_number in range(ROUNDS):
             log(f"{kind}: round {round_number + 1}/{ROUNDS} of the GETs")
             for name, (path, token) in gets.items():
@@ -433,7 +445,7 @@ def run_database(kind: str) -> dict[str, Any]:
             result["seed_seconds"][scale] = time.monotonic() - started
             if kind == "postgresql":
                 analyze()
-            wrk("/api/v1/missions?limit=20", token=tasker_token)
+            wrk("/api/v1/missions?limit=20", token=tasker_token, seconds=1)
             runs = [wrk("/api/v1/missions?limit=20", token=tasker_token) for _ in range(ROUNDS)]
             result["scales"][scale] = median_of(runs)["p50"]
             result["scale_queries"][scale] = queries("/api/v1/missions?limit=20", token=tasker_token)

@@ -279,7 +279,7 @@ REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "microwork.core.cache.RedisCache",
             "LOCATION": env("REDIS_URL"),
         }
     }

@@ -69,10 +69,11 @@ def user_by_token(key: str) -> tuple[User, ApiToken] | None:
     its last use is noted at most once a minute, in one small UPDATE."""
     now = timezone.now()
     key_hash = ApiToken.hash(key)
-    token = token_cached(key_hash)
-    stamp = None
+    cached, stamp = token_cached(key_hash)
+    token = cached
     if token is None:
-        stamp = token_stamp(key_hash)
+        # The stamp is read (or made) before the database: see tokens.py.
+        stamp = stamp or token_stamp(key_hash)
         token = next(
             iter(
                 ApiToken.objects.select_related("user").filter(
@@ -88,8 +89,8 @@ def user_by_token(key: str) -> tuple[User, ApiToken] | None:
     if token.last_used_at is None or token.last_used_at <= now - LAST_USE_GRANULARITY:
         token.last_used_at = now
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        stamp = stamp or token_stamp(key_hash)
-    if stamp is not None:
+        token_keep(token, stamp)
+    elif cached is None:
         token_keep(token, stamp)
     return token.user, token
 

@@ -35,33 +35,37 @@ def _keys(key_hash: str) -> tuple[str, str]:
     return f"accounts:token:{key_hash}", f"accounts:token-stamp:{key_hash}"
 
 
-def token_cached(key_hash: str) -> ApiToken | None:
-    """The token (with its user) kept under a stamp still current; None otherwise."""
+def token_cached(key_hash: str) -> tuple[ApiToken | None, str | None]:
+    """The token (with its user) kept under a stamp still current, and the
+    token's current stamp: (None, stamp) when nothing current is kept, (None,
+    None) when there is no stamp yet (or the cache is off or down)."""
     if not settings.API_TOKEN_CACHE_SECONDS:
-        return None
+        return None, None
     entry_key, stamp_key = _keys(key_hash)
     try:
         found = cache.get_many([entry_key, stamp_key])
     except Exception:  # a cache down means the database answers
         logger.warning("api tokens: the cache does not answer", exc_info=True)
-        return None
+        return None, None
     entry, stamp = found.get(entry_key), found.get(stamp_key)
     if entry is None or stamp is None or entry[0] != stamp:
-        return None
+        return None, stamp
     token: ApiToken = entry[1]
-    return token
+    return token, stamp
 
 
 def token_stamp(key_hash: str) -> str | None:
-    """The token's current stamp, made if there is none: read BEFORE the
-    database, so that a write committed in between is never kept."""
+    """A new stamp for the token when it has none: made BEFORE the database
+    is read, so that a write committed in between is never kept."""
     if not settings.API_TOKEN_CACHE_SECONDS:
         return None
     _entry_key, stamp_key = _keys(key_hash)
+    stamp = secrets.token_hex(16)
     try:
-        cache.add(stamp_key, secrets.token_hex(16), timeout=settings.API_TOKEN_CACHE_SECONDS * 2)
-        stamp: str | None = cache.get(stamp_key)
-        return stamp
+        if cache.add(stamp_key, stamp, timeout=settings.API_TOKEN_CACHE_SECONDS * 2):
+            return stamp
+        current: str | None = cache.get(stamp_key)
+        return current
     except Exception:
         logger.warning("api tokens: the cache does not answer", exc_info=True)
         return None

@@ -11,8 +11,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, DateTimeField, F, OuterRef, Subquery, Value, When
-from django.db.models.functions import Least
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Least
 from django.template.defaultfilters import floatformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -139,10 +151,14 @@ def _ensure_may_claim(tasker: User) -> None:
         raise PhoneNotVerified(_("Verify your phone number before taking a mission."))
 
 
-def _claims_held(tasker: User, now: datetime) -> int:
+def _claims_held_now(tasker: User, now: datetime) -> QuerySet[Claim]:
     """HM05 counts the places held now; one held past its deadline does not
     count (it lapses when the tasker claims again)."""
-    return Claim.objects.filter(tasker=tasker, state=ClaimState.ACTIVE, deadline_at__gt=now).count()
+    return Claim.objects.filter(tasker=tasker, state=ClaimState.ACTIVE, deadline_at__gt=now)
+
+
+def _claims_held(tasker: User, now: datetime) -> int:
+    return _claims_held_now(tasker, now).count()
 
 
 def _ensure_below_claim_limit(held: int) -> None:
@@ -312,15 +328,27 @@ def _refuse_plainly_full(mission: Mission, tasker: User, now: datetime) -> None:
 
     if has_place(mission):
         return
-    # The caller's copy may be older than a release: read the row again (no lock).
-    row = Mission.objects.only("state", "ends_at", "places_free", "claims_due_at").filter(pk=mission.pk).first()
+    # The caller's copy may be older than a release: read the row again (no
+    # lock), with the tasker's claim on it and the places they hold, in one query.
+    held = _claims_held_now(tasker, now).order_by().values("tasker").annotate(n=Count("pk")).values("n")
+    row = next(
+        iter(
+            Mission.objects.only("state", "ends_at", "places_free", "claims_due_at")
+            .filter(pk=mission.pk)
+            .annotate(
+                taken=Exists(Claim.objects.filter(mission_id=OuterRef("pk"), tasker=tasker)),
+                held=Coalesce(Subquery(held, output_field=IntegerField()), 0),
+            )[:1]
+        ),
+        None,
+    )
     if row is None or has_place(row):
         return
     if not mission_is_open(row):
         raise MissionNotAvailable(_("This mission is not open for claims."))
-    if Claim.objects.filter(mission_id=mission.pk, tasker=tasker).exists():
+    if row.taken:
         raise AlreadyClaimed(_("You have already taken this mission."))
-    _ensure_below_claim_limit(_claims_held(tasker, now))
+    _ensure_below_claim_limit(row.held)
     raise MissionFull(_("All places are taken."))
 
 
