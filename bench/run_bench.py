@@ -32,7 +32,7 @@ PYTHON = sys.executable
 BIN = Path(PYTHON).parent
 SMOKE = os.environ.get("BENCH_SMOKE") == "1"
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "1" if SMOKE else "3"))
-SECONDS = int(os.environ.get("BENCH_SECONDS", "2" if SMOKE else "4"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "2" if SMOKE else "3"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "3"))
 BURST_USERS = int(os.environ.get("BENCH_BURST_USERS", "40" if SMOKE else "200"))

@@ -294,7 +294,7 @@ MISSION_FEED_CACHE_SECONDS = int(env("MISSION_FEED_CACHE_SECONDS", "5" if REDIS_
 # A live API token's lookup (with its user) is kept this many seconds in the
 # cache (accounts/services/tokens.py); any write to the token or its user
 # ends it at once. Only with a cache every worker shares (Redis).
-API_TOKEN_CACHE_SECONDS = int(env("API_TOKEN_CACHE_SECONDS", "300" if REDIS_URL else "0"))
+API_TOKEN_CACHE_SECONDS = int(env("API_TOKEN_CACHE_SECONDS", "60" if REDIS_URL else "0"))
 
 # --- Rate limits and sign-in lockouts (PL06) --------------------------------
 # Both count on the cache above: local memory holds for one process (development),

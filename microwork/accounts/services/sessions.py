@@ -76,9 +76,10 @@ def user_by_token(key: str) -> tuple[User, ApiToken] | None:
         stamp = stamp or token_stamp(key_hash)
         token = next(
             iter(
-                ApiToken.objects.select_related("user").filter(
-                    key_hash=key_hash, revoked_at__isnull=True, expires_at__gt=now, user__is_active=True
-                )[:1]
+                # The password's hash stays out of the lookup (and so of the cache).
+                ApiToken.objects.select_related("user")
+                .defer("user__password")
+                .filter(key_hash=key_hash, revoked_at__isnull=True, expires_at__gt=now, user__is_active=True)[:1]
             ),
             None,
         )

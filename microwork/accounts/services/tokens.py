@@ -90,15 +90,20 @@ def tokens_forget(*, key_hashes: Iterable[str] = (), user_id: int | None = None)
     hashes = list(key_hashes)
 
     def forget() -> None:
-        every = hashes
-        if user_id is not None:
-            every = [*hashes, *ApiToken.objects.filter(user_id=user_id).values_list("key_hash", flat=True)]
         try:
-            cache.delete_many([key for key_hash in every for key in _keys(key_hash)])
-        except Exception:  # the write has committed; the lookups expire on their own
+            every = hashes
+            if user_id is not None:
+                every = [*hashes, *ApiToken.objects.filter(user_id=user_id).values_list("key_hash", flat=True)]
+            keys = [key for key_hash in every for key in _keys(key_hash)]
+            try:
+                cache.delete_many(keys)
+            except Exception:
+                cache.delete_many(keys)  # once more: a dropped connection is made again
+        except Exception:
+            # The write has committed; the kept lookups end with their lifetime.
             logger.error("api tokens: kept lookups could not be forgotten", exc_info=True)
 
-    transaction.on_commit(forget)
+    transaction.on_commit(forget, robust=True)
 
 
 def on_token_write(sender: type, instance: ApiToken, **kwargs: Any) -> None:

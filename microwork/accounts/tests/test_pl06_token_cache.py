@@ -109,3 +109,13 @@ def test_pl06_token_cache_down_the_database_answers(alice, kept):
         alice.save(update_fields=["display_name"])
     alice.refresh_from_db()
     assert alice.display_name == "Still saved"
+
+
+def test_pl06_token_cache_keeps_no_password_hash(alice, kept):
+    api = testing.api_as(alice)
+    assert api.get("/me").status_code == 200
+    token = token_cached(ApiToken.objects.get(user=alice).key_hash)[0]
+    assert token is not None and token.user.pk == alice.pk
+    assert "password" not in token.user.__dict__
+    # read from the database when asked for, never from the cache
+    assert token.user.password == alice.password

@@ -16,14 +16,17 @@ same missions, with the same fields (`missions_visible_to`).
 
 The cached page is the one every tasker would get before the quality
 filters. A tasker gets it as it is only when their record passes every
-mission on it (`tasker_qualifies`): the page of the filtered list is then
-the same page. Otherwise the list is read for them alone, as without the cache.
+mission on it (`tasker_qualifies`) and a mission further on is open to all
+(so their own list goes on where the page's cursor says): the page of the
+filtered list is then the same page. Otherwise the list is read for them
+alone, as without the cache.
 
 Off (0) unless the cache is shared by every worker (Redis): a per-process
 cache would not hear of a write served by another worker.
 """
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -50,7 +53,7 @@ def feed_changed() -> None:
     if not settings.MISSION_FEED_CACHE_SECONDS:
         return
     try:
-        cache.add(GENERATION_KEY, 0, timeout=None)
+        cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
         cache.incr(GENERATION_KEY)
     except Exception:  # the write has committed: never answer it with an error
         logger.warning("missions feed: the generation could not move on", exc_info=True)
@@ -64,7 +67,9 @@ def _kept(key: str) -> tuple[int | None, Any]:
         found = cache.get_many([GENERATION_KEY, key])
         generation = found.get(GENERATION_KEY)
         if generation is None:
-            cache.add(GENERATION_KEY, 0, timeout=None)
+            # From the clock, not 0: a counter the cache evicted and made again
+            # never meets a generation that pages were kept under before.
+            cache.add(GENERATION_KEY, time.time_ns(), timeout=None)
             generation = cache.get(GENERATION_KEY, 0)
     except Exception:  # a cache down means no cache, never a failed request
         logger.warning("missions feed: the cache does not answer", exc_info=True)
@@ -105,18 +110,26 @@ def open_missions_page(
         return keyset_page(missions, limit=limit, cursor=cursor, serialize=serialize)
     if entry is None:
         bars: list[QualityBar] = []
+        shown: list[int] = []
 
         def shape(mission: Mission) -> Any:
             bars.append(QualityBar(mission.min_approved_reports, mission.min_approval_percent))
+            shown.append(mission.pk)
             return serialize(mission)
 
         missions = missions_open(category=category, min_reward_cents=min_reward_cents)
-        entry = (keyset_page(missions, limit=limit, cursor=cursor, serialize=shape), bars)
+        page = keyset_page(missions, limit=limit, cursor=cursor, serialize=shape)
+        # The page's cursor is every tasker's when a mission further on is
+        # open to all: whatever their record, their own list goes on too.
+        cursor_for_all = page["next_cursor"] is None or (
+            missions.filter(pk__lt=shown[-1], min_approval_percent=0, min_approved_reports=0).exists()
+        )
+        entry = (page, bars, cursor_for_all)
         _keep(key, generation, entry)
-    page, bars = entry
-    if tasker is not None and any(bar.filters for bar in bars):
+    page, bars, cursor_for_all = entry
+    if tasker is not None and (any(bar.filters for bar in bars) or not cursor_for_all):
         record = tasker_record(tasker.pk)
-        if not all(tasker_qualifies(bar, record) for bar in bars):
+        if not cursor_for_all or not all(tasker_qualifies(bar, record) for bar in bars):
             missions = missions_open(category=category, min_reward_cents=min_reward_cents, tasker=tasker)
             return keyset_page(missions, limit=limit, cursor=cursor, serialize=serialize)
     return page
@@ -125,7 +138,8 @@ def open_missions_page(
 def mission_page(user: User, mission_id: object, serialize: Callable[[Mission], Any]) -> Any:
     """`serialize(mission_for(user, mission_id))`, kept for taskers while the
     feed's cache is on: not found stays not found."""
-    if not (settings.MISSION_FEED_CACHE_SECONDS and user.is_tasker):
+    # Staff (even a tasker account made staff) see more than taskers: never kept.
+    if not (settings.MISSION_FEED_CACHE_SECONDS and user.is_tasker and not user.is_staff_member):
         return serialize(mission_for(user, mission_id))
     key = f"missions:feed:mission:{object_id(mission_id)}"
     generation, entry = _kept(key)

@@ -13,7 +13,7 @@ from microwork.ledger.payments import topup_create
 from microwork.missions import services
 from microwork.missions.models import Mission
 from microwork.missions.selectors import feed
-from microwork.testing import api_as
+from microwork.testing import api_as, make_tasker
 
 from .conftest import ACCOUNT, make_mission, make_published
 
@@ -142,3 +142,32 @@ def test_mw01_feed_cache_keeps_a_mission_page_for_taskers(acme, staff, alice, bo
     feed_on(services.mission_submit, mission=draft, by=acme)
     feed_on(services.mission_publish, mission=Mission.objects.get(pk=draft.pk), by=staff)
     assert alice_api.get(f"/missions/{draft.pk}").json()["title"] == "Soon"
+
+
+def test_mw01_feed_cache_gives_each_tasker_their_own_next_cursor(acme, staff, alice, bob, feed_on):
+    topup_create(user=acme, amount_cents=300_00)
+    # bob has one approved report; alice none
+    past = make_published(acme, staff, title="Past")
+    claim = services.claim_create(mission=past, tasker=bob)
+    services.claim_report(claim=claim, by=bob, answers={}, text=ACCOUNT)
+    services.claim_approve(claim=claim, by=acme, rating=5)
+    # only filtered missions after the newest one, which is open to all
+    feed_on(make_published, acme, staff, title="Filtered", min_approved_reports=1)
+    feed_on(make_published, acme, staff, title="Open to all")
+    bobs = api_as(bob).get("/missions", limit=1).json()
+    alices = api_as(alice).get("/missions", limit=1).json()
+    assert [i["title"] for i in bobs["items"]] == [i["title"] for i in alices["items"]] == ["Open to all"]
+    # bob's list goes on; alice's ends here (no cursor to an empty page)
+    assert bobs["next_cursor"] is not None
+    assert api_as(bob).get("/missions", limit=1, cursor=bobs["next_cursor"]).json()["items"][0]["title"] == "Filtered"
+    assert alices["next_cursor"] is None
+
+
+def test_mw01_feed_cache_never_keeps_what_staff_see(acme, staff, alice, feed_on):
+    # a tasker account made staff sees drafts: what it sees is not kept for taskers
+    alice_staff = make_tasker("alice-staff@example.fr", "+33655500001")
+    alice_staff.is_staff = True
+    alice_staff.save(update_fields=["is_staff"])
+    draft = make_mission(acme, title="Draft")
+    assert api_as(alice_staff).get(f"/missions/{draft.pk}").status_code == 200
+    assert api_as(alice).get(f"/missions/{draft.pk}").status_code == 404
