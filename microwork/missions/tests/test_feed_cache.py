@@ -32,6 +32,13 @@ def feed_on(settings: Any, django_capture_on_commit_callbacks: Any) -> Any:
     return committed
 
 
+def _one_approved_report(company: Any, staff: Any, tasker: Any) -> None:
+    topup_create(user=company, amount_cents=300_00)
+    claim = services.claim_create(mission=make_published(company, staff, title="Past"), tasker=tasker)
+    services.claim_report(claim=claim, by=tasker, answers={}, text=ACCOUNT)
+    services.claim_approve(claim=claim, by=company, rating=5)
+
+
 def _titles(client: Any, **params: Any) -> list[str]:
     answer = client.get("/missions", **params)
     assert answer.status_code == 200, answer.content
@@ -83,12 +90,7 @@ def test_mw01_feed_cache_shows_a_write_at_the_next_request(acme, staff, alice, b
 
 
 def test_mw01_feed_cache_keeps_the_quality_filters(acme, staff, alice, bob, feed_on):
-    topup_create(user=acme, amount_cents=300_00)
-    # bob has one approved report; alice none
-    past = make_published(acme, staff, title="Past")
-    claim = services.claim_create(mission=past, tasker=bob)
-    services.claim_report(claim=claim, by=bob, answers={}, text=ACCOUNT)
-    services.claim_approve(claim=claim, by=acme, rating=5)
+    _one_approved_report(acme, staff, bob)  # alice has none
     make_published(acme, staff, title="Open to all")
     feed_on(make_published, acme, staff, title="One report at least", min_approved_reports=1)
     # the page kept for everyone holds a filtered mission: each gets what their record opens
@@ -145,12 +147,7 @@ def test_mw01_feed_cache_keeps_a_mission_page_for_taskers(acme, staff, alice, bo
 
 
 def test_mw01_feed_cache_gives_each_tasker_their_own_next_cursor(acme, staff, alice, bob, feed_on):
-    topup_create(user=acme, amount_cents=300_00)
-    # bob has one approved report; alice none
-    past = make_published(acme, staff, title="Past")
-    claim = services.claim_create(mission=past, tasker=bob)
-    services.claim_report(claim=claim, by=bob, answers={}, text=ACCOUNT)
-    services.claim_approve(claim=claim, by=acme, rating=5)
+    _one_approved_report(acme, staff, bob)  # alice has none
     # only filtered missions after the newest one, which is open to all
     feed_on(make_published, acme, staff, title="Filtered", min_approved_reports=1)
     feed_on(make_published, acme, staff, title="Open to all")
