@@ -4,7 +4,8 @@ Services raise these; the API turns them into problem+json and pages show
 them as form errors.
 """
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from django.http import Http404
@@ -97,3 +98,23 @@ class TooManyRequests(
 
 class InsufficientFunds(Conflict, code="insufficient_funds", title=_("The balance is too low for this.")):
     pass
+
+
+def numbered(number: int, errors: Iterable[dict[str, str]]) -> list[dict[str, str]]:
+    """A file's row's errors as the answer lists them: field "row 2: reward_cents"."""
+    return [{"field": f"row {number}: {error['field']}", "message": error["message"]} for error in errors]
+
+
+def by_row(errors: Iterable[dict[str, str]]) -> list[dict[str, str]]:
+    """Errors named "row 3: value" as a page's table shows them: row, column and message."""
+    rows = []
+    for error in errors:
+        match = re.match(r"row (\d+): (.*)", error.get("field", ""))
+        rows.append(
+            {
+                "row": match.group(1) if match else "",
+                "field": match.group(2) if match else error.get("field", ""),
+                "message": error["message"],
+            }
+        )
+    return rows

@@ -24,7 +24,6 @@ from .schemas import (
     ClaimIn,
     ClaimOut,
     ClaimPage,
-    LocationIn,
     MissionFilters,
     MissionIn,
     MissionOut,
@@ -38,12 +37,6 @@ from .schemas import (
 from .serialisers import claim_out, mission_out, report_file_out
 
 router = Router(tags=["missions"])
-
-
-def _location(data: LocationIn | None) -> services.Location | None:
-    if data is None:
-        return None
-    return services.Location(lat=data.lat, lon=data.lon, radius_km=data.radius_km, address=data.address)
 
 
 def _near(raw: str | None) -> tuple[float, float] | None:
@@ -63,21 +56,7 @@ def _near(raw: str | None) -> tuple[float, float] | None:
 def mission_create(request: HttpRequest, data: MissionIn) -> Status[dict[str, Any]]:
     user = current_user(request)
     require_role(user, "company")
-    mission = services.mission_create(
-        company=user,
-        title=data.title,
-        category=data.category,
-        instructions=data.instructions,
-        estimated_minutes=data.estimated_minutes,
-        estimated_seconds=data.estimated_seconds,
-        reward_cents=data.reward_cents,
-        places=data.places,
-        location=_location(data.location),
-        ends_at=data.ends_at,
-        questions=[q.dict() for q in data.questions or []],
-        min_approval_percent=services.approval_percent(data.min_approval_rate),
-        min_approved_reports=data.min_approved_reports or 0,
-    )
+    mission = services.mission_create(company=user, **data.mission_fields())
     return Status(201, mission_out(mission))
 
 

@@ -22,13 +22,13 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
-from microwork.core.errors import InvalidInput
+from microwork.core.errors import InvalidInput, numbered
 from microwork.core.spreadsheets import csv_writer
 from microwork.core.uploads import csv_fieldnames, csv_rows, csv_text
 
 from . import services
 from .models import Batch, Claim, ClaimState, Mission, Question
-from .schemas import BatchTemplateIn, MissionIn
+from .schemas import BatchTemplateIn, MissionIn, schema_errors
 
 ITEMS_MAX_ROWS = 500
 ITEMS_MAX_BYTES = 5 * 1024 * 1024
@@ -141,14 +141,6 @@ def template_variables(text: str, field: str) -> list[str]:
     return template.get_identifiers()
 
 
-def _schema_errors(number: int, exc: ValidationError) -> list[dict[str, str]]:
-    errors = []
-    for error in exc.errors():
-        field = ".".join(str(part) for part in error.get("loc", ())) or "row"
-        errors.append({"field": f"row {number}: {field}", "message": str(error.get("msg", ""))})
-    return errors
-
-
 def item_missions(template: dict[str, Any], items: ItemsFile) -> list[dict[str, Any]]:
     """What `mission_create` takes for each item: the template filled from
     its row, checked with the single-mission endpoint's schema. Every bad
@@ -166,35 +158,16 @@ def item_missions(template: dict[str, Any], items: ItemsFile) -> list[dict[str, 
     for number, row in enumerate(items.rows, start=1):
         empty = sorted({name for names in used.values() for name in names if not row.get(name)})
         if empty:
-            errors.extend(
-                {
-                    "field": f"row {number}: {name}",
-                    "message": _("The template uses ${%(name)s}; this row leaves it empty.") % {"name": name},
-                }
-                for name in empty
-            )
+            left_empty = _("The template uses ${%(name)s}; this row leaves it empty.")
+            errors.extend(numbered(number, ({"field": name, "message": left_empty % {"name": name}} for name in empty)))
             continue
         data = {**template, **{name: Template(template[name]).substitute(row) for name in FILLED}}
         try:
             checked = MissionIn.model_validate(data)
         except ValidationError as exc:
-            errors.extend(_schema_errors(number, exc))
+            errors.extend(numbered(number, schema_errors(exc)))
             continue
-        missions.append(
-            {
-                "title": checked.title,
-                "category": checked.category,
-                "instructions": checked.instructions,
-                "estimated_minutes": checked.estimated_minutes,
-                "estimated_seconds": checked.estimated_seconds,
-                "reward_cents": checked.reward_cents,
-                "places": checked.places,
-                "questions": [q.dict() for q in checked.questions or []],
-                "min_approval_percent": services.approval_percent(checked.min_approval_rate),
-                "min_approved_reports": checked.min_approved_reports or 0,
-                "batch_input": row,
-            }
-        )
+        missions.append({**checked.mission_fields(), "batch_input": row})
     if errors:
         raise services.BatchInvalid(errors)
     return missions

@@ -4,8 +4,9 @@ the edge, and what it answers."""
 from datetime import datetime
 from typing import Annotated, Any
 
+from django.utils.translation import gettext_lazy
 from ninja import Field, Schema
-from pydantic import StrictInt
+from pydantic import StrictInt, ValidationError
 
 from microwork.core.schemas import Text, TextIn, one_of
 
@@ -71,6 +72,63 @@ class MissionIn(TextIn):
     questions: list[QuestionIn] | None = Field(None, max_length=services.MAX_QUESTIONS)
     min_approval_rate: MinApprovalRate = None
     min_approved_reports: MinApprovedReports = None
+
+    def mission_fields(self) -> dict[str, Any]:
+        """What `services.mission_create` takes from this body, besides the company."""
+        location = self.location
+        return {
+            "title": self.title,
+            "category": self.category,
+            "instructions": self.instructions,
+            "estimated_minutes": self.estimated_minutes,
+            "estimated_seconds": self.estimated_seconds,
+            "reward_cents": self.reward_cents,
+            "places": self.places,
+            "location": None
+            if location is None
+            else services.Location(
+                lat=location.lat, lon=location.lon, radius_km=location.radius_km, address=location.address
+            ),
+            "ends_at": self.ends_at,
+            "questions": [q.dict() for q in self.questions or []],
+            "min_approval_percent": services.approval_percent(self.min_approval_rate),
+            "min_approved_reports": self.min_approved_reports or 0,
+        }
+
+
+class MissionRow(MissionIn):
+    """A mission as one row of a CSV file gives it (MW04): the single
+    mission's body, whose amount in cents is a cell of text, so a whole
+    number written as text is taken (the JSON body wants a number)."""
+
+    reward_cents: int = Field(ge=1, le=10**9)
+
+
+#: What a cell that breaks the schema is told, by the kind of error; others keep pydantic's words.
+_CELL_MESSAGES = {
+    "missing": gettext_lazy("This field is required."),
+    "int_parsing": gettext_lazy("A whole number is required."),
+    "int_type": gettext_lazy("A whole number is required."),
+    "int_from_float": gettext_lazy("A whole number is required."),
+    "float_parsing": gettext_lazy("A number is required."),
+    "float_type": gettext_lazy("A number is required."),
+    "enum": gettext_lazy("This value is not one of the accepted ones."),
+    "literal_error": gettext_lazy("This value is not one of the accepted ones."),
+    "datetime_parsing": gettext_lazy("An ISO 8601 date and time with offset is required."),
+    "datetime_from_date_parsing": gettext_lazy("An ISO 8601 date and time with offset is required."),
+    "datetime_type": gettext_lazy("An ISO 8601 date and time with offset is required."),
+}
+
+
+def schema_errors(exc: ValidationError) -> list[dict[str, str]]:
+    """Each field a body or a file's row breaks, as the API's problem lists them."""
+    return [
+        {
+            "field": ".".join(str(part) for part in error.get("loc", ())) or "row",
+            "message": str(_CELL_MESSAGES.get(error["type"], error.get("msg", ""))),
+        }
+        for error in exc.errors()
+    ]
 
 
 class LocationOut(Schema):

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from microwork.accounts.models import User
 from microwork.accounts.roles import page_user
-from microwork.core.errors import ApplicationError
+from microwork.core.errors import ApplicationError, by_row
 from microwork.core.ids import parse_id
 from microwork.core.money import format_eur
 from microwork.core.pages import act_then_redirect, form_then_redirect
@@ -369,15 +369,6 @@ def staff_payout_fail(request: HttpRequest, payout_id: int) -> HttpResponse:
     return redirect("payouts:staff")
 
 
-def _row_errors(errors: list[dict[str, str]]) -> list[dict[str, str]]:
-    """Errors named "row 3: value" as a table's row, column and message."""
-    rows = []
-    for error in errors:
-        row, _sep, column = error["field"].removeprefix("row ").partition(": ")
-        rows.append({"row": row, "field": column, "message": error["message"]})
-    return rows
-
-
 @login_required
 @require_POST
 def staff_voucher_import(request: HttpRequest) -> HttpResponse:
@@ -389,7 +380,7 @@ def staff_voucher_import(request: HttpRequest) -> HttpResponse:
             done = services.voucher_stock_import(by=user, file=form.cleaned_data["file"])
         except services.VoucherImportInvalid as exc:
             form.add_error("file", exc.detail)
-            row_errors = _row_errors(exc.errors)
+            row_errors = by_row(exc.errors)
         except ApplicationError as exc:
             form.add_service_error(exc)
         else:

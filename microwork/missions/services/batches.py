@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from microwork.accounts.models import User
-from microwork.core.errors import Forbidden, InvalidInput
+from microwork.core.errors import Forbidden, InvalidInput, numbered
 from microwork.core.states import state_move, state_start
 from microwork.ledger.services import spend
 from microwork.notifications.services import notify
@@ -128,7 +128,7 @@ def batch_create(
                         **item,
                     )
             except InvalidInput as exc:
-                errors.append({"field": f"row {number}: {exc.field or 'row'}", "message": exc.detail})
+                errors.extend(numbered(number, [{"field": exc.field or "row", "message": exc.detail}]))
         if errors:
             transaction.set_rollback(True)
             raise BatchInvalid(errors)

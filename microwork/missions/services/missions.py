@@ -6,7 +6,7 @@ Money moves through the ledger only: submitting reserves every place's cost
 longer be claimed is refunded to the company.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from microwork.accounts.models import User
-from microwork.core.errors import Conflict, Forbidden, InvalidInput
+from microwork.core.errors import Conflict, Forbidden, InvalidInput, numbered
 from microwork.core.states import WrongState, state_move, state_start
 from microwork.ledger.services import escrow_of, give_back, spend
 from microwork.notifications.services import notify
@@ -130,24 +130,36 @@ def mission_create(
     return mission
 
 
-def mission_batch_create(*, company: User, rows: list[dict[str, Any]]) -> list[Mission]:
-    """Many missions at once (MW04): all are created, or none. `rows` come
-    already parsed; each error names its row (1 = the first data row)."""
+def mission_batch_create(*, company: User, rows: Sequence["dict[str, Any] | RowInvalid"]) -> list[Mission]:
+    """Many missions at once (MW04): all are created, or none. Each row is
+    what `mission_create` takes, or the `RowInvalid` of a row whose values
+    the schema refused; every error names its row (1 = the first data row)."""
     if not company.is_company:
         raise Forbidden(_("Only companies post missions."))
     errors: list[dict[str, str]] = []
     with transaction.atomic():
         created: list[Mission] = []
         for number, row in enumerate(rows, start=1):
+            if isinstance(row, RowInvalid):
+                errors.extend(numbered(number, row.errors))
+                continue
             try:
                 with transaction.atomic():
                     created.append(mission_create(company=company, **row))
             except InvalidInput as exc:
-                errors.append({"field": f"row {number}: {exc.field or 'row'}", "message": exc.detail})
+                errors.extend(numbered(number, [{"field": exc.field or "row", "message": exc.detail}]))
         if errors:
             transaction.set_rollback(True)
             raise BatchInvalid(errors)
     return created
+
+
+class RowInvalid(InvalidInput):
+    """A row of a file whose values break the mission's schema: each field it breaks."""
+
+    def __init__(self, errors: list[dict[str, str]]):
+        self.errors = errors
+        super().__init__(errors[0]["message"], field=errors[0]["field"])
 
 
 class BatchInvalid(InvalidInput):

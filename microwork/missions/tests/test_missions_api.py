@@ -448,6 +448,42 @@ def test_mw04_batch_accepts_semicolons_and_a_byte_order_mark(acme):
     assert Mission.objects.get().instructions == "Prenez une photo nette du rayon biscuits, à l'entrée."
 
 
+def test_mw04_batch_rows_are_checked_by_the_single_missions_schema(acme):
+    # given a title one character past what the single-mission endpoint takes,
+    # and a reward written with a decimal point
+    long_title = "T" * 201
+    alone = api_as(acme).post("/missions", {**MISSION, "title": long_title})
+    rows = GOOD_ROW.format(n=1).replace("Shelf 1", long_title) + GOOD_ROW.format(n=2).replace(",300,", ",3.5,")
+    # when the same rows come in a CSV batch
+    response = api_as(acme).upload("/missions/batch", {"file": _csv(CSV_HEADER + rows)})
+    # then each is refused on the same field, named by its row, and nothing is created
+    assert alone.status_code == 422 and alone.json()["errors"][0]["field"] == "title"
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["row 1: title", "row 2: reward_cents"]
+    assert not Mission.objects.exists()
+
+
+def test_mw04_batch_reads_a_french_spreadsheets_decimal_commas(acme):
+    # given a file a spreadsheet set in French writes: semicolons, decimal commas
+    text = (
+        "title;category;instructions;estimated_minutes;reward_cents;places;lat;lon;radius_km;min_approval_rate\n"
+        "Rayon;photo;Prenez une photo nette du rayon biscuits, à l'entrée.;10;300;2;48,8566;2,3522;1,5;0,9\n"
+    )
+    response = api_as(acme).upload("/missions/batch", {"file": _csv(text)})
+    assert response.status_code == 201, response.json()
+    mission = Mission.objects.get()
+    assert (mission.latitude, mission.longitude, mission.radius_km) == (48.8566, 2.3522, 1.5)
+    assert mission.min_approval_percent == 90
+
+
+def test_mw04_batch_place_needs_all_three_numbers(acme):
+    row = "Paris shelf,photo,Take one clear photo of the biscuit shelf at the entrance.,10,300,1,48.85,,5,\n"
+    response = api_as(acme).upload("/missions/batch", {"file": _csv(CSV_HEADER + row)})
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["row 1: location.lon"]
+    assert not Mission.objects.exists()
+
+
 def test_mw04_batch_impossible_end_date_is_a_bad_row_not_a_server_error(acme):
     rows = GOOD_ROW.format(n=1) + (
         "Shelf 2,photo,Take one clear photo of the biscuit shelf at the entrance.,10,300,1,"

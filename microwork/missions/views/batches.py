@@ -2,7 +2,6 @@
 template and a file of items, follows its progress and downloads its
 results; staff review it once, as one unit."""
 
-import re
 from typing import Any
 
 from django.contrib import messages
@@ -13,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from microwork.core.errors import ApplicationError
+from microwork.core.errors import ApplicationError, by_row
 
 from .. import batch_selectors, forms, services
 from ..batch_template import TemplateInvalid, item_missions, items_content, read_items, results_response
@@ -30,20 +29,6 @@ def batch_list(request: HttpRequest) -> HttpResponse:
     return render(
         request, "missions/batch_list.html", {"rows": rows, "more_url": more_url(request, page["next_cursor"])}
     )
-
-
-def _row_errors(errors: list[dict[str, str]]) -> list[dict[str, str]]:
-    rows = []
-    for error in errors:
-        match = re.match(r"row (\d+): (.*)", error.get("field", ""))
-        rows.append(
-            {
-                "row": match.group(1) if match else "",
-                "field": match.group(2) if match else error.get("field", ""),
-                "message": error["message"],
-            }
-        )
-    return rows
 
 
 TEMPLATE_ALIASES = {
@@ -77,7 +62,7 @@ def batch_create(request: HttpRequest) -> HttpResponse:
             )
         except (services.BatchInvalid, TemplateInvalid) as exc:
             form.add_error("items", exc.detail)
-            context["row_errors"] = _row_errors(exc.errors)
+            context["row_errors"] = by_row(exc.errors)
         except ApplicationError as exc:
             form.add_service_error(exc, aliases=TEMPLATE_ALIASES)
         else:

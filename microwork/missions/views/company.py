@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from microwork.core.errors import ApplicationError
+from microwork.core.errors import ApplicationError, by_row
 from microwork.ledger import selectors as ledger_selectors
 
 from .. import forms, selectors, services
@@ -298,20 +298,6 @@ def claim_reject(request: HttpRequest, claim_id: int) -> HttpResponse:
     )
 
 
-def _batch_errors(errors: list[dict[str, str]]) -> list[dict[str, str]]:
-    rows = []
-    for error in errors:
-        match = re.match(r"row (\d+): (.*)", error.get("field", ""))
-        rows.append(
-            {
-                "row": match.group(1) if match else "",
-                "field": match.group(2) if match else error.get("field", ""),
-                "message": error["message"],
-            }
-        )
-    return rows
-
-
 @login_required
 def mission_batch(request: HttpRequest) -> HttpResponse:
     user = company_user(request)
@@ -326,7 +312,7 @@ def mission_batch(request: HttpRequest) -> HttpResponse:
                 created = services.mission_batch_create(company=user, rows=parse_batch_csv(batch_file_content(upload)))
             except services.BatchInvalid as exc:
                 form.add_error("file", exc.detail)
-                context["row_errors"] = _batch_errors(exc.errors)
+                context["row_errors"] = by_row(exc.errors)
             except ApplicationError as exc:
                 form.add_service_error(exc)
             else:

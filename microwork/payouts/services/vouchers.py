@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from microwork.accounts.models import User
-from microwork.core.errors import Forbidden, InvalidInput
+from microwork.core.errors import Forbidden, InvalidInput, numbered
 from microwork.core.money import format_eur
 from microwork.core.states import state_move
 from microwork.core.uploads import csv_require_columns, csv_rows, csv_text
@@ -144,7 +144,7 @@ def _voucher_rows(content: bytes, *, today: date) -> list[VoucherCode]:
             refuse(number, "code", _("This code was already imported."))
     if errors:
         errors.sort(key=lambda error: error[0])
-        raise VoucherImportInvalid([{"field": f"row {n}: {column}", "message": text} for n, column, text in errors])
+        raise VoucherImportInvalid([numbered(n, [{"field": column, "message": text}])[0] for n, column, text in errors])
     if not codes:
         raise InvalidInput(_("The file has no voucher rows."), field="file")
     return codes
