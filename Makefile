@@ -8,8 +8,11 @@ CHROMIUM := /usr/bin/chromium
 PYTEST_WORKERS ?= 2
 RUN_ADDRESS ?= 127.0.0.1:8000
 PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+# Python keeps the compiled test modules (pytest's assertion rewriting is a
+# tenth of a run's start) even where the shell asks it not to write bytecode.
+unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: install run serve test test-sqlite test-postgres lint format browser pdf-libs messages schemathesis bench bench-smoke wrk
+.PHONY: install run serve shots test test-sqlite test-postgres lint format browser pdf-libs messages schemathesis bench bench-smoke wrk
 
 install: pdf-libs $(STAMP)
 
@@ -57,13 +60,24 @@ pdf-libs:
 		fi; \
 	fi
 
+# The property tests search deeply once, on SQLite, when HYPOTHESIS_PROFILE=ci
+# asks (CI); on PostgreSQL they search briefly: what differs between the two
+# databases (locks, races, constraints) has tests of its own.
+POSTGRES_HYPOTHESIS_PROFILE ?= quick
 test: install browser
 	@echo "== Test suite on SQLite"
 	env -u DATABASE_URL $(PYTEST)
 	@if [ -n "$$DATABASE_URL" ]; then \
 		echo "== Test suite on PostgreSQL ($$DATABASE_URL)"; \
-		$(PYTEST); \
+		HYPOTHESIS_PROFILE=$(POSTGRES_HYPOTHESIS_PROFILE) $(PYTEST); \
 	fi
+
+# The browser tests again, leaving a phone-size screenshot of every page they
+# pass through in var/shots/ (a plain `make test` takes none).
+shots: install browser
+	rm -rf var/shots
+	SHOTS=$(CURDIR)/var/shots env -u DATABASE_URL $(PYTEST) -m browser
+	@echo "Screenshots in var/shots/"
 
 # A deeper schemathesis run against the OpenAPI document than the suite's short
 # one: `make schemathesis EXAMPLES=500`.

@@ -26,10 +26,11 @@ hypothesis_settings.load_profile(HYPOTHESIS_PROFILE)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The long property tests (Hypothesis state machines) first: with several
-    workers (`make test`), each starts at once on its own worker instead of
-    one of them running alone at the end of the run."""
-    items.sort(key=lambda item: not _runs_a_state_machine(item))
+    """The long tests first, the property tests (Hypothesis state machines),
+    then the browser journeys: with several workers (`make test`), they start
+    at once side by side and the short ones fill in, instead of a long one
+    running alone at the end of the run."""
+    items.sort(key=lambda item: (not _runs_a_state_machine(item), item.get_closest_marker("browser") is None))
 
 
 def _runs_a_state_machine(item: pytest.Item) -> bool:

@@ -14,7 +14,6 @@ import secrets
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import zlib
 from collections.abc import Callable
@@ -344,14 +343,23 @@ def browser_speaks(page: Any, base_url: str, language: str) -> Any:
     return page
 
 
-#: Where the browser tests leave their phone-size screenshots (test artefacts, never in git).
-SHOTS = Path(tempfile.gettempdir()) / "shots"
+#: Where the browser tests leave a phone-size screenshot of each page they
+#: pass through, when asked (`make shots`, or SHOTS=<folder>); a plain test
+#: run takes none, as they cost a tenth of the browser tests' time.
+SHOTS = os.environ.get("SHOTS", "")
+
+
+def shot(page: Any, name: str) -> None:
+    """A full-page screenshot of what the phone shows, when SHOTS names a folder."""
+    if not SHOTS:
+        return
+    Path(SHOTS).mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
 
 
 def phone_shot(page: Any, name: str, language: str) -> None:
-    """A full-page screenshot of what the phone shows, named by page and language."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}-{language}.png"), full_page=True)
+    """`shot`, named by page and language."""
+    shot(page, f"{name}-{language}")
 
 
 def browser_login(page: Any, base_url: str, email: str) -> None:

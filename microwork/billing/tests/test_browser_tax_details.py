@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 from microwork import testing
 from microwork.billing.models import SellerTaxDetails
 from microwork.testing import browser_login as login
+from microwork.testing import shot
 
 from .conftest import order_accepted
 
@@ -49,7 +50,7 @@ def test_pl03_seller_past_the_threshold_gives_tax_details_and_downloads_statemen
     expect(page.get_by_text("Vos informations fiscales sont enregistrées.")).to_be_visible()
     expect(page.get_by_test_id("tax-prompt")).to_have_count(0)
     assert SellerTaxDetails.objects.get(user=expert).tin == "3023217600053"
-    page.screenshot(path="/tmp/billing2-dashboard-after-tax-details.png", full_page=True)
+    shot(page, "billing2-dashboard-after-tax-details")
     # and she downloads the year's statement as PDF from her dashboard's link
     year = timezone.localdate().year
     page.get_by_role("link", name="Mes relevés annuels de gains").click()

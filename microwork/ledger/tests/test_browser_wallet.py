@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from microwork.ledger.models import Refund, RefundState
 from microwork.ledger.selectors import ledger_audit, wallet_balance
-from microwork.testing import PASSWORD
+from microwork.testing import PASSWORD, shot
 
 pytestmark = [pytest.mark.browser]
 
@@ -47,7 +47,7 @@ def test_pl01_company_tops_up_then_gets_unspent_funds_back(page: Page, live_serv
     expect(page.locator(".messages")).to_contain_text("Remboursé sur votre paiement d’origine")
     expect(page.get_by_test_id("funds")).to_have_text("85,50\u202f€")
     expect(page.get_by_test_id("refunds")).to_contain_text("40,00")
-    page.screenshot(path="/tmp/wallet-phone.png", full_page=True)
+    shot(page, "wallet-phone")
 
     assert Refund.objects.get().state == RefundState.SUCCEEDED
     assert wallet_balance(acme).funds_cents == 85_50

@@ -10,10 +10,9 @@ from playwright.sync_api import Browser, Page, expect
 
 from microwork.missions.models import Batch, Mission
 from microwork.testing import browser_login as login
+from microwork.testing import shot
 
 pytestmark = [pytest.mark.browser]
-
-SHOTS = "/tmp"
 
 
 def phone(browser: Browser, browser_context_args: dict[str, Any]) -> Page:
@@ -48,14 +47,14 @@ def test_mw04_a_template_batch_from_the_form_to_publication(
     company.get_by_text("Publier par vagues").click()
     company.get_by_label("Éléments par vague").fill("2")
     fits_the_phone(company)
-    company.screenshot(path=f"{SHOTS}/mw04-batch-1-form.png", full_page=True)
+    shot(company, "mw04-batch-1-form")
     company.get_by_role("button", name="Créer le lot en brouillon").click()
     expect(company.locator(".message.success")).to_contain_text("Lot créé en brouillon")
     expect(company.get_by_test_id("batch-preview")).to_contain_text("https://img.example.fr/1.jpg")
     company.get_by_role("button", name="Envoyer pour vérification").click()
     expect(company.locator(".message.success")).to_contain_text("Envoyé pour vérification")
     fits_the_phone(company)
-    company.screenshot(path=f"{SHOTS}/mw04-batch-2-detail.png", full_page=True)
+    shot(company, "mw04-batch-2-detail")
     batch = Batch.objects.get()
     assert batch.state == "pending_review" and batch.items == 3
 
@@ -64,7 +63,7 @@ def test_mw04_a_template_batch_from_the_form_to_publication(
     moderator.goto(f"{live_server.url}/missions/moderation/")
     expect(moderator.get_by_test_id(f"review-batch-{batch.pk}")).to_have_count(1)
     fits_the_phone(moderator)
-    moderator.screenshot(path=f"{SHOTS}/mw04-batch-3-review.png", full_page=True)
+    shot(moderator, "mw04-batch-3-review")
     moderator.get_by_test_id(f"review-batch-{batch.pk}").get_by_role("button", name="Publier le lot").click()
     expect(moderator.locator(".message.success")).to_contain_text("est publié")
     # the first wave (two items) is published, the third waits
@@ -72,4 +71,4 @@ def test_mw04_a_template_batch_from_the_form_to_publication(
     assert states == ["published", "published", "pending_review"]
     company.reload()
     expect(company.get_by_test_id("waves")).to_contain_text("1 sur 2")
-    company.screenshot(path=f"{SHOTS}/mw04-batch-4-published.png", full_page=True)
+    shot(company, "mw04-batch-4-published")

@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, expect
 
 from microwork.missions import services
 from microwork.missions.tests.conftest import ACCOUNT, make_published
-from microwork.testing import api_as, field_photo
+from microwork.testing import api_as, field_photo, shot
 from microwork.testing import browser_login as login
 
 pytestmark = [pytest.mark.browser]
@@ -50,4 +50,4 @@ def test_hm13_the_company_sees_each_photo_checked_on_a_phone(
     expect(warning).to_contain_text("Prise à 12\xa0km du lieu de la mission (rayon\u202f: 3\xa0km)")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     warning.scroll_into_view_if_needed()
-    page.screenshot(path="/tmp/mw-photo-proof-company.png", full_page=True)
+    shot(page, "mw-photo-proof-company")

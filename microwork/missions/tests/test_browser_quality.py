@@ -14,10 +14,9 @@ from microwork.missions import services
 from microwork.missions.models import Claim, Mission
 from microwork.missions.tests.conftest import ACCOUNT, make_published
 from microwork.testing import browser_login as login
+from microwork.testing import shot
 
 pytestmark = [pytest.mark.browser]
-
-SHOTS = "/tmp"
 
 
 def phone(browser: Browser, args: dict[str, Any]) -> Page:
@@ -43,7 +42,7 @@ def test_mw01_quality_company_sets_filters_and_tasker_reads_why_on_a_phone(
     company.get_by_label("Taux de validation minimal (%)").fill("90")
     company.get_by_label("Nombre minimal de rapports validés").fill("5")
     fits_the_phone(company)
-    company.screenshot(path=f"{SHOTS}/mw-quality-1-company-form.png", full_page=True)
+    shot(company, "mw-quality-1-company-form")
     company.get_by_role("button", name="Enregistrer le brouillon").click()
     expect(company.locator(".message.success")).to_contain_text("Brouillon enregistré")
     expect(company.get_by_test_id("quality-filters")).to_contain_text("au moins 90")
@@ -72,7 +71,7 @@ def test_mw01_quality_company_sets_filters_and_tasker_reads_why_on_a_phone(
     expect(refusal).to_contain_text(re.compile(r"vous avez 50\s% de rapports validés, et 1 rapport validé"))
     expect(tasker.get_by_role("button", name="Prendre cette mission")).to_be_disabled()
     fits_the_phone(tasker)
-    tasker.screenshot(path=f"{SHOTS}/mw-quality-2-tasker-not-qualified.png", full_page=True)
+    shot(tasker, "mw-quality-2-tasker-not-qualified")
     assert not Claim.objects.filter(mission=mission).exists()
 
 
@@ -92,5 +91,5 @@ def test_mw01_fair_dispatch_tasker_claiming_too_fast_is_told_to_wait_on_a_phone(
     expect(error).to_contain_text("plus vite que quiconque")
     expect(tasker.get_by_test_id("retry-after")).to_contain_text("Vous pourrez reprendre une mission dans")
     fits_the_phone(tasker)
-    tasker.screenshot(path=f"{SHOTS}/mw-dispatch-1-too-fast.png", full_page=True)
+    shot(tasker, "mw-dispatch-1-too-fast")
     assert not Claim.objects.filter(mission=second).exists()

@@ -12,13 +12,11 @@ from playwright.sync_api import Browser, Page, expect
 
 from microwork.ledger.selectors import ledger_audit, wallet_balance
 from microwork.payouts.models import Payout, PayoutState
-from microwork.testing import browser_login
+from microwork.testing import browser_login, shot
 
 from .conftest import earn
 
 pytestmark = [pytest.mark.browser]
-
-SCREENSHOTS = "/tmp"
 
 
 def log_in(page: Page, base: str, email: str) -> None:
@@ -76,7 +74,7 @@ def test_hm16_tasker_withdraws_20_of_25_by_paypal_and_staff_pay_it(
         assert "alice@paypal.example,20.00,EUR" in exported.read()
     staff_page.get_by_role("button", name="Marquer payé").click()
     expect(staff_page.locator(".messages")).to_contain_text("marqué payé")
-    staff_page.screenshot(path=f"{SCREENSHOTS}/microwork-staff-payouts.png", full_page=True)
+    shot(staff_page, "microwork-staff-payouts")
     staff_context.close()
 
     # the tasker sees it paid, and 5 EUR left
@@ -87,7 +85,7 @@ def test_hm16_tasker_withdraws_20_of_25_by_paypal_and_staff_pay_it(
     expect(page.get_by_test_id("earnings-chart")).to_be_visible()
     # nothing is wider than the phone's screen
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    page.screenshot(path=f"{SCREENSHOTS}/microwork-credits.png", full_page=True)
+    shot(page, "microwork-credits")
 
     payout.refresh_from_db()
     assert payout.state == PayoutState.PAID

@@ -10,19 +10,17 @@ from playwright.sync_api import Page, expect
 from microwork.accounts.models import DocumentState, User, VerificationDocument
 from microwork.ledger.selectors import wallet_balance
 from microwork.notifications import sms
-from microwork.testing import PASSWORD
+from microwork.testing import PASSWORD, shot
 from microwork.testing import browser_login as login
 
 pytestmark = [pytest.mark.browser]
-
-SCREENSHOTS = "/tmp"
 
 
 def test_hm01_tasker_signs_up_verifies_phone_and_lands_on_dashboard(page: Page, live_server) -> None:
     # given a visitor on the home page, on a phone, in French
     page.goto(live_server.url)
     expect(page.locator("html")).to_have_attribute("lang", "fr")
-    page.screenshot(path=f"{SCREENSHOTS}/microwork-home.png", full_page=True)
+    shot(page, "microwork-home")
     page.get_by_role("link", name="S’inscrire comme tasker").click()
 
     # when she fills the tasker form and accepts the terms of use
@@ -32,7 +30,7 @@ def test_hm01_tasker_signs_up_verifies_phone_and_lands_on_dashboard(page: Page, 
     page.get_by_label("Mot de passe").fill("dora-secret-2026")
     page.get_by_label("Numéro de mobile").fill("06 12 34 56 70")
     page.get_by_label("J’accepte les conditions générales d’utilisation").check()
-    page.screenshot(path=f"{SCREENSHOTS}/microwork-signup.png", full_page=True)
+    shot(page, "microwork-signup")
     page.get_by_role("button", name="Créer mon compte").click()
 
     # then she is asked for the code sent to her phone
@@ -48,7 +46,7 @@ def test_hm01_tasker_signs_up_verifies_phone_and_lands_on_dashboard(page: Page, 
     # asking for a new code at once is refused nicely, in place (htmx)
     page.get_by_role("button", name="Recevoir un nouveau code").click()
     expect(page.locator("#code-status")).to_contain_text("attendez une minute")
-    page.screenshot(path=f"{SCREENSHOTS}/microwork-phone.png", full_page=True)
+    shot(page, "microwork-phone")
 
     # and the right code verifies the phone
     page.get_by_label("Code reçu par SMS").fill(code)
@@ -60,7 +58,7 @@ def test_hm01_tasker_signs_up_verifies_phone_and_lands_on_dashboard(page: Page, 
     expect(page.get_by_test_id("available")).to_contain_text("0,00")
     # nothing is wider than the phone's screen
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    page.screenshot(path=f"{SCREENSHOTS}/microwork-dashboard.png", full_page=True)
+    shot(page, "microwork-dashboard")
     assert User.objects.get(email="dora@example.fr").phone_verified
 
 
@@ -70,7 +68,7 @@ def test_language_switch_to_english_and_back(page: Page, live_server) -> None:
     page.get_by_role("button", name="EN").click()
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/connexion/$"))
-    page.screenshot(path=f"{SCREENSHOTS}/microwork-login-en.png", full_page=True)
+    shot(page, "microwork-login-en")
     page.get_by_role("button", name="FR").click()
     expect(page.get_by_role("heading", name="Connexion")).to_be_visible()
 
@@ -89,7 +87,7 @@ def test_company_logs_in_and_tops_up_its_balance(page: Page, live_server, acme) 
     expect(page.locator(".message.success")).to_contain_text("Votre solde a été crédité")
     expect(page.get_by_test_id("available")).to_contain_text("149,50")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    page.screenshot(path=f"{SCREENSHOTS}/microwork-company.png", full_page=True)
+    shot(page, "microwork-company")
     assert wallet_balance(acme).available_cents == 149_50
 
 
@@ -103,14 +101,14 @@ def test_am13_expert_sends_a_document_and_staff_approves_it(page: Page, live_ser
     expect(page.locator(".message.success")).to_contain_text("Document reçu")
     expect(page.locator(".documents")).to_contain_text("En attente de vérification")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    page.screenshot(path=f"{SCREENSHOTS}/microwork-expert.png", full_page=True)
+    shot(page, "microwork-expert")
     page.get_by_role("button", name="Déconnexion").click()
 
     login(page, live_server.url, "staff@microwork.fr")
     page.get_by_role("link", name="Documents à vérifier").click()
     row = page.locator(".review").first
     expect(row).to_contain_text("emma@example.fr")
-    page.screenshot(path=f"{SCREENSHOTS}/microwork-staff.png", full_page=True)
+    shot(page, "microwork-staff")
     row.get_by_role("button", name="Approuver").click()
     # htmx swaps the row in place
     expect(row).to_contain_text("Approuvé")

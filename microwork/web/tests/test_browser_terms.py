@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from microwork.accounts.models import User
+from microwork.testing import shot
 
 pytestmark = [pytest.mark.browser]
 
@@ -23,7 +24,7 @@ def test_hm01_terms_open_in_a_dialog_and_the_box_says_what_it_needs(page: Page, 
     expect(dialog.get_by_role("heading", level=1)).to_contain_text("Conditions générales d’utilisation")
     expect(dialog.get_by_test_id("legal-version")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    page.screenshot(path="/tmp/mw-signup-terms-dialog.png")
+    shot(page, "mw-signup-terms-dialog")
     dialog.get_by_role("button", name="Fermer").click()
     expect(dialog).to_be_hidden()
     expect(page.get_by_label("Adresse e-mail")).to_have_value("dora@example.fr")
@@ -35,5 +36,5 @@ def test_hm01_terms_open_in_a_dialog_and_the_box_says_what_it_needs(page: Page, 
     expect(box.locator(".error")).to_contain_text(
         "Cochez cette case pour accepter les conditions générales d’utilisation"
     )
-    page.screenshot(path="/tmp/mw-signup-terms-error.png", full_page=True)
+    shot(page, "mw-signup-terms-error")
     assert not User.objects.exists()

@@ -104,7 +104,9 @@ def test_pl06_pages_pass_content_security_policy(browser: Any, browser_context_a
             assert response is not None and response.status == 200, (who, path, response and response.status)
             assert "nonce-" in response.headers["content-security-policy"] or path.startswith(("/admin/", "/api/"))
             page.wait_for_load_state("load")
-            page.wait_for_timeout(150)  # the countdowns tick, htmx settles
+            # htmx's requests on load done, and a frame painted with what they brought
+            page.wait_for_function("() => !document.querySelector('.htmx-request')")
+            page.evaluate("() => new Promise(requestAnimationFrame)")
             if path == "/api/v1/docs":
                 page.wait_for_selector(".swagger-ui .info")  # Swagger UI has read the document
             seen[f"{who} {path}"] = csp_errors(messages)

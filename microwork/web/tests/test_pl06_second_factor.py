@@ -15,6 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from microwork import testing
+from microwork.testing import shot
 from microwork.web.admin_site import StaffAdminSite
 
 SECOND_FACTOR = reverse("web:second_factor")
@@ -145,7 +146,7 @@ def test_pl06_staff_enrol_their_app_in_a_browser(page, live_server, staff):
     # the password alone leads to the second factor, with a QR code and the key
     expect(page.get_by_role("heading", name="Deuxième facteur")).to_be_visible()
     expect(page.get_by_test_id("totp-qr").locator("svg")).to_be_visible()
-    page.screenshot(path="/tmp/pl06-second-factor.png", full_page=True)
+    shot(page, "pl06-second-factor")
     secret = page.get_by_test_id("totp-secret").inner_text()
     page.get_by_label(re.compile("Code à 6 chiffres")).fill(_code_for_secret(secret))
     page.get_by_role("button", name="Vérifier").click()
