@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.db import connections
 from hypothesis import settings as hypothesis_settings
 
-from microwork import testing
+from microwork import testdb, testing
 from microwork.notifications import sms
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls
@@ -36,6 +36,36 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def _runs_a_state_machine(item: pytest.Item) -> bool:
     function = getattr(item, "function", None)
     return function is not None and "run_state_machine_as_test" in function.__code__.co_names
+
+
+# --- Test databases ---------------------------------------------------------
+
+_FRESH = pytest.StashKey[bool]()
+
+
+@pytest.fixture(scope="session")
+def django_db_keepdb(
+    request: pytest.FixtureRequest, django_db_modify_db_settings: None, django_db_blocker: Any
+) -> bool:
+    """The run starts from the migrated template when there is one for these
+    migrations (`microwork/testdb.py`); `--reuse-db` and `--create-db` as ever."""
+    if request.config.getvalue("reuse_db"):
+        return True
+    if request.config.getvalue("create_db") or request.config.getvalue("nomigrations"):
+        return False
+    with django_db_blocker.unblock():
+        copied = testdb.copy_template()
+    request.config.stash[_FRESH] = not copied
+    return copied
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, request: pytest.FixtureRequest, django_db_blocker: Any) -> Iterator[None]:
+    """pytest-django's, then the freshly migrated database kept as the template."""
+    if request.config.stash.get(_FRESH, False):
+        with django_db_blocker.unblock():
+            testdb.keep_template()
+    yield
 
 
 @pytest.fixture(autouse=True)

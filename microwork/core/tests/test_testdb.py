@@ -1,0 +1,29 @@
+"""The test database template (`microwork/testdb.py`): a run starts from a
+copy only while the migrations are the ones it was made from."""
+
+from pathlib import Path
+
+from microwork import testdb
+
+
+def _migrations(root: Path, content: str) -> None:
+    folder = root / "ledger" / "migrations"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "0001_initial.py").write_text(content)
+
+
+def test_template_name_changes_with_any_migration(tmp_path, monkeypatch):
+    monkeypatch.setattr(testdb, "MIGRATIONS", tmp_path)
+    _migrations(tmp_path, "operations = []\n")
+    first = testdb.migrations_digest()
+    assert testdb.migrations_digest() == first
+    _migrations(tmp_path, "operations = ['AddField']\n")
+    changed = testdb.migrations_digest()
+    (tmp_path / "ledger" / "migrations" / "0002_more.py").write_text("")
+    assert len({first, changed, testdb.migrations_digest()}) == 3
+
+
+def test_template_is_shared_by_the_workers_of_a_run():
+    assert testdb._postgres_template("test_postgres_gw0") == testdb._postgres_template("test_postgres_gw1")
+    assert testdb._postgres_template("test_postgres").startswith("test_postgres_tmpl_")
+    assert testdb._sqlite_template("/x/var/test.sqlite3_gw0").parent == Path("/x/var")

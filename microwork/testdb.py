@@ -1,0 +1,103 @@
+"""A migrated test database kept as a template, so a test run starts from a
+copy instead of applying every migration again (most of a worker's start).
+
+The template's name carries a digest of the migration files and Django's
+version: a new or changed migration makes a new template, built once by the
+run that first needs it; older ones are removed then. On SQLite the template
+is a file beside the test database; on PostgreSQL a database that each
+worker's is created from (`CREATE DATABASE … TEMPLATE …`)."""
+
+import hashlib
+import os
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import django
+from django.conf import settings
+from django.db import Error, connections
+
+MIGRATIONS = Path(__file__).resolve().parent
+
+
+def migrations_digest() -> str:
+    digest = hashlib.sha1(django.get_version().encode(), usedforsecurity=False)
+    for path in sorted(MIGRATIONS.glob("*/migrations/*.py")):
+        digest.update(str(path.relative_to(MIGRATIONS)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _test_name(alias: str = "default") -> str:
+    db = settings.DATABASES[alias]
+    return str(db.get("TEST", {}).get("NAME") or f"test_{db['NAME']}")
+
+
+def _sqlite_template(name: str) -> Path:
+    return Path(name).with_name(f"test-template-{migrations_digest()}.sqlite3")
+
+
+def _postgres_template(name: str) -> str:
+    # A worker's database is the test name with "_gw0"; the template is shared.
+    base = name.rsplit("_gw", 1)[0]
+    return f"{base}_tmpl_{migrations_digest()}"
+
+
+def copy_template(alias: str = "default") -> bool:
+    """Give this run's test database the template's content; False when
+    there is no template yet (the run then migrates, and `keep_template` keeps it)."""
+    connection = connections[alias]
+    name = _test_name(alias)
+    if connection.vendor == "sqlite":
+        template = _sqlite_template(name)
+        if not template.exists():
+            return False
+        for leftover in (Path(name), Path(f"{name}-wal"), Path(f"{name}-shm")):
+            leftover.unlink(missing_ok=True)
+        with closing(sqlite3.connect(template)) as source, closing(sqlite3.connect(name)) as target:
+            source.backup(target)
+        return True
+    if connection.vendor == "postgresql":
+        origin = _postgres_template(name)
+        with connection._nodb_cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [origin])
+            if cursor.fetchone() is None:
+                return False
+            quote = connection.ops.quote_name
+            cursor.execute(f"DROP DATABASE IF EXISTS {quote(name)} WITH (FORCE)")
+            cursor.execute(f"CREATE DATABASE {quote(name)} TEMPLATE {quote(origin)}")
+        return True
+    return False
+
+
+def keep_template(alias: str = "default") -> None:
+    """Keep this run's freshly migrated test database as the template (and
+    remove the templates of older migrations)."""
+    connection = connections[alias]
+    name = str(connection.settings_dict["NAME"])
+    if connection.vendor == "sqlite":
+        template = _sqlite_template(name)
+        for old in template.parent.glob("test-template-*.sqlite3"):
+            if old != template:
+                old.unlink(missing_ok=True)
+        partial = template.with_suffix(f".{os.getpid()}.part")
+        connection.ensure_connection()
+        with closing(sqlite3.connect(partial)) as target:
+            connection.connection.backup(target)
+        os.replace(partial, template)
+    elif connection.vendor == "postgresql":
+        kept = _postgres_template(name)
+        connection.close()
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE %s AND datname <> %s",
+                [kept.rsplit("_tmpl_", 1)[0] + "\\_tmpl\\_%", kept],
+            )
+            quote = connection.ops.quote_name
+            for (old,) in cursor.fetchall():
+                cursor.execute(f"DROP DATABASE IF EXISTS {quote(old)} WITH (FORCE)")
+            try:
+                cursor.execute(f"CREATE DATABASE {quote(kept)} TEMPLATE {quote(name)}")
+            except Error as exc:  # another worker made it first
+                if "already exists" not in str(exc):
+                    raise
