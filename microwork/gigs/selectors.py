@@ -16,6 +16,7 @@ from microwork.accounts.models import User
 from microwork.accounts.selectors import expert_profile_public, verified_experts
 from microwork.core.errors import NotFound
 from microwork.core.ids import parse_id
+from microwork.ledger.selectors import escrow_refs
 
 from .models import (
     ORDER_FINAL_STATES,
@@ -255,9 +256,9 @@ def messages_flagged() -> QuerySet[OrderMessage]:
     return OrderMessage.objects.filter(contact_flagged=True).select_related("order", "author").order_by("-pk")
 
 
-def closed_order_escrow_refs() -> Iterable[str]:
+def closed_order_escrow_refs() -> QuerySet[Any]:
     """Escrows that must be empty: those of orders that are over (for `ledger_audit`)."""
-    return (f"order:{pk}" for pk in Order.objects.filter(state__in=ORDER_FINAL_STATES).values_list("pk", flat=True))
+    return escrow_refs(Order.objects.filter(state__in=ORDER_FINAL_STATES), "order")
 
 
 def custom_requests_visible_to(user: User) -> QuerySet[CustomRequest]:

@@ -29,6 +29,7 @@ from django.utils import timezone
 from microwork.accounts.models import User
 from microwork.core.errors import NotFound
 from microwork.core.ids import object_id
+from microwork.ledger.selectors import escrow_refs
 
 from ..models import CLAIM_MOVES, MISSION_MOVES, Claim, ClaimState, Mission, MissionState, ReportFile
 from .places import KM_PER_DEGREE
@@ -244,15 +245,11 @@ def claim_tab_counts(tasker: User) -> dict[str, int]:
     return {tab: sum(by_state.get(state, 0) for state in states) for tab, states in CLAIM_TABS.items()}
 
 
-def closed_mission_escrow_refs() -> Iterable[str]:
+def closed_mission_escrow_refs() -> QuerySet[Any]:
     """Escrow references that must be empty: closed or expired missions with no claim still running."""
     running = Claim.objects.filter(mission=OuterRef("pk"), state__in=[ClaimState.ACTIVE, ClaimState.SUBMITTED])
-    for pk in (
-        Mission.objects.filter(state__in=[MissionState.CLOSED, MissionState.EXPIRED])
-        .exclude(Exists(running))
-        .values_list("pk", flat=True)
-    ):
-        yield f"mission:{pk}"
+    closed = Mission.objects.filter(state__in=[MissionState.CLOSED, MissionState.EXPIRED]).exclude(Exists(running))
+    return escrow_refs(closed, "mission")
 
 
 def claim_titles(claim_ids: set[int]) -> dict[int, str]:
