@@ -17,9 +17,7 @@ def test_pl01_audit_names_a_closed_missions_escrow_left_with_money(acme, staff):
     assert escrow.balance_cents > 0
     # and years of closed missions beside it
     fields = {
-        field.attname: getattr(held, field.attname)
-        for field in Mission._meta.concrete_fields
-        if not field.primary_key
+        field.attname: getattr(held, field.attname) for field in Mission._meta.concrete_fields if not field.primary_key
     }
     Mission.objects.bulk_create(
         [Mission(**{**fields, "state": MissionState.CLOSED}) for _ in range(MANY)], batch_size=2_000
