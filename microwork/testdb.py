@@ -1,30 +1,45 @@
 """A migrated test database kept as a template, so a test run starts from a
 copy instead of applying every migration again (most of a worker's start).
 
-The template's name carries a digest of the migration files and Django's
-version: a new or changed migration makes a new template, built once by the
-run that first needs it; older ones are removed then. On SQLite the template
-is a file beside the test database; on PostgreSQL a database that each
-worker's is created from (`CREATE DATABASE … TEMPLATE …`)."""
+The template's name carries a digest of the installed apps' migration files
+and Django's version: a new or changed migration makes a new template, built
+once by the run that first needs it; older ones are removed then. On SQLite
+the template is a file beside the test database; on PostgreSQL a database
+that each worker's is created from (`CREATE DATABASE … TEMPLATE …`)."""
 
 import hashlib
 import os
 import sqlite3
+from collections.abc import Iterable
 from contextlib import closing
 from pathlib import Path
 
 import django
+from django.apps import apps
 from django.conf import settings
 from django.db import Error, connections
 
-MIGRATIONS = Path(__file__).resolve().parent
+#: PostgreSQL's longest name; a longer one would be cut, and never found again.
+PG_NAME_MAX = 63
+#: What PostgreSQL answers when the database exists already (a second worker
+#: made the template first), whatever the server's language.
+ALREADY_THERE = {"42P04", "23505"}
 
 
-def migrations_digest() -> str:
+def installed_apps_folders() -> list[Path]:
+    return [Path(app.path) for app in apps.get_app_configs()]
+
+
+def migrations_digest(apps_folders: Iterable[Path] | None = None) -> str:
+    """A digest of the migrations of every installed app (Django's own and
+    the libraries' included) and of Django's version."""
+    if apps_folders is None:
+        apps_folders = installed_apps_folders()
     digest = hashlib.sha1(django.get_version().encode(), usedforsecurity=False)
-    for path in sorted(MIGRATIONS.glob("*/migrations/*.py")):
-        digest.update(str(path.relative_to(MIGRATIONS)).encode())
-        digest.update(path.read_bytes())
+    for folder in sorted(apps_folders):
+        for path in sorted((folder / "migrations").glob("*.py")):
+            digest.update(f"{folder.name}/{path.name}".encode())
+            digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
 
@@ -39,8 +54,9 @@ def _sqlite_template(name: str) -> Path:
 
 def _postgres_template(name: str) -> str:
     # A worker's database is the test name with "_gw0"; the template is shared.
-    base = name.rsplit("_gw", 1)[0]
-    return f"{base}_tmpl_{migrations_digest()}"
+    digest = migrations_digest()
+    base = name.rsplit("_gw", 1)[0][: PG_NAME_MAX - len(digest) - len("_tmpl_")]
+    return f"{base}_tmpl_{digest}"
 
 
 def copy_template(alias: str = "default") -> bool:
@@ -50,11 +66,14 @@ def copy_template(alias: str = "default") -> bool:
     name = _test_name(alias)
     if connection.vendor == "sqlite":
         template = _sqlite_template(name)
-        if not template.exists():
+        try:
+            # Read-only: a template removed meanwhile is never made again, empty, by opening it.
+            source = sqlite3.connect(f"{template.as_uri()}?mode=ro", uri=True)
+        except sqlite3.OperationalError:
             return False
         for leftover in (Path(name), Path(f"{name}-wal"), Path(f"{name}-shm")):
             leftover.unlink(missing_ok=True)
-        with closing(sqlite3.connect(template)) as source, closing(sqlite3.connect(name)) as target:
+        with closing(source), closing(sqlite3.connect(name)) as target:
             source.backup(target)
         return True
     if connection.vendor == "postgresql":
@@ -77,8 +96,9 @@ def keep_template(alias: str = "default") -> None:
     name = str(connection.settings_dict["NAME"])
     if connection.vendor == "sqlite":
         template = _sqlite_template(name)
-        for old in template.parent.glob("test-template-*.sqlite3"):
-            if old != template:
+        current = template.name.removesuffix(".sqlite3")
+        for old in template.parent.glob("test-template-*"):
+            if not old.name.startswith(current):
                 old.unlink(missing_ok=True)
         partial = template.with_suffix(f".{os.getpid()}.part")
         connection.ensure_connection()
@@ -98,6 +118,6 @@ def keep_template(alias: str = "default") -> None:
                 cursor.execute(f"DROP DATABASE IF EXISTS {quote(old)} WITH (FORCE)")
             try:
                 cursor.execute(f"CREATE DATABASE {quote(kept)} TEMPLATE {quote(name)}")
-            except Error as exc:  # another worker made it first
-                if "already exists" not in str(exc):
+            except Error as exc:
+                if getattr(exc.__cause__, "sqlstate", None) not in ALREADY_THERE:
                     raise

@@ -19,7 +19,7 @@ BATCH_COLUMNS = ("title", "category", "instructions", "estimated_minutes", "rewa
 BATCH_OPTIONAL = ("lat", "lon", "radius_km", "address", "ends_at", "min_approval_rate", "min_approved_reports")
 BATCH_MAX_ROWS = 500
 BATCH_MAX_BYTES = 2 * 1024 * 1024
-# Where a spreadsheet set in French writes a decimal comma (48,8566).
+# Where a spreadsheet set in French writes a decimal comma (48,8566), in a file separated by semicolons.
 DECIMAL_CELLS = ("lat", "lon", "radius_km", "min_approval_rate")
 PLACE_CELLS = ("lat", "lon", "radius_km", "address")
 
@@ -31,14 +31,17 @@ def batch_file_content(upload: Any) -> bytes:
     return bytes(upload.read())
 
 
-def _row_body(raw: dict[str, Any], columns: tuple[str, ...]) -> dict[str, Any]:
+def _row_body(raw: dict[str, Any], columns: tuple[str, ...], *, decimal_comma: bool) -> dict[str, Any]:
     """A row's cells as the single mission's body: empty cells left out (the
-    schema's defaults apply), the place's four cells as its `location`."""
+    schema's defaults apply), the place's four cells as its `location`. In a
+    file separated by semicolons, as a spreadsheet set in French writes it,
+    a decimal comma reads as a point (48,8566)."""
     cells = {name: (raw.get(name) or "").strip() for name in (*columns, *BATCH_OPTIONAL)}
-    for name in DECIMAL_CELLS:
-        cells[name] = cells[name].replace(",", ".")
+    if decimal_comma:
+        for name in DECIMAL_CELLS:
+            cells[name] = cells[name].replace(",", ".")
     body = {name: value for name, value in cells.items() if value and name not in PLACE_CELLS}
-    if cells["lat"] or cells["lon"] or cells["radius_km"]:
+    if any(cells[name] for name in PLACE_CELLS):
         body["location"] = {name: cells[name] for name in PLACE_CELLS}
     return body
 
@@ -74,7 +77,8 @@ def parse_batch_csv(content: bytes) -> list[dict[str, Any] | services.RowInvalid
         if number > BATCH_MAX_ROWS:
             raise InvalidInput(_("At most %(count)s rows per file.") % {"count": BATCH_MAX_ROWS}, field="file")
         try:
-            rows.append(MissionRow.model_validate_strings(_row_body(raw, columns)).mission_fields())
+            body = _row_body(raw, columns, decimal_comma=dialect.delimiter == ";")
+            rows.append(MissionRow.model_validate_strings(body).mission_fields())
             continue
         except ValidationError as exc:
             unreadable = unreadable or any(_unreadable(error) for error in exc.errors())

@@ -1,12 +1,14 @@
 """The JSON shapes of missions and claims: what the API reads, checked at
 the edge, and what it answers."""
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
 from django.utils.translation import gettext_lazy
 from ninja import Field, Schema
-from pydantic import StrictInt, ValidationError
+from pydantic import StrictInt, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from microwork.core.schemas import Text, TextIn, one_of
 
@@ -96,15 +98,29 @@ class MissionIn(TextIn):
         }
 
 
+#: A whole number as a CSV cell writes it: digits, a sign at most (never "3.0" or "1_000").
+WHOLE_NUMBER = re.compile(r"[+-]?\d+")
+
+
 class MissionRow(MissionIn):
     """A mission as one row of a CSV file gives it (MW04): the single
-    mission's body, whose amount in cents is a cell of text, so a whole
-    number written as text is taken (the JSON body wants a number)."""
+    mission's body, whose whole numbers are cells of text (the JSON body
+    wants numbers), written as digits only."""
 
     reward_cents: int = Field(ge=1, le=10**9)
 
+    @field_validator(
+        "estimated_minutes", "estimated_seconds", "reward_cents", "places", "min_approved_reports", mode="before"
+    )
+    @classmethod
+    def _digits(cls, value: Any) -> Any:
+        if isinstance(value, str) and not WHOLE_NUMBER.fullmatch(value):
+            raise PydanticCustomError("int_parsing", "Input should be a valid integer")
+        return value
 
-#: What a cell that breaks the schema is told, by the kind of error; others keep pydantic's words.
+
+#: What a field that breaks the schema is told, by the kind of error (with
+#: the error's own limits); others keep pydantic's words.
 _CELL_MESSAGES = {
     "missing": gettext_lazy("This field is required."),
     "int_parsing": gettext_lazy("A whole number is required."),
@@ -117,18 +133,27 @@ _CELL_MESSAGES = {
     "datetime_parsing": gettext_lazy("An ISO 8601 date and time with offset is required."),
     "datetime_from_date_parsing": gettext_lazy("An ISO 8601 date and time with offset is required."),
     "datetime_type": gettext_lazy("An ISO 8601 date and time with offset is required."),
+    "string_too_long": gettext_lazy("At most %(max_length)s characters."),
+    "too_long": gettext_lazy("At most %(max_length)s items."),
+    "greater_than_equal": gettext_lazy("At least %(ge)s."),
+    "greater_than": gettext_lazy("More than %(gt)s."),
+    "less_than_equal": gettext_lazy("At most %(le)s."),
+    "less_than": gettext_lazy("Less than %(lt)s."),
 }
 
 
 def schema_errors(exc: ValidationError) -> list[dict[str, str]]:
     """Each field a body or a file's row breaks, as the API's problem lists them."""
-    return [
-        {
-            "field": ".".join(str(part) for part in error.get("loc", ())) or "row",
-            "message": str(_CELL_MESSAGES.get(error["type"], error.get("msg", ""))),
-        }
-        for error in exc.errors()
-    ]
+    errors = []
+    for error in exc.errors():
+        message = _CELL_MESSAGES.get(error["type"])
+        errors.append(
+            {
+                "field": ".".join(str(part) for part in error.get("loc", ())) or "row",
+                "message": str(message) % error.get("ctx", {}) if message else str(error.get("msg", "")),
+            }
+        )
+    return errors
 
 
 class LocationOut(Schema):

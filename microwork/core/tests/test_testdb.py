@@ -12,18 +12,28 @@ def _migrations(root: Path, content: str) -> None:
     (folder / "0001_initial.py").write_text(content)
 
 
-def test_template_name_changes_with_any_migration(tmp_path, monkeypatch):
-    monkeypatch.setattr(testdb, "MIGRATIONS", tmp_path)
+def test_template_name_changes_with_any_migration(tmp_path):
+    ledger = [tmp_path / "ledger"]
     _migrations(tmp_path, "operations = []\n")
-    first = testdb.migrations_digest()
-    assert testdb.migrations_digest() == first
+    first = testdb.migrations_digest(ledger)
+    assert testdb.migrations_digest(ledger) == first
     _migrations(tmp_path, "operations = ['AddField']\n")
-    changed = testdb.migrations_digest()
+    changed = testdb.migrations_digest(ledger)
     (tmp_path / "ledger" / "migrations" / "0002_more.py").write_text("")
-    assert len({first, changed, testdb.migrations_digest()}) == 3
+    assert len({first, changed, testdb.migrations_digest(ledger)}) == 3
+
+
+def test_template_digest_covers_the_libraries_migrations():
+    # django-axes' migrations are a library's; they shape the test database too
+    import axes
+
+    assert testdb.migrations_digest() != testdb.migrations_digest(
+        [p for p in testdb.installed_apps_folders() if p.name != Path(axes.__file__).parent.name]
+    )
 
 
 def test_template_is_shared_by_the_workers_of_a_run():
     assert testdb._postgres_template("test_postgres_gw0") == testdb._postgres_template("test_postgres_gw1")
     assert testdb._postgres_template("test_postgres").startswith("test_postgres_tmpl_")
     assert testdb._sqlite_template("/x/var/test.sqlite3_gw0").parent == Path("/x/var")
+    assert len(testdb._postgres_template("test_" + "x" * 80 + "_gw1")) <= testdb.PG_NAME_MAX

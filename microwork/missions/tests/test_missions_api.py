@@ -459,8 +459,41 @@ def test_mw04_batch_rows_are_checked_by_the_single_missions_schema(acme):
     # then each is refused on the same field, named by its row, and nothing is created
     assert alone.status_code == 422 and alone.json()["errors"][0]["field"] == "title"
     assert response.status_code == 422
-    assert [e["field"] for e in response.json()["errors"]] == ["row 1: title", "row 2: reward_cents"]
+    errors = response.json()["errors"]
+    assert [e["field"] for e in errors] == ["row 1: title", "row 2: reward_cents"]
+    assert "200" in errors[0]["message"]  # the limit, said in the answer's language
     assert not Mission.objects.exists()
+
+
+@pytest.mark.parametrize("reward", ["300.00", "3.0", "1_000", "3e2"])
+def test_mw04_batch_whole_numbers_are_digits_only(acme, reward):
+    # a cell that is not written as digits is refused, as the JSON body refuses 300.0
+    row = GOOD_ROW.format(n=1).replace(",300,", f",{reward},")
+    response = api_as(acme).upload("/missions/batch", {"file": _csv(CSV_HEADER + row)})
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["row 1: reward_cents"]
+    assert not Mission.objects.exists()
+
+
+def test_mw04_batch_decimal_commas_only_in_a_semicolon_file(acme):
+    # in a comma-separated file, "1,000" is not read as 1 km
+    row = 'Paris shelf,photo,Take one clear photo of the biscuit shelf at the entrance.,10,300,1,48.85,2.35,"1,000",\n'
+    response = api_as(acme).upload("/missions/batch", {"file": _csv(CSV_HEADER + row)})
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["row 1: location.radius_km"]
+    assert not Mission.objects.exists()
+
+
+def test_mw04_batch_an_address_needs_its_position(acme):
+    header = CSV_HEADER.replace(",ends_at", ",ends_at,address")
+    row = GOOD_ROW.format(n=1).rstrip("\n") + ",12 rue de la Paix 75002 Paris\n"
+    response = api_as(acme).upload("/missions/batch", {"file": _csv(header + row)})
+    assert response.status_code == 422
+    assert {e["field"] for e in response.json()["errors"]} == {
+        "row 1: location.lat",
+        "row 1: location.lon",
+        "row 1: location.radius_km",
+    }
 
 
 def test_mw04_batch_reads_a_french_spreadsheets_decimal_commas(acme):
