@@ -54,7 +54,7 @@ INSTALLED_APPS = [
     "microwork.payouts",
     "microwork.gigs",
     "microwork.billing",
-    "microwork.trust",
+    "microwork.moderation",
     "microwork.webhooks",
     "microwork.api",
     "microwork.web",

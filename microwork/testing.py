@@ -363,22 +363,18 @@ def phone_shot(page: Any, name: str, language: str) -> None:
 
 
 def browser_login(page: Any, base_url: str, email: str) -> None:
-    """Sign in through the real page, in a browser driven by Playwright (a dev
-    tool), in the language the page speaks."""
+    """Sign the browser in as `email` and open the dashboard, in the language
+    the page speaks: the session of a sign-in (staff past their second factor
+    too, PL06) handed to the browser as its cookie. The sign-in pages
+    themselves are driven through in their own browser tests (test_browser.py,
+    test_pl06_second_factor.py); here they would cost every journey a second."""
     from playwright.sync_api import expect
 
-    page.goto(f"{base_url}/connexion/")
-    say = words(page.locator("html").get_attribute("lang") or settings.LANGUAGE_CODE)
-    page.get_by_label(say("Email address")).fill(email)
-    page.get_by_label(say("Password")).fill(PASSWORD)
-    page.get_by_role("button", name=say("Log in")).click()
     user = User.objects.get(email=email)
-    if user.is_staff_member:
-        expect(page.get_by_role("heading", name=say("Second factor"))).to_be_visible()
-        page.get_by_label(re.compile(re.escape(say("6-digit code from your authenticator app")))).fill(
-            totp_code(totp_device(user))
-        )
-        page.get_by_role("button", name=say("Verify")).click()
+    session = signed_in(Client(), user).cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": base_url}])
+    page.goto(f"{base_url}{reverse('web:dashboard')}")
+    say = words(page.locator("html").get_attribute("lang") or settings.LANGUAGE_CODE)
     hello = say("Hello, %(name)s").split("%")[0]
     expect(page.get_by_role("heading", name=re.compile("^" + re.escape(hello)))).to_be_visible()
 

@@ -14,7 +14,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("factures/", include("microwork.billing.urls")),
     path("notifications/", include("microwork.notifications.urls")),
     path("webhooks/", include("microwork.webhooks.urls")),
-    path("", include("microwork.trust.urls")),
+    path("", include("microwork.moderation.urls")),
     path("", include("microwork.gigs.urls")),
     path("", include("microwork.web.urls")),
 ]

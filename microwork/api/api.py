@@ -132,13 +132,13 @@ def _mount() -> None:
     from microwork.missions.api import staff_router as missions_staff_router
     from microwork.missions.batch_api import router as batches_router
     from microwork.missions.bonus_api import router as bonuses_router
+    from microwork.moderation.api import router as moderation_router
+    from microwork.moderation.api import staff_router as moderation_staff_router
     from microwork.ops.api import router as ops_router
     from microwork.ops.experts_api import router as experts_router
     from microwork.ops.experts_api import staff_router as experts_staff_router
     from microwork.payouts.api import router as payouts_router
     from microwork.payouts.api import staff_router as payouts_staff_router
-    from microwork.trust.api import router as trust_router
-    from microwork.trust.api import staff_router as trust_staff_router
     from microwork.webhooks.api import router as webhooks_router
 
     api.add_router("/tokens", tokens_router)
@@ -157,8 +157,8 @@ def _mount() -> None:
     api.add_router("/staff", payouts_staff_router)
     api.add_router("/", gigs_router)
     api.add_router("/staff", gigs_staff_router)
-    api.add_router("/", trust_router)
-    api.add_router("/staff", trust_staff_router)
+    api.add_router("/", moderation_router)
+    api.add_router("/staff", moderation_staff_router)
     api.add_router("/", webhooks_router)
 
     # Last: an unknown path under /api/v1 is a problem+json 404 too, not Django's HTML page.

@@ -158,8 +158,9 @@ def entry_post(
         written = Posting.objects.filter(entry=entry).aggregate(total=Sum("amount_cents"))["total"]
         if written != 0:
             raise UnbalancedEntry(f"Entry {entry.pk} does not balance.")
-        for pk in totals:
-            accounts[pk].refresh_from_db(fields=["balance_cents"])
+        # The rows are locked: what they held plus what moved is what they hold.
+        for pk, delta in totals.items():
+            accounts[pk].balance_cents = locked[pk].balance_cents + delta
     return entry
 
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from microwork.core.errors import InvalidInput
 from microwork.core.ratelimit import rate_limit
-from microwork.trust.inbox import contact_message_record
+from microwork.moderation.inbox import contact_message_record
 
 from .models import Notice
 

@@ -33,9 +33,9 @@ from microwork.ledger.models import Posting
 from microwork.ledger.selectors import refunds_of, topups_of, wallet_balance
 from microwork.missions.bonus_selectors import bonuses_given_or_received
 from microwork.missions.models import Batch, Claim, Mission
+from microwork.moderation.selectors import abuse_reports_filed_by
 from microwork.notifications.models import Notice
 from microwork.payouts.models import Method, Payout, PayoutAccount
-from microwork.trust.selectors import abuse_reports_filed_by
 from microwork.webhooks.selectors import endpoints_of as webhook_endpoints_of
 
 EXPORT_SIGNING_SALT = "microwork.ops.export"

@@ -18,7 +18,7 @@ from microwork.accounts.services import ExpertNotVerified
 from microwork.core.errors import Conflict, InvalidInput
 from microwork.core.states import state_move, state_start
 from microwork.core.uploads import JPEG, OFFER_IMAGE, image_jpegs, server_file_name
-from microwork.trust.selectors import ensure_not_suspended
+from microwork.moderation.selectors import ensure_not_suspended
 
 from ..models import OFFER_MOVES, Offer, OfferExtra, OfferImage, OfferState, OfferTransition
 from ..search import DUPLICATE_THRESHOLD, plain, similarity, stemmed

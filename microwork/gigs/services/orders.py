@@ -22,8 +22,8 @@ from microwork.core.money import format_eur
 from microwork.core.states import WrongState, state_start
 from microwork.ledger.clearing import earnings_release_due
 from microwork.ledger.services import escrow_of, spend
+from microwork.moderation.selectors import ensure_not_suspended
 from microwork.notifications.services import notify
-from microwork.trust.selectors import ensure_not_suspended
 
 from ..models import (
     ORDER_MOVES,

@@ -21,8 +21,8 @@ from microwork.accounts.models import User
 from microwork.core.errors import Forbidden, InvalidInput, numbered
 from microwork.core.states import state_move, state_start
 from microwork.ledger.services import spend
+from microwork.moderation.selectors import ensure_not_suspended
 from microwork.notifications.services import notify
-from microwork.trust.selectors import ensure_not_suspended
 
 from .. import events
 from ..models import BATCH_MOVES, Batch, BatchState, BatchTransition, Claim, ClaimState, Mission, MissionState

@@ -35,7 +35,7 @@ from microwork.accounts.services import PhoneNotVerified
 from microwork.core.errors import ApplicationError, Conflict, Forbidden
 from microwork.core.ratelimit import rate_limit_named
 from microwork.core.states import state_move, state_start
-from microwork.trust.selectors import ensure_not_suspended
+from microwork.moderation.selectors import ensure_not_suspended
 
 from .. import events
 from ..models import (

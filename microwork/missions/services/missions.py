@@ -20,8 +20,8 @@ from microwork.accounts.models import User
 from microwork.core.errors import Conflict, Forbidden, InvalidInput, numbered
 from microwork.core.states import WrongState, state_move, state_start
 from microwork.ledger.services import escrow_of, give_back, spend
+from microwork.moderation.selectors import ensure_not_suspended
 from microwork.notifications.services import notify
-from microwork.trust.selectors import ensure_not_suspended
 
 from ..models import MISSION_MOVES, Batch, Mission, MissionState, MissionTransition
 from ..selectors import mission_is_editable

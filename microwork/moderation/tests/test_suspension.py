@@ -11,13 +11,13 @@ from microwork.gigs.tests.conftest import OFFER
 from microwork.ledger.selectors import wallet_balance
 from microwork.missions.models import Claim, Mission
 from microwork.missions.tests.conftest import MISSION, make_mission
+from microwork.moderation import services
+from microwork.moderation.models import AbuseReport, ReportState, Suspension
+from microwork.moderation.selectors import is_suspended
 from microwork.notifications.models import Notice
 from microwork.payouts.models import Payout
 from microwork.payouts.tests.conftest import fund
 from microwork.testing import api_as, signed_in
-from microwork.trust import services
-from microwork.trust.models import AbuseReport, ReportState, Suspension
-from microwork.trust.selectors import is_suspended
 
 pytestmark = pytest.mark.usefixtures("books_stay_right")
 
@@ -138,26 +138,26 @@ def test_ac04_the_pages_say_why(client, alice, staff, mission):
 
 def test_ac04_staff_suspend_and_lift_from_the_account_page(client, alice, staff):
     signed_in(client, staff)
-    page = reverse("trust:staff_account", args=[alice.pk])
+    page = reverse("moderation:staff_account", args=[alice.pk])
     assert client.get(page).status_code == 200
-    client.post(reverse("trust:staff_account_suspend", args=[alice.pk]), {"reason": "Spam."})
+    client.post(reverse("moderation:staff_account_suspend", args=[alice.pk]), {"reason": "Spam."})
     assert is_suspended(alice)
     assert "Spam." in client.get(page).content.decode()
-    client.post(reverse("trust:staff_account_unsuspend", args=[alice.pk]))
+    client.post(reverse("moderation:staff_account_unsuspend", args=[alice.pk]))
     assert not is_suspended(alice)
 
 
 def test_ac04_staff_list_suspended_accounts_and_find_one_by_email(client, alice, bob, staff):
     services.account_suspend(user=alice, by=staff, reason="Spam répété.")
     signed_in(client, staff)
-    listing = client.get(reverse("trust:staff_suspensions")).content.decode()
+    listing = client.get(reverse("moderation:staff_suspensions")).content.decode()
     assert f'data-testid="suspension-{alice.pk}"' in listing and "Spam répété." in listing
     assert f'data-testid="suspension-{bob.pk}"' not in listing
-    found = client.get(reverse("trust:staff_suspensions"), {"email": "BOB@example.fr"})
-    assert found.status_code == 302 and found["Location"] == reverse("trust:staff_account", args=[bob.pk])
-    assert client.get(reverse("trust:staff_suspensions"), {"email": "nobody@example.fr"}).status_code == 200
+    found = client.get(reverse("moderation:staff_suspensions"), {"email": "BOB@example.fr"})
+    assert found.status_code == 302 and found["Location"] == reverse("moderation:staff_account", args=[bob.pk])
+    assert client.get(reverse("moderation:staff_suspensions"), {"email": "nobody@example.fr"}).status_code == 200
     signed_in(client, alice)
-    assert client.get(reverse("trust:staff_suspensions")).status_code == 403
+    assert client.get(reverse("moderation:staff_suspensions")).status_code == 403
 
 
 def test_ac04_pages_tell_a_suspended_buyer_and_seller_why(client, buyer, expert, staff, offer):

@@ -4,10 +4,10 @@ import pytest
 from django.urls import reverse
 
 from microwork import testing
+from microwork.moderation.models import AbuseReport, AbuseReportTransition, ReportState
+from microwork.moderation.selectors import abuse_reports_filed_by
+from microwork.moderation.services import REPORTS_PER_HOUR
 from microwork.testing import api_as, signed_in
-from microwork.trust.models import AbuseReport, AbuseReportTransition, ReportState
-from microwork.trust.selectors import abuse_reports_filed_by
-from microwork.trust.services import REPORTS_PER_HOUR
 
 pytestmark = pytest.mark.usefixtures("books_stay_right")
 
@@ -197,7 +197,7 @@ def test_ac04_signaler_links_lead_to_the_report_form(
 ):
     signed_in(client, alice)
     page = client.get(reverse("missions:detail", args=[mission.pk])).content.decode()
-    assert f"{reverse('trust:report')}?type=mission&amp;id={mission.pk}" in page
+    assert f"{reverse('moderation:report')}?type=mission&amp;id={mission.pk}" in page
     page = client.get(reverse("gigs:offer", args=[offer.pk])).content.decode()
     assert f"?type=offer&amp;id={offer.pk}" in page
     page = client.get(reverse("gigs:expert", args=[expert.pk])).content.decode()
@@ -206,14 +206,14 @@ def test_ac04_signaler_links_lead_to_the_report_form(
     page = client.get(reverse("gigs:order", args=[order.pk])).content.decode()
     assert f"?type=order&amp;id={order.pk}" in page
     assert f"?type=message&amp;id={expert_message.pk}" in page
-    form = client.get(reverse("trust:report"), {"type": "message", "id": expert_message.pk})
+    form = client.get(reverse("moderation:report"), {"type": "message", "id": expert_message.pk})
     assert form.status_code == 200
     assert "hors plateforme" in form.content.decode()
 
 
 def test_ac04_the_report_page_files_a_report_and_refuses_what_one_cannot_see(client, alice, mission, order):
     signed_in(client, alice)
-    url = reverse("trust:report")
+    url = reverse("moderation:report")
     assert client.get(url, {"type": "order", "id": order.pk}).status_code == 404
     assert client.get(url, {"type": "nothing", "id": 1}).status_code == 404
     refused = client.post(f"{url}?type=mission&id={mission.pk}", {"reason": "other", "details": ""})
@@ -227,12 +227,12 @@ def test_ac04_the_report_page_files_a_report_and_refuses_what_one_cannot_see(cli
 def test_ac04_staff_decide_from_the_inbox_page(client, alice, staff, mission):
     created = report(api_as(alice), "mission", mission.pk, "spam").json()
     signed_in(client, staff)
-    page = client.get(reverse("trust:staff_reports"))
+    page = client.get(reverse("moderation:staff_reports"))
     assert page.status_code == 200
     assert mission.title in page.content.decode()
     assert reverse("missions:detail", args=[mission.pk]) in page.content.decode()
-    client.post(reverse("trust:staff_report_decide", args=[created["id"], "classer"]), {"note": "RAS"})
+    client.post(reverse("moderation:staff_report_decide", args=[created["id"], "classer"]), {"note": "RAS"})
     assert AbuseReport.objects.get().state == ReportState.DISMISSED
-    assert mission.title not in client.get(reverse("trust:staff_reports")).content.decode()
+    assert mission.title not in client.get(reverse("moderation:staff_reports")).content.decode()
     signed_in(client, alice)
-    assert client.get(reverse("trust:staff_reports")).status_code == 403
+    assert client.get(reverse("moderation:staff_reports")).status_code == 403

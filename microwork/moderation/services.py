@@ -296,7 +296,7 @@ def target_urls(reports: list[AbuseReport], *, for_staff: bool) -> dict[int, str
             order_id = order_of_message.get(pk)
             urls[report.pk] = f"{reverse('gigs:order', args=[order_id])}#message-{pk}" if order_id else ""
         elif for_staff:
-            urls[report.pk] = reverse("trust:staff_account", args=[pk])
+            urls[report.pk] = reverse("moderation:staff_account", args=[pk])
         else:
             urls[report.pk] = reverse("gigs:expert", args=[pk]) if pk in experts else reverse("web:dashboard")
     return urls

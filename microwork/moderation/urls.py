@@ -2,7 +2,7 @@ from django.urls import path
 
 from . import views
 
-app_name = "trust"
+app_name = "moderation"
 
 urlpatterns = [
     # Everyone signed in (AC04)

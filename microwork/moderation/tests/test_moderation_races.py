@@ -10,8 +10,8 @@ from django.test import Client
 
 from microwork import testing
 from microwork.missions.tests.conftest import make_published
+from microwork.moderation.models import AbuseReport, Suspension
 from microwork.testing import api_as, run_together
-from microwork.trust.models import AbuseReport, Suspension
 
 pytestmark = pytest.mark.race
 

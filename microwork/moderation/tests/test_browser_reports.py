@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from microwork.moderation.models import AbuseReport, ReportState
+from microwork.moderation.selectors import is_suspended
 from microwork.testing import browser_login as login
 from microwork.testing import shot
-from microwork.trust.models import AbuseReport, ReportState
-from microwork.trust.selectors import is_suspended
 
 pytestmark = [pytest.mark.browser]
 

@@ -6,9 +6,9 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from microwork.accounts.models import User
+from microwork.moderation.models import ContactMessage, ContactMessageTransition, ContactState
 from microwork.notifications.models import Notice
 from microwork.testing import api_as, signed_in
-from microwork.trust.models import ContactMessage, ContactMessageTransition, ContactState
 
 FORM = {
     "name": "Zoé",
@@ -50,12 +50,12 @@ def test_hm18_staff_read_and_close_messages_in_the_inbox(client, staff):
     client.post(reverse("notifications:contact"), FORM)
     kept = ContactMessage.objects.get()
     signed_in(client, staff)
-    page = client.get(reverse("trust:staff_contacts")).content.decode()
+    page = client.get(reverse("moderation:staff_contacts")).content.decode()
     assert f'data-testid="contact-{kept.pk}"' in page and "zoe@example.fr" in page
-    client.post(reverse("trust:staff_contact_move", args=[kept.pk, "repondu"]))
+    client.post(reverse("moderation:staff_contact_move", args=[kept.pk, "repondu"]))
     kept.refresh_from_db()
     assert kept.state == ContactState.ANSWERED
-    assert f'data-testid="contact-{kept.pk}"' not in client.get(reverse("trust:staff_contacts")).content.decode()
+    assert f'data-testid="contact-{kept.pk}"' not in client.get(reverse("moderation:staff_contacts")).content.decode()
     closed = api_as(staff).post(f"/staff/contact-messages/{kept.pk}/close")
     assert closed.status_code == 200 and closed.json()["state"] == "closed"
     again = api_as(staff).post(f"/staff/contact-messages/{kept.pk}/close")

@@ -59,7 +59,7 @@ def report(request: HttpRequest) -> HttpResponse:
         "target_type": TargetType(target_type).label,
         "back": back,
     }
-    return render(request, "trust/report.html", context, status=400 if request.method == "POST" else 200)
+    return render(request, "moderation/report.html", context, status=400 if request.method == "POST" else 200)
 
 
 # --- Staff -------------------------------------------------------------------
@@ -97,11 +97,11 @@ def staff_reports(request: HttpRequest) -> HttpResponse:
         "tab": "reports",
         **_counts(),
     }
-    return render(request, "trust/staff_reports.html", context)
+    return render(request, "moderation/staff_reports.html", context)
 
 
 def _queue(state: str = ReportState.OPEN) -> str:
-    return f"{reverse('trust:staff_reports')}?etat={state}"
+    return f"{reverse('moderation:staff_reports')}?etat={state}"
 
 
 @login_required
@@ -145,7 +145,7 @@ def staff_suspensions(request: HttpRequest) -> HttpResponse:
     if email:
         found = services.user_by_email_for_staff(staff, email)
         if found is not None:
-            return redirect("trust:staff_account", found.pk)
+            return redirect("moderation:staff_account", found.pk)
         messages.error(request, _("No account has this email address."))
     page = page_of(selectors.suspensions_active(), request.GET.get("cursor", ""))
     context = {
@@ -155,7 +155,7 @@ def staff_suspensions(request: HttpRequest) -> HttpResponse:
         "email": email,
         **_counts(),
     }
-    return render(request, "trust/staff_suspensions.html", context)
+    return render(request, "moderation/staff_suspensions.html", context)
 
 
 @login_required
@@ -169,7 +169,7 @@ def staff_account(request: HttpRequest, user_id: int) -> HttpResponse:
         "past": account.suspensions.filter(lifted_at__isnull=False).order_by("-pk")[:20],
         "reports": AbuseReport.objects.filter(subject=account).order_by("-pk")[:20],
     }
-    return render(request, "trust/staff_account.html", context)
+    return render(request, "moderation/staff_account.html", context)
 
 
 @login_required
@@ -181,7 +181,7 @@ def staff_account_suspend(request: HttpRequest, user_id: int) -> HttpResponse:
         request,
         lambda: services.account_suspend(user=account, by=staff, reason=request.POST.get("reason", "")),
         done=_("Account suspended; the user was told why."),
-        to=reverse("trust:staff_account", args=[account.pk]),
+        to=reverse("moderation:staff_account", args=[account.pk]),
     )
 
 
@@ -194,7 +194,7 @@ def staff_account_unsuspend(request: HttpRequest, user_id: int) -> HttpResponse:
         request,
         lambda: services.account_unsuspend(user=account, by=staff),
         done=_("Suspension lifted; the user was told."),
-        to=reverse("trust:staff_account", args=[account.pk]),
+        to=reverse("moderation:staff_account", args=[account.pk]),
     )
 
 
@@ -214,7 +214,7 @@ def staff_contacts(request: HttpRequest) -> HttpResponse:
         "tab": "contacts",
         **_counts(),
     }
-    return render(request, "trust/staff_contacts.html", context)
+    return render(request, "moderation/staff_contacts.html", context)
 
 
 @login_required
@@ -229,5 +229,5 @@ def staff_contact_move(request: HttpRequest, contact_id: int, decision: str) -> 
         request,
         lambda: inbox.contact_message_move(contact=contact, by=staff, to=to),
         done=_("Message marked as answered.") if to == ContactState.ANSWERED else _("Message closed."),
-        to=reverse("trust:staff_contacts"),
+        to=reverse("moderation:staff_contacts"),
     )

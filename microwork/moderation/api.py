@@ -14,7 +14,7 @@ from microwork.core.schemas import TextIn, one_of
 from . import inbox, selectors, services
 from .models import AbuseReport, ContactMessage, ContactState, ReportReason, ReportState, Suspension, TargetType
 
-router = Router(tags=["trust"])
+router = Router(tags=["moderation"])
 staff_router = Router(tags=["staff"])
 
 TargetName: Any = one_of(TargetType)
