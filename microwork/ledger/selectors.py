@@ -115,7 +115,8 @@ def ledger_audit() -> list[str]:
     sums = dict(
         Posting.objects.values("account_id").annotate(total=Sum("amount_cents")).values_list("account_id", "total")
     )
-    for account in Account.objects.order_by("pk"):
+    accounts = list(Account.objects.order_by("pk"))
+    for account in accounts:
         computed = sums.get(account.pk) or 0
         if computed != account.balance_cents:
             problems.append(f"{account}: cached balance {account.balance_cents}, postings sum to {computed}")
@@ -133,9 +134,9 @@ def ledger_audit() -> list[str]:
         left = Account.objects.filter(kind=AccountKind.ESCROW, ref__in=provider()).exclude(balance_cents=0)
         for account in left.order_by("pk"):
             problems.append(f"{account}: closed, but {account.balance_cents} cents left in escrow")
-    problems.extend(_funds_apart_from_earnings())
-    problems.extend(_refunds_in_flight())
-    problems.extend(_pending_earnings_held())
+    problems.extend(_funds_apart_from_earnings(accounts))
+    problems.extend(_refunds_in_flight(accounts))
+    problems.extend(_pending_earnings_held(accounts))
     for check in AUDIT_CHECKS:
         problems.extend(check())
     return problems
@@ -152,7 +153,7 @@ EARNINGS_SOURCES = frozenset(
 )
 
 
-def _funds_apart_from_earnings() -> list[str]:
+def _funds_apart_from_earnings(accounts: list[Account]) -> list[str]:
     """SPEC PL01 in the books: no entry credits someone's earnings out of
     money put in, and nobody holds more funds than they can be refunded."""
     problems: list[str] = []
@@ -183,7 +184,7 @@ def _funds_apart_from_earnings() -> list[str]:
         .annotate(total=Sum("amount_cents"))
         .values_list("refund__user_id", "total")
     )
-    for account in Account.objects.filter(kind=AccountKind.FUNDS, balance_cents__gt=0).order_by("pk"):
+    for account in (a for a in accounts if a.kind == AccountKind.FUNDS and a.balance_cents > 0):
         owner = account.owner_id or 0
         limit = (refundable.get(owner) or 0) - (refunded.get(owner) or 0)
         if account.balance_cents > limit:
@@ -191,16 +192,18 @@ def _funds_apart_from_earnings() -> list[str]:
     return problems
 
 
-def _pending_earnings_held() -> list[str]:
+def _pending_earnings_held(accounts: list[Account]) -> list[str]:
     """Each user's pending earnings are exactly the held earnings not yet released (AM16)."""
-    held = dict(
+    held: dict[int | None, int] = dict(
         HeldEarning.objects.filter(released_at__isnull=True)
         .values("user_id")
         .annotate(total=Sum("amount_cents"))
         .values_list("user_id", "total")
     )
     problems = []
-    pending = dict(Account.objects.filter(kind=AccountKind.WALLET_PENDING).values_list("owner_id", "balance_cents"))
+    pending: dict[int | None, int] = {
+        a.owner_id: a.balance_cents for a in accounts if a.kind == AccountKind.WALLET_PENDING
+    }
     for user_id in sorted(set(held) | set(pending), key=lambda pk: pk or 0):
         if (held.get(user_id) or 0) != (pending.get(user_id) or 0):
             problems.append(
@@ -217,10 +220,14 @@ def system_balance_cents(kind: AccountKind) -> int:
     ) or 0
 
 
-def _refunds_in_flight() -> list[str]:
+def _refunds_in_flight(accounts: list[Account]) -> list[str]:
     """Money in "refunds in flight" must be exactly that of the refund parts awaiting the provider."""
     pending = RefundPart.objects.filter(state=RefundState.PENDING).aggregate(total=Sum("amount_cents"))["total"] or 0
-    booked = system_balance_cents(AccountKind.REFUNDS_IN_FLIGHT)
+    booked = sum(
+        a.balance_cents
+        for a in accounts
+        if a.kind == AccountKind.REFUNDS_IN_FLIGHT and a.owner_id is None and a.ref == ""
+    )
     if pending != booked:
         return [f"refunds in flight: the ledger holds {booked} cents, pending refunds add up to {pending} cents"]
     return []

@@ -54,6 +54,16 @@ class QuestionIn(Schema):
     choices: list[str] | None = Field(None, max_length=50)
 
 
+class QuestionOut(Schema):
+    """A question as the mission keeps it (`models.Question`): every field filled."""
+
+    key: str
+    label: str
+    kind: QuestionKind
+    required: bool
+    choices: list[str]
+
+
 #: Who may take a mission; left out, every tasker may, new ones included.
 MinApprovalRate = Annotated[
     float | None, Field(ge=0, le=1, description="Approved reports out of reviewed ones, 0 to 1 in whole percent (0.95)")
@@ -191,7 +201,7 @@ class MissionOut(Schema):
     location: LocationOut | None
     address: str = Field(description="The address of a mission tied to a place, as the company chose it; empty if none")
     ends_at: datetime | None
-    questions: list[dict[str, Any]]
+    questions: list[QuestionOut]
     state: str
     change_reason: str
     created_at: datetime
@@ -403,7 +413,7 @@ class TemplateBatchOut(Schema):
     estimated_seconds: int
     reward_cents: int
     places: int
-    questions: list[dict[str, Any]]
+    questions: list[QuestionOut]
     variables: list[str]
     items: int
     cost_cents: int

@@ -1,7 +1,10 @@
 """Funds apart from earnings, and refunds out (SPEC PL01), through the API, the services and the pages."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from microwork.api.tests.helpers import assert_problem
 from microwork.core.errors import InsufficientFunds
@@ -288,3 +291,31 @@ def test_pl01_audit_reconciles_refunds_in_flight_with_open_refund_parts(db, acme
     RefundPart.objects.filter(refund=refund).update(state=RefundState.PENDING)
     # then the audit names the difference
     assert ledger_audit() == ["refunds in flight: the ledger holds 0 cents, pending refunds add up to 1000 cents"]
+
+
+def test_am16_audit_reconciles_pending_earnings_with_the_held_rows(db, emma):
+    from microwork.ledger.clearing import earnings_hold
+    from microwork.ledger.models import HeldEarning
+
+    # given an expert's fee of 80 € paid out of an order's escrow, held until it clears
+    escrow = escrow_of("order:test")
+    transfer(
+        kind="order_pay",
+        idempotency_key="test-order-pay",
+        source=system_account(AccountKind.GATEWAY),
+        destination=escrow,
+        amount_cents=80_00,
+    )
+    earnings_hold(
+        kind="order_accept",
+        idempotency_key="test-held-fee",
+        earner=emma,
+        amount_cents=80_00,
+        source=escrow,
+        release_at=timezone.now() + timedelta(days=3),
+    )
+    assert ledger_audit() == []
+    # when the held row is marked released while the money stays pending
+    HeldEarning.objects.filter(user=emma).update(released_at=timezone.now())
+    # then the audit names the difference
+    assert ledger_audit() == [f"user {emma.pk}: pending earnings 8000 cents, held earnings 0 cents"]
