@@ -4,10 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 CHROMIUM := /usr/bin/chromium
-# The test run: both cores, unless PYTEST_WORKERS says otherwise.
+# The test run: both cores, unless PYTEST_WORKERS says otherwise. Work is
+# handed out by position and an idle worker takes over another's queue
+# (`worksteal`): the 142 schemathesis tests share one test id under pytest 9,
+# and a scheduler keyed by id would run only one of them.
 PYTEST_WORKERS ?= 2
 RUN_ADDRESS ?= 127.0.0.1:8000
-PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
+PYTEST := $(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal
 # Python keeps the compiled test modules (pytest's assertion rewriting is a
 # tenth of a run's start) even where the shell asks it not to write bytecode.
 unexport PYTHONDONTWRITEBYTECODE

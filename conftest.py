@@ -25,12 +25,30 @@ HYPOTHESIS_PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "quick")
 hypothesis_settings.load_profile(HYPOTHESIS_PROFILE)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The long tests first, the property tests (Hypothesis state machines),
-    then the browser journeys: with several workers (`make test`), they start
-    at once side by side and the short ones fill in, instead of a long one
-    running alone at the end of the run."""
+    then the browser journeys, so that none of them runs alone at the end.
+    With several workers (`make test`), xdist's `worksteal` first hands each
+    worker an equal slice of this list: the long tests are dealt out among
+    the slices, each worker starting on its share of them."""
     items.sort(key=lambda item: (not _runs_a_state_machine(item), item.get_closest_marker("browser") is None))
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
+    if workers > 1:
+        items[:] = _dealt(items, workers)
+
+
+def _dealt(items: list[pytest.Item], workers: int) -> list[pytest.Item]:
+    long = [item for item in items if _runs_a_state_machine(item) or item.get_closest_marker("browser")]
+    short = [item for item in items if not (_runs_a_state_machine(item) or item.get_closest_marker("browser"))]
+    dealt: list[pytest.Item] = []
+    for worker in range(workers):
+        # The slice xdist gives this worker: len(items) // workers, the first ones one more.
+        size = len(items) // workers + (1 if worker < len(items) % workers else 0)
+        share = long[worker::workers]
+        fill = max(size - len(share), 0)
+        dealt += share + short[:fill]
+        del short[:fill]
+    return dealt + short
 
 
 def _runs_a_state_machine(item: pytest.Item) -> bool:
