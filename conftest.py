@@ -41,9 +41,12 @@ def _dealt(items: list[pytest.Item], workers: int) -> list[pytest.Item]:
     long = [item for item in items if _runs_a_state_machine(item) or item.get_closest_marker("browser")]
     short = [item for item in items if not (_runs_a_state_machine(item) or item.get_closest_marker("browser"))]
     dealt: list[pytest.Item] = []
+    left = len(items)
     for worker in range(workers):
-        # The slice xdist gives this worker: len(items) // workers, the first ones one more.
-        size = len(items) // workers + (1 if worker < len(items) % workers else 0)
+        # The slice xdist's worksteal sends this worker: what is left, shared
+        # by the workers still to serve (the last ones get one more).
+        size = left // (workers - worker)
+        left -= size
         share = long[worker::workers]
         fill = max(size - len(share), 0)
         dealt += share + short[:fill]

@@ -102,14 +102,12 @@ def entry_post(
     if len(lines) < 2:
         raise UnbalancedEntry("An entry needs at least two postings.")
     totals: dict[int, int] = defaultdict(int)
-    accounts: dict[int, Account] = {}
     for account, amount in lines:
         if not isinstance(amount, int) or isinstance(amount, bool):
             raise UnbalancedEntry("Amounts are integer cents.")
         if amount == 0:
             continue
         totals[account.pk] += amount
-        accounts[account.pk] = account
     if sum(totals.values()) != 0:
         raise UnbalancedEntry(f"Postings of {kind} sum to {sum(totals.values())}, not zero.")
     totals = {pk: amount for pk, amount in totals.items() if amount != 0}
@@ -159,8 +157,9 @@ def entry_post(
         if written != 0:
             raise UnbalancedEntry(f"Entry {entry.pk} does not balance.")
         # The rows are locked: what they held plus what moved is what they hold.
-        for pk, delta in totals.items():
-            accounts[pk].balance_cents = locked[pk].balance_cents + delta
+        for account, _amount in lines:
+            if account.pk in totals:
+                account.balance_cents = locked[account.pk].balance_cents + totals[account.pk]
     return entry
 
 

@@ -1,4 +1,4 @@
-"""Shared pieces of the trust tests: a published mission, a live offer, an
+"""Shared pieces of the moderation tests: a published mission, a live offer, an
 order between a buyer and an expert with a message each way."""
 
 from collections.abc import Iterator

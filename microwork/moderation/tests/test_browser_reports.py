@@ -30,7 +30,7 @@ def test_ac04_a_tasker_reports_a_mission_and_staff_act_on_it(
     expect(tasker.get_by_role("heading", name="Signaler un problème")).to_be_visible()
     expect(tasker.get_by_text(mission.title)).to_be_visible()
     assert tasker.evaluate("document.documentElement.scrollWidth") <= 390
-    shot(tasker, "mw-trust-1-report-form")
+    shot(tasker, "mw-moderation-1-report-form")
     tasker.get_by_label("Fraude ou arnaque").check()
     tasker.get_by_label(re.compile("^Précisions")).fill("On me demande de payer avant de commencer.")
     tasker.get_by_role("button", name="Envoyer le signalement").click()
@@ -48,7 +48,7 @@ def test_ac04_a_tasker_reports_a_mission_and_staff_act_on_it(
     expect(card).to_contain_text("On me demande de payer avant de commencer.")
     expect(card).to_contain_text("Fraude ou arnaque")
     assert moderator.evaluate("document.documentElement.scrollWidth") <= 390
-    shot(moderator, "mw-trust-2-staff-inbox")
+    shot(moderator, "mw-moderation-2-staff-inbox")
     card.get_by_label(re.compile("^Motif, tel que")).fill("Missions frauduleuses.")
     card.get_by_role("button", name="Suspendre ce compte").click()
     expect(moderator.locator(".message.success")).to_contain_text("Compte suspendu")
@@ -61,4 +61,4 @@ def test_ac04_a_tasker_reports_a_mission_and_staff_act_on_it(
     company = phone(browser, browser_context_args)
     login(company, live_server.url, "acme@example.fr")
     expect(company.get_by_test_id("suspension-notice")).to_contain_text("Missions frauduleuses.")
-    shot(company, "mw-trust-3-suspended-dashboard")
+    shot(company, "mw-moderation-3-suspended-dashboard")
