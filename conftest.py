@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.core.management.commands import flush as flush_command
 from django.db import connections
 from hypothesis import settings as hypothesis_settings
 
@@ -87,6 +88,17 @@ def django_db_setup(django_db_setup: None, request: pytest.FixtureRequest, djang
         with django_db_blocker.unblock():
             testdb.keep_template()
     yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_only_what_tests_wrote() -> Iterator[None]:
+    """Between transactional tests, empty only the tables the test wrote and
+    leave content types and permissions as migrate made them, with no
+    post_migrate handlers filling them again (`testdb.sql_flush_written`)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(flush_command, "sql_flush", testdb.sql_flush_written)
+        patch.setattr(flush_command, "emit_post_migrate_signal", lambda *args, **kwargs: None)
+        yield
 
 
 @pytest.fixture(autouse=True)
