@@ -130,7 +130,7 @@ def _test_settings(settings: Any) -> Iterator[None]:
 def _allow_ledger_flush_on_sqlite(request: pytest.FixtureRequest) -> Iterator[None]:
     """Transactional tests end by emptying every table; on SQLite the ledger's
     append-only triggers let that through only while `ledger_purge_allowed`
-    holds a row (see ledger migration 0002)."""
+    holds a row (see the ledger's first migration)."""
     names = set(request.fixturenames)
     if not names & {"transactional_db", "live_server"} or connections["default"].vendor != "sqlite":
         yield

@@ -43,7 +43,7 @@ class IssuedInvoiceChanged(Exception):
 
 class FrozenQuerySet(models.QuerySet[Any]):
     """Rows written once: the ORM refuses to update or delete them in bulk;
-    the database's triggers refuse it too (migration 0003)."""
+    the database's triggers refuse it too (its first migration)."""
 
     def update(self, **kwargs: Any) -> int:
         raise IssuedInvoiceChanged("An issued invoice never changes.")

@@ -1,13 +1,11 @@
 """Experts hand-picked and verified (AM13, AM17): the profile and its review,
 the documents each status needs, validity from the document's own date."""
 
-import importlib
 import io
 from datetime import date, datetime, time, timedelta
 
 import pytest
 import time_machine
-from django.apps import apps as django_apps
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
@@ -548,19 +546,6 @@ def test_am17_signup_gives_an_expert_a_draft_profile(db):
     )
     assert ExpertProfile.objects.get(user=expert).state == ExpertProfileState.DRAFT
     assert ExpertProfileTransition.objects.filter(profile_id=expert.pk, from_state="", to_state="draft").exists()
-
-
-def test_am17_existing_experts_get_a_draft_company_profile_from_the_migration(db):
-    # given an expert from before profiles existed
-    older = make_user("older@example.fr", role="expert")
-    assert not ExpertProfile.objects.filter(user=older).exists()
-    # when the data migration runs
-    migration = importlib.import_module("microwork.accounts.migrations.0004_expert_profiles_for_existing_experts")
-    migration.profiles_create(django_apps, None)
-    # then the expert has a draft under the company status, and nobody else gained one
-    profile = ExpertProfile.objects.get(user=older)
-    assert (profile.state, profile.status) == ("draft", "company")
-    assert ExpertProfile.objects.count() == 1
 
 
 def test_ac03_the_export_holds_the_expert_profile_and_document_dates(emma):
