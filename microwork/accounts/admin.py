@@ -7,6 +7,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from microwork.core.admin import NoAdd, NoChange, NoDelete, ReadOnly
+
 from .models import ApiToken, ClosureRequest, Consent, Organisation, User, VerificationDocument
 
 
@@ -18,7 +20,8 @@ class OrganisationInline(admin.StackedInline):
 
 
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):
+class UserAdmin(NoAdd, NoDelete, admin.ModelAdmin):
+    # Accounts are closed and anonymised (AC02, AC03), never deleted here.
     list_display = (
         "email",
         "display_name",
@@ -60,29 +63,16 @@ class UserAdmin(admin.ModelAdmin):
     )
     filter_horizontal = ("groups",)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Accounts are closed and anonymised (AC02, AC03), never deleted here.
-        return False
-
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(NoAdd, NoDelete, admin.ModelAdmin):
     list_display = ("legal_name", "siret", "user")
     search_fields = ("legal_name", "siret", "user__email")
     readonly_fields = ("user", "siret")
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(VerificationDocument)
-class VerificationDocumentAdmin(admin.ModelAdmin):
+class VerificationDocumentAdmin(NoAdd, NoDelete, admin.ModelAdmin):
     """Review happens on the staff page (approve or refuse through the services)."""
 
     list_display = ("user", "kind", "state", "valid_until", "created_at", "reviewed_by")
@@ -93,29 +83,17 @@ class VerificationDocumentAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [field.name for field in VerificationDocument._meta.fields]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(NoAdd, NoChange, admin.ModelAdmin):
     list_display = ("prefix", "user", "created_at", "last_used_at", "revoked_at")
     list_filter = ("revoked_at",)
     search_fields = ("user__email", "prefix")
     readonly_fields = ("user", "key_hash", "prefix", "created_at", "last_used_at", "revoked_at")
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(ClosureRequest)
-class ClosureRequestAdmin(admin.ModelAdmin):
+class ClosureRequestAdmin(ReadOnly, admin.ModelAdmin):
     """Closures are asked by users and applied by `tick` (AC02): staff read them."""
 
     list_display = ("user", "state", "requested_at", "effective_at", "closed_at", "held_cents")
@@ -134,30 +112,12 @@ class ClosureRequestAdmin(admin.ModelAdmin):
         "held_cents",
     )
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(Consent)
-class ConsentAdmin(admin.ModelAdmin):
+class ConsentAdmin(ReadOnly, admin.ModelAdmin):
     """Proof of what each user accepted, and when (AC03): never edited."""
 
     list_display = ("user", "kind", "version", "accepted_at", "ip")
     list_filter = ("kind", "version")
     search_fields = ("user__email",)
     readonly_fields = ("user", "kind", "version", "accepted_at", "ip")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

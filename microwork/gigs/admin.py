@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.http import HttpRequest
+
+from microwork.core.admin import NoAdd, NoChange
 
 from .models import CustomRequest, Offer, Order, OrderMessage
 
@@ -13,17 +14,11 @@ class OfferAdmin(admin.ModelAdmin):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(NoAdd, NoChange, admin.ModelAdmin):
     """Read-only: an order's status and money move only through its services."""
 
     list_display = ("pk", "title", "buyer", "expert", "total_cents", "state", "created_at")
     list_filter = ("state",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
-        return False
 
 
 @admin.register(OrderMessage)

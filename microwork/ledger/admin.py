@@ -1,34 +1,22 @@
 """A read-only window on the ledger: entries and postings are append-only
 (database triggers refuse updates and deletes) and only services write them."""
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
+
+from microwork.core.admin import ReadOnly
 
 from .models import Account, Entry, PaymentEvent, Posting, Refund, RefundPart, Topup
 
 
-class ReadOnlyMixin:
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(Account)
-class AccountAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class AccountAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ("id", "kind", "owner", "ref", "balance_cents", "currency", "created_at")
     list_filter = ("kind",)
     search_fields = ("owner__email", "ref")
     list_select_related = ("owner",)
 
 
-class PostingInline(ReadOnlyMixin, admin.TabularInline):
+class PostingInline(ReadOnly, admin.TabularInline):
     model = Posting
     fields = ("account", "amount_cents")
     readonly_fields = ("account", "amount_cents")
@@ -36,7 +24,7 @@ class PostingInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Entry)
-class EntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class EntryAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ("id", "kind", "ref", "memo", "created_by", "created_at")
     list_filter = ("kind",)
     search_fields = ("ref", "idempotency_key", "memo")
@@ -45,14 +33,14 @@ class EntryAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(Topup)
-class TopupAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class TopupAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ("id", "user", "amount_cents", "state", "gateway", "provider_ref", "created_at")
     list_filter = ("state", "gateway")
     search_fields = ("user__email", "provider_ref")
     list_select_related = ("user",)
 
 
-class RefundPartInline(ReadOnlyMixin, admin.TabularInline):
+class RefundPartInline(ReadOnly, admin.TabularInline):
     model = RefundPart
     fields = ("topup", "amount_cents", "state", "provider_ref", "failure_reason")
     readonly_fields = fields
@@ -60,7 +48,7 @@ class RefundPartInline(ReadOnlyMixin, admin.TabularInline):
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class RefundAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ("id", "user", "amount_cents", "refunded_cents", "state", "created_at")
     list_filter = ("state",)
     search_fields = ("user__email",)
@@ -69,7 +57,7 @@ class RefundAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 
 @admin.register(PaymentEvent)
-class PaymentEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+class PaymentEventAdmin(ReadOnly, admin.ModelAdmin):
     list_display = ("id", "provider", "type", "event_id", "outcome", "received_at")
     list_filter = ("provider", "type")
     search_fields = ("event_id",)
