@@ -100,6 +100,15 @@ class InsufficientFunds(Conflict, code="insufficient_funds", title=_("The balanc
     pass
 
 
+def required_text(text: str | None, message: Any, *, field: str = "reason") -> str:
+    """`text` without its surrounding blanks; an empty one is refused with
+    `message`, on `field` (a reason given to a refusal, a failure, a dispute)."""
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput(message, field=field)
+    return text
+
+
 def numbered(number: int, errors: Iterable[dict[str, str]]) -> list[dict[str, str]]:
     """A file's row's errors as the answer lists them: field "row 2: reward_cents"."""
     return [{"field": f"row {number}: {error['field']}", "message": error["message"]} for error in errors]

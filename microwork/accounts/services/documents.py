@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from microwork.core.errors import Conflict, Forbidden, InvalidInput
+from microwork.core.errors import Conflict, Forbidden, InvalidInput, required_text
 from microwork.core.states import state_move, state_require, state_start
 from microwork.core.uploads import DOCUMENT, upload_check
 
@@ -129,9 +129,7 @@ def document_approve(
 def document_refuse(*, document: VerificationDocument, by: User, reason: str) -> VerificationDocument:
     if not by.is_staff_member:
         raise Forbidden()
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput(_("Give the expert a reason."), field="reason")
+    reason = required_text(reason, _("Give the expert a reason."))
     with transaction.atomic():
         document = VerificationDocument.objects.select_for_update().get(pk=document.pk)
         state_require(

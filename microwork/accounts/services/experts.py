@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from microwork.core.errors import Conflict, Forbidden, InvalidInput
+from microwork.core.errors import Conflict, Forbidden, InvalidInput, required_text
 from microwork.core.states import state_move, state_require, state_start
 from microwork.core.uploads import JPEG, PROFILE_PHOTO, image_reencoded, server_file_name
 
@@ -195,9 +195,7 @@ def expert_profile_approve(*, profile: ExpertProfile, by: User, note: str = "") 
 def expert_profile_refuse(*, profile: ExpertProfile, by: User, reason: str) -> ExpertProfile:
     if not by.is_staff_member:
         raise Forbidden()
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput(_("Give the expert a reason."), field="reason")
+    reason = required_text(reason, _("Give the expert a reason."))
     with transaction.atomic():
         profile = ExpertProfile.objects.select_for_update().select_related("user").get(pk=profile.pk)
         now = timezone.now()

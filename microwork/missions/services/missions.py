@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from microwork.accounts.models import User
-from microwork.core.errors import Conflict, Forbidden, InvalidInput, numbered
+from microwork.core.errors import Conflict, Forbidden, InvalidInput, numbered, required_text
 from microwork.core.states import WrongState, state_move, state_start
 from microwork.ledger.services import escrow_of, give_back, spend
 from microwork.moderation.selectors import ensure_not_suspended
@@ -279,10 +279,7 @@ def _unreserve(mission: Mission, *, by: User | None) -> None:
 
 
 def change_reason_clean(reason: str) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput(_("Tell the company what to change."), field="reason")
-    return reason
+    return required_text(reason, _("Tell the company what to change."))
 
 
 def request_changes_locked(mission: Mission, *, by: User, reason: str) -> None:

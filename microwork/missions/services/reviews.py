@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from microwork.accounts.models import User
-from microwork.core.errors import Conflict, Forbidden, InputChecks, InvalidInput
+from microwork.core.errors import Conflict, Forbidden, InputChecks, InvalidInput, required_text
 from microwork.core.money import format_eur
 from microwork.ledger.models import AccountKind
 from microwork.ledger.services import entry_post, escrow_of, spend, system_account, wallet_of
@@ -107,11 +107,9 @@ def claim_reject(*, claim: Claim, by: User, reason_code: str, reason: str, ratin
     """The company refuses the report, saying why from a list and in writing
     (PL05); the place returns to the pool (HM14)."""
     _require_company_of(claim, by)
-    reason = (reason or "").strip()
     checks = InputChecks()
     checks.check(lambda: _rejection_reason_code(reason_code))
-    if not reason:
-        checks.problems.append(InvalidInput(_("Tell the tasker why the report is rejected."), field="reason"))
+    reason = checks.check(lambda: required_text(reason, _("Tell the tasker why the report is rejected."))) or ""
     checks.done()
     rating_value = _rating(rating, required=False)
     # Past 3 days the report is validated whether or not tick has run (HM14).
@@ -192,9 +190,7 @@ def claim_dispute(*, claim: Claim, by: User, reason: str) -> Claim:
     """The tasker contests a rejection within 7 days (HM15)."""
     if claim.tasker_id != by.pk:
         raise Forbidden()
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput(_("Explain why you contest the rejection."), field="reason")
+    reason = required_text(reason, _("Explain why you contest the rejection."))
     with transaction.atomic():
         claim, _mission = _claim_and_mission_locked(claim)
         claim.dispute_reason = reason[:2000]

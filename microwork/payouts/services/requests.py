@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from microwork.accounts.models import User
-from microwork.core.errors import Conflict, Forbidden, InvalidInput
+from microwork.core.errors import Conflict, Forbidden, InvalidInput, required_text
 from microwork.core.idempotency import key_first_use, page_scope
 from microwork.core.money import format_eur
 from microwork.core.states import state_require, state_start
@@ -100,9 +100,7 @@ def payout_fail(*, payout: Payout, by: User, reason: str) -> Payout:
     """The payment did not go through: the money returns to the wallet and the user is told why."""
     if not by.is_staff_member:
         raise Forbidden()
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput(_("Tell the user why the payout failed."), field="reason")
+    reason = required_text(reason, _("Tell the user why the payout failed."))
     with transaction.atomic():
         payout = Payout.objects.select_for_update().select_related("user").get(pk=payout.pk)
         state_require(payout, PayoutState.FAILED, allowed=PAYOUT_MOVES, message=_("Only a payout under way can fail."))
