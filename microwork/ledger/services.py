@@ -211,12 +211,17 @@ def transfer(
 
 
 def purse_locked(user: "User") -> tuple[Account, Account]:
-    """The user's funds and earnings, locked in primary-key order, with fresh balances."""
-    funds, earnings = funds_of(user), wallet_of(user)
-    locked = {
-        a.pk: a for a in Account.objects.select_for_update().filter(pk__in=[funds.pk, earnings.pk]).order_by("pk")
-    }
-    return locked[funds.pk], locked[earnings.pk]
+    """The user's funds and earnings, locked in primary-key order, with fresh
+    balances: one query once both exist (every spending takes this lock)."""
+    purse = Account.objects.select_for_update().filter(
+        owner=user, kind__in=(AccountKind.FUNDS, AccountKind.WALLET), ref=""
+    )
+    locked = {a.kind: a for a in purse.order_by("pk")}
+    if len(locked) < 2:
+        funds_of(user)  # each created on first use
+        wallet_of(user)
+        locked = {a.kind: a for a in purse.order_by("pk")}
+    return locked[AccountKind.FUNDS], locked[AccountKind.WALLET]
 
 
 def spend(
