@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from stdnum.fr import siret as siret_number
 
-from microwork.core.errors import Conflict, Forbidden, InputChecks, InvalidInput, TooManyRequests
+from microwork.core.errors import Conflict, Forbidden, InputChecks, InvalidInput, TooManyRequests, required_text
 from microwork.core.ratelimit import rate_limit_named
 from microwork.core.sms import send_sms
 
@@ -149,9 +149,9 @@ def signup_input(
         checks.problems.append(TermsNotAccepted(_("You must accept the terms to sign up."), field="accept_terms"))
     email = User.objects.normalize_email(email.strip()).lower()
     checks.check(lambda: _email_check(email))
-    display_name = display_name.strip()
-    if not display_name:
-        checks.problems.append(InvalidInput(_("A display name is required."), field="display_name"))
+    display_name = (
+        checks.check(lambda: required_text(display_name, _("A display name is required."), field="display_name")) or ""
+    )
     e164 = ""
     if role == Role.TASKER and not phone:
         checks.problems.append(InvalidInput(_("Taskers sign up with a mobile phone number."), field="phone"))
