@@ -159,7 +159,8 @@ def sql_flush_written(
     foreign keys are all emptied together); anyone else truncates every table
     as Django does, since TRUNCATE must name all the tables that refer to
     one. On SQLite the rows are deleted while `ledger_purge_allowed` holds a
-    row (conftest.py)."""
+    row (conftest.py). A test that asks for its sequences reset gets every
+    table emptied, as Django does."""
     tables = [
         table
         for table in connection.introspection.django_table_names(only_existing=True, include_views=False)
@@ -173,6 +174,6 @@ def sql_flush_written(
             quote = connection.ops.quote_name
             written = tables_with_rows(connection, tables)
             return ["SET LOCAL session_replication_role = replica", *(f"DELETE FROM {quote(t)}" for t in written)]  # noqa: S608
-    elif connection.vendor == "sqlite":
+    elif connection.vendor == "sqlite" and not reset_sequences:
         tables = tables_with_rows(connection, tables)
     return list(connection.ops.sql_flush(style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade))
