@@ -22,6 +22,7 @@ by hand on a GET); the problem+json content is added to an error status it
 declares without it.
 """
 
+import copy
 from typing import Any
 
 from ninja import NinjaAPI
@@ -118,12 +119,29 @@ def document_errors(schema: dict[str, Any], *, throttled: frozenset[str] = froze
 
 
 class ProblemNinjaAPI(NinjaAPI):
-    """NinjaAPI whose OpenAPI document declares each operation's errors."""
+    """NinjaAPI whose OpenAPI document declares each operation's errors.
+
+    The document is built once for each path prefix it is served under: the
+    operations are all known once the URLconf is loaded, and building it takes
+    about a third of a second, which `/openapi.json` and every opening of the
+    docs page would otherwise pay. Each caller gets its own copy."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._documents: dict[str, OpenAPISchema] = {}
 
     def get_openapi_schema(
         self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
     ) -> OpenAPISchema:
-        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        if path_prefix not in self._documents:
+            self._documents[path_prefix] = self.build_openapi_schema(path_prefix)
+        return copy.deepcopy(self._documents[path_prefix])
+
+    def build_openapi_schema(self, path_prefix: str) -> OpenAPISchema:
+        """The document as the operations make it now, errors declared."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix)
         document_errors(schema, throttled=self._throttled_operation_ids())
         return schema
 

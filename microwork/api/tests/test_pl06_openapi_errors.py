@@ -79,8 +79,28 @@ def test_pl06_each_schema_name_stands_for_one_schema(monkeypatch):
         add(self, definitions)
 
     monkeypatch.setattr(ninja_schema.OpenAPISchema, "add_schema_definitions", add_checked)
-    api.get_openapi_schema()
+    document = api.build_openapi_schema("/api/v1/")
+    assert "Problem" in document["components"]["schemas"]
     assert clashes == {}
+
+
+def test_pl06_the_document_is_built_once_and_each_reader_gets_its_own_copy(anon, monkeypatch):
+    # given the document served once
+    first = anon.client.get("/api/v1/openapi.json").json()
+    builds = []
+    build = api.build_openapi_schema
+    monkeypatch.setattr(api, "build_openapi_schema", lambda prefix: builds.append(prefix) or build(prefix))
+    # when a reader changes its copy, and the document is asked for again
+    api.get_openapi_schema(path_prefix="/api/v1/")["paths"].clear()
+    again = anon.client.get("/api/v1/openapi.json").json()
+    # then nothing was built again, and the change reached nobody else
+    assert builds == []
+    assert again == first and again["paths"]
+    # and a document under another prefix is built for it
+    assert set(api.get_openapi_schema(path_prefix="/elsewhere/")["paths"]) == {
+        path.replace("/api/v1/", "/elsewhere/", 1) for path in first["paths"]
+    }
+    assert builds == ["/elsewhere/"]
 
 
 def test_pl06_a_new_endpoint_gets_its_errors_without_a_word():
