@@ -193,6 +193,24 @@ def emma(db: None) -> Any:
 
 
 @pytest.fixture
+def expert(db: None) -> Any:
+    """An expert who may sell (AM13, AM17)."""
+    return testing.make_verified_expert("emma@example.fr", display_name="Emma")
+
+
+@pytest.fixture
+def buyer(db: None) -> Any:
+    """A company with 500 € of funds, to buy an offer with."""
+    return testing.make_company("buyer@example.fr", balance_cents=500_00)
+
+
+@pytest.fixture
+def offer(expert: Any) -> Any:
+    """The expert's live standard offer (`testing.OFFER`)."""
+    return testing.make_offer(expert)
+
+
+@pytest.fixture
 def anon() -> testing.ApiClient:
     return testing.api_as(None)
 

@@ -9,18 +9,10 @@ from microwork import testing
 from microwork.accounts.models import User
 from microwork.gigs import services as gigs
 from microwork.gigs.models import Offer, Order
-from microwork.gigs.tests.conftest import make_offer
 from microwork.missions import services as missions
 from microwork.missions.models import Claim, Mission
+from microwork.testing import ACCOUNT, make_offer
 
-MISSION: dict[str, Any] = {
-    "title": "Photo of the biscuit shelf",
-    "category": "photo",
-    "instructions": "Take one clear photo of the biscuit shelf at the shop entrance, in daylight.",
-    "estimated_minutes": 10,
-    "reward_cents": 300,
-    "places": 1,
-}
 # A day in November 2026, and the first of December when tick invoices it.
 IN_NOVEMBER = datetime.fromisoformat("2026-11-12T10:00:00+01:00")
 FIRST_OF_DECEMBER = datetime.fromisoformat("2026-12-01T06:00:00+01:00")
@@ -31,17 +23,9 @@ def _media_in_tmp(settings: Any, tmp_path: Any) -> None:
     settings.MEDIA_ROOT = str(tmp_path / "media")
 
 
-def published(company: User, staff: User, **overrides: Any) -> Mission:
-    mission = missions.mission_create(company=company, **{**MISSION, **overrides})
-    missions.mission_submit(mission=mission, by=company)
-    missions.mission_publish(mission=mission, by=staff)
-    mission.refresh_from_db()
-    return mission
-
-
 def approved(mission: Mission, tasker: User, company: User) -> Claim:
     claim = missions.claim_create(mission=mission, tasker=tasker)
-    missions.claim_report(claim=claim, by=tasker, answers={}, text="Photo taken in daylight, the whole shelf in frame.")
+    missions.claim_report(claim=claim, by=tasker, answers={}, text=ACCOUNT)
     return missions.claim_approve(claim=claim, by=company, rating=5)
 
 

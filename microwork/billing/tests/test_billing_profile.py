@@ -11,12 +11,12 @@ from pypdf import PdfReader
 from microwork import testing
 from microwork.billing.documents import invoice_pdf, invoice_schematron_failures, invoice_xml
 from microwork.billing.models import Invoice
-from microwork.gigs.tests.conftest import make_offer
 from microwork.missions import services as missions
 from microwork.missions.models import Mission
 from microwork.ops.tick import run_due
+from microwork.testing import MISSION, make_offer
 
-from .conftest import FIRST_OF_DECEMBER, IN_NOVEMBER, MISSION, approved
+from .conftest import FIRST_OF_DECEMBER, IN_NOVEMBER, approved
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,10 @@ from playwright.sync_api import Page
 
 from microwork import testing
 from microwork.testing import browser_login as login
+from microwork.testing import make_published
 
 from ..models import Invoice
-from .conftest import FIRST_OF_DECEMBER, IN_NOVEMBER, approved, published
+from .conftest import FIRST_OF_DECEMBER, IN_NOVEMBER, approved
 
 pytestmark = [pytest.mark.browser]
 
@@ -22,7 +23,7 @@ def test_pl02_company_downloads_its_invoice_pdf(page: Page, live_server) -> None
     staff = testing.make_staff()
     alice = testing.make_tasker("alice@example.fr", "+33612345678")
     with time_machine.travel(IN_NOVEMBER, tick=False):
-        approved(published(acme, staff), alice, acme)
+        approved(make_published(acme, staff), alice, acme)
     with time_machine.travel(FIRST_OF_DECEMBER, tick=False):
         from microwork.ops.tick import run_due
 

@@ -12,8 +12,9 @@ from microwork import testing
 from microwork.billing.documents import invoice_schematron_failures, invoice_xml
 from microwork.billing.models import Invoice
 from microwork.ops.tick import run_due
+from microwork.testing import make_published
 
-from .conftest import FIRST_OF_DECEMBER, IN_NOVEMBER, approved, order_accepted, published, taskers
+from .conftest import FIRST_OF_DECEMBER, IN_NOVEMBER, approved, order_accepted, taskers
 
 pytestmark = pytest.mark.django_db
 
@@ -34,10 +35,10 @@ def invoiced(acme, staff):
     )
     workers = taskers(3)
     with time_machine.travel(IN_NOVEMBER, tick=False):
-        mission = published(acme, staff, reward_cents=210, places=3)
+        mission = make_published(acme, staff, reward_cents=210, places=3)
         for tasker in workers:
             approved(mission, tasker, acme)
-        approved(published(acme, staff, title="Second shelf"), workers[0], acme)
+        approved(make_published(acme, staff, title="Second shelf"), workers[0], acme)
     with time_machine.travel(FIRST_OF_DECEMBER, tick=False):
         run_due()
     return Invoice.objects.get(customer=acme)

@@ -7,8 +7,9 @@ from django.db import DatabaseError, connection, transaction
 
 from microwork.billing import services
 from microwork.billing.models import Invoice, InvoiceLine, IssuedInvoiceChanged
+from microwork.testing import make_published
 
-from .conftest import FIRST_OF_DECEMBER, IN_NOVEMBER, approved, published
+from .conftest import FIRST_OF_DECEMBER, IN_NOVEMBER, approved
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def invoice(acme, staff, alice) -> Invoice:
     with time_machine.travel(IN_NOVEMBER, tick=False):
-        approved(published(acme, staff), alice, acme)
+        approved(make_published(acme, staff), alice, acme)
     with time_machine.travel(FIRST_OF_DECEMBER, tick=False):
         issued = services.invoice_issue(customer=acme, period=IN_NOVEMBER.date())
     assert issued is not None

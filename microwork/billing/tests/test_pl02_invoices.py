@@ -13,8 +13,9 @@ from microwork.ledger.models import AccountKind, Posting
 from microwork.ledger.selectors import ledger_audit
 from microwork.ledger.services import system_account
 from microwork.ops.tick import run_due
+from microwork.testing import make_published
 
-from .conftest import FIRST_OF_DECEMBER, IN_NOVEMBER, approved, order_accepted, published, taskers
+from .conftest import FIRST_OF_DECEMBER, IN_NOVEMBER, approved, order_accepted, taskers
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +25,7 @@ def test_pl02_tick_issues_one_invoice_per_customer_for_the_month_before(
 ):
     # given acme paid for one approved place in November (reward 300, fee 60, VAT 12: HM10)
     with time_machine.travel(IN_NOVEMBER, tick=False):
-        approved(published(acme, staff), alice, acme)
+        approved(make_published(acme, staff), alice, acme)
     # when tick runs on the first of December
     mail.outbox.clear()
     with time_machine.travel(FIRST_OF_DECEMBER, tick=False), django_capture_on_commit_callbacks(execute=True):
@@ -49,7 +50,7 @@ def test_pl02_tick_issues_one_invoice_per_customer_for_the_month_before(
 
 def test_pl02_tick_again_issues_nothing_more(acme, staff, alice):
     with time_machine.travel(IN_NOVEMBER, tick=False):
-        approved(published(acme, staff), alice, acme)
+        approved(make_published(acme, staff), alice, acme)
     with time_machine.travel(FIRST_OF_DECEMBER, tick=False):
         run_due()
         assert run_due()["invoices_issued"] == 0
@@ -59,7 +60,7 @@ def test_pl02_tick_again_issues_nothing_more(acme, staff, alice):
 
 def test_pl02_the_current_month_waits_for_its_end(acme, staff, alice):
     with time_machine.travel(IN_NOVEMBER, tick=False):
-        approved(published(acme, staff), alice, acme)
+        approved(make_published(acme, staff), alice, acme)
         assert run_due()["invoices_issued"] == 0
     assert not Invoice.objects.exists()
 
@@ -70,9 +71,9 @@ def test_pl02_every_charge_is_on_exactly_one_invoice_and_numbers_have_no_gaps(ac
     expert = testing.make_verified_expert("emma@example.fr")
     buyer = testing.make_company("buyer@example.fr", balance_cents=500_00)
     with time_machine.travel(IN_NOVEMBER, tick=False):
-        approved(published(acme, staff), alice, acme)
-        approved(published(acme, staff, title="Second shelf"), bob, acme)
-        approved(published(other, staff), alice, other)
+        approved(make_published(acme, staff), alice, acme)
+        approved(make_published(acme, staff, title="Second shelf"), bob, acme)
+        approved(make_published(other, staff), alice, other)
         order_accepted(buyer, expert)
     with time_machine.travel(FIRST_OF_DECEMBER, tick=False):
         assert run_due()["invoices_issued"] == 3
@@ -94,7 +95,7 @@ def test_hm10_vat_per_rate_on_the_sum_of_lines_with_one_ledger_adjustment(acme, 
     # given 3 places at 210 cents: fee 42 each, VAT 8.4 rounded to 8 place by place (24 set aside)
     workers = taskers(3)
     with time_machine.travel(IN_NOVEMBER, tick=False):
-        mission = published(acme, staff, reward_cents=210, places=3)
+        mission = make_published(acme, staff, reward_cents=210, places=3)
         for tasker in workers:
             approved(mission, tasker, acme)
     vat_before = system_account(AccountKind.VAT).balance_cents
@@ -115,11 +116,11 @@ def test_hm10_vat_per_rate_on_the_sum_of_lines_with_one_ledger_adjustment(acme, 
 
 def test_hm10_vat_audit_finds_vat_collected_unlike_vat_invoiced(acme, staff, alice):
     with time_machine.travel(IN_NOVEMBER, tick=False):
-        approved(published(acme, staff), alice, acme)
+        approved(make_published(acme, staff), alice, acme)
     with time_machine.travel(FIRST_OF_DECEMBER, tick=False):
         run_due()
         # a charge of December tied to November's invoice, which does not count its VAT
-        approved(published(acme, staff, title="December shelf"), alice, acme)
+        approved(make_published(acme, staff, title="December shelf"), alice, acme)
     assert selectors.vat_audit() == []
     charge = Posting.objects.filter(account__kind=AccountKind.VAT, entry__kind="claim_approve").latest("pk")
     InvoicedEntry.objects.create(entry_id=charge.entry_id, invoice=Invoice.objects.get())
@@ -135,7 +136,7 @@ def test_pl02_credit_note_for_fees_given_back_in_the_same_sequence(acme, staff, 
     from microwork.ledger.services import entry_post, funds_of
 
     with time_machine.travel(IN_NOVEMBER, tick=False):
-        claim = approved(published(acme, staff), alice, acme)
+        claim = approved(make_published(acme, staff), alice, acme)
         entry_post(
             kind="claim_settle",
             idempotency_key="settle-back:1",
@@ -157,7 +158,7 @@ def test_pl02_credit_note_for_fees_given_back_in_the_same_sequence(acme, staff, 
 
 def test_pl02_an_issued_invoice_is_never_issued_again_for_the_month(acme, staff, alice):
     with time_machine.travel(IN_NOVEMBER, tick=False):
-        approved(published(acme, staff), alice, acme)
+        approved(make_published(acme, staff), alice, acme)
     with time_machine.travel(FIRST_OF_DECEMBER, tick=False):
         first = services.invoice_issue(customer=acme, period=date(2026, 11, 1))
         again = services.invoice_issue(customer=acme, period=date(2026, 11, 1))
@@ -170,12 +171,12 @@ def test_pl02_a_charge_booked_after_its_month_was_invoiced_goes_on_the_next_invo
     # given acme's October invoice is issued
     october = datetime.fromisoformat("2026-10-20T10:00:00+02:00")
     with time_machine.travel(october, tick=False):
-        approved(published(acme, staff), alice, acme)
+        approved(make_published(acme, staff), alice, acme)
     with time_machine.travel(datetime.fromisoformat("2026-11-01T06:00:00+01:00"), tick=False):
         assert run_due()["invoices_issued"] == 1
     # and a charge dated 31 October committed only after that invoice was made
     with time_machine.travel(datetime.fromisoformat("2026-10-31T23:59:59+01:00"), tick=False):
-        approved(published(acme, staff, title="Late shelf"), bob, acme)
+        approved(make_published(acme, staff, title="Late shelf"), bob, acme)
     # when December's tick runs (acme had no other charge in November)
     with time_machine.travel(FIRST_OF_DECEMBER, tick=False):
         assert run_due()["invoices_issued"] == 1
@@ -199,7 +200,7 @@ def test_pl02_a_closing_account_is_invoiced_at_once_before_its_details_are_erase
     )
     # given acme was charged this month and asks to close its account
     with time_machine.travel(IN_NOVEMBER, tick=False):
-        approved(published(acme, staff), alice, acme)
+        approved(make_published(acme, staff), alice, acme)
         closure = closures.closure_request(user=acme)
     # when tick applies the closure, mid-November
     with (

@@ -13,8 +13,9 @@ from microwork.billing.models import Invoice, InvoiceCounter, InvoicedEntry
 from microwork.billing.selectors import vat_audit
 from microwork.ledger.selectors import ledger_audit
 from microwork.ops.tick import run_due
+from microwork.testing import make_published
 
-from .conftest import FIRST_OF_DECEMBER, IN_NOVEMBER, approved, published, taskers
+from .conftest import FIRST_OF_DECEMBER, IN_NOVEMBER, approved, taskers
 
 pytestmark = pytest.mark.race
 
@@ -25,11 +26,11 @@ def test_race_pl02_two_ticks_at_once_issue_each_invoice_once_without_gaps(transa
     companies = [testing.make_company(f"race-co{i}@example.fr", balance_cents=100_00) for i in range(4)]
     workers = taskers(3)
     with time_machine.travel(IN_NOVEMBER, tick=False):
-        mission = published(companies[0], staff, reward_cents=210, places=3)
+        mission = make_published(companies[0], staff, reward_cents=210, places=3)
         for tasker in workers:
             approved(mission, tasker, companies[0])
         for company in companies[1:]:
-            approved(published(company, staff), workers[0], company)
+            approved(make_published(company, staff), workers[0], company)
     # when tick runs twice at the same moment on the first of December
     with time_machine.travel(FIRST_OF_DECEMBER, tick=False):
         results = testing.run_together([run_due, run_due])

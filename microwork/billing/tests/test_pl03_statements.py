@@ -10,8 +10,9 @@ from pypdf import PdfReader
 
 from microwork import testing
 from microwork.billing import statements
+from microwork.testing import make_published
 
-from .conftest import IN_NOVEMBER, approved, order_accepted, published
+from .conftest import IN_NOVEMBER, approved, order_accepted
 
 pytestmark = pytest.mark.django_db
 
@@ -22,9 +23,9 @@ def rows(body: bytes) -> list[list[str]]:
 
 def test_pl03_tasker_statement_gives_gross_fees_net_per_month_and_the_note(acme, staff, alice, bob):
     with time_machine.travel(IN_NOVEMBER, tick=False):
-        approved(published(acme, staff), alice, acme)
-        approved(published(acme, staff, title="Second shelf", reward_cents=450), alice, acme)
-        approved(published(acme, staff, title="Bob's shelf"), bob, acme)
+        approved(make_published(acme, staff), alice, acme)
+        approved(make_published(acme, staff, title="Second shelf", reward_cents=450), alice, acme)
+        approved(make_published(acme, staff, title="Bob's shelf"), bob, acme)
     # the API: November holds alice's two rewards, on which she pays no fee
     body = testing.api_as(alice).get("/me/statements/2026").json()
     november = body["months"][10]
@@ -63,7 +64,7 @@ def test_pl03_a_seller_crossing_the_dac7_threshold_is_in_the_staff_export(acme, 
     buyer = testing.make_company("buyer@example.fr", balance_cents=5_000_00)
     with time_machine.travel(IN_NOVEMBER, tick=False):
         first = order_accepted(buyer, expert, price_cents=1_999_99)
-        approved(published(acme, staff), alice, acme)
+        approved(make_published(acme, staff), alice, acme)
     # below the threshold by a cent, nobody is reported
     assert statements.dac7_sellers(2026) == []
     with time_machine.travel(IN_NOVEMBER, tick=False):
@@ -92,8 +93,8 @@ def pdf_text(body: bytes) -> str:
 def test_pl03_statement_as_pdf_on_the_page_and_the_api_with_the_note(acme, staff, alice):
     # given alice earned two rewards in November
     with time_machine.travel(IN_NOVEMBER, tick=False):
-        approved(published(acme, staff), alice, acme)
-        approved(published(acme, staff, title="Second shelf", reward_cents=450), alice, acme)
+        approved(make_published(acme, staff), alice, acme)
+        approved(make_published(acme, staff, title="Second shelf", reward_cents=450), alice, acme)
     # the invoices page links both files for the year
     with time_machine.travel(IN_NOVEMBER.replace(day=20), tick=False):
         client = testing.signed_in(Client(), alice)

@@ -14,8 +14,9 @@ from microwork.billing import services
 from microwork.billing.models import TaxDetailsRequest
 from microwork.notifications.models import Notice
 from microwork.ops.tick import run_due
+from microwork.testing import make_published
 
-from .conftest import IN_NOVEMBER, approved, order_accepted, published
+from .conftest import IN_NOVEMBER, approved, order_accepted
 
 pytestmark = pytest.mark.django_db
 
@@ -115,11 +116,11 @@ def test_pl03_thirty_small_sales_cross_the_threshold_too(acme, staff, alice):
     # given alice did 30 small missions this year (far from 2,000 EUR)
     with time_machine.travel(IN_NOVEMBER, tick=False):
         for number in range(29):
-            approved(published(acme, staff, title=f"Shelf {number}", reward_cents=210), alice, acme)
+            approved(make_published(acme, staff, title=f"Shelf {number}", reward_cents=210), alice, acme)
     with time_machine.travel(LATER_IN_NOVEMBER, tick=False):
         assert services.tax_details_ask_due() == 0
     with time_machine.travel(IN_NOVEMBER, tick=False):
-        approved(published(acme, staff, title="Shelf 30", reward_cents=210), alice, acme)
+        approved(make_published(acme, staff, title="Shelf 30", reward_cents=210), alice, acme)
     # then the thirtieth asks her for her tax details
     with time_machine.travel(LATER_IN_NOVEMBER, tick=False):
         assert services.tax_details_ask_due() == 1

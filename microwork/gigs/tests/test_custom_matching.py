@@ -13,8 +13,7 @@ from microwork import testing
 from microwork.gigs import services
 from microwork.gigs.matching import experts_suggested, request_terms
 from microwork.gigs.models import CustomRequest, Offer
-
-from .conftest import make_offer
+from microwork.testing import make_offer
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,9 @@ from microwork import testing
 from microwork.accounts.models import DocumentState, User, VerificationDocument
 from microwork.gigs import search
 from microwork.gigs.models import Offer, OfferImage, OfferState, Order
+from microwork.testing import OFFER, make_offer
 
-from .conftest import OFFER, available, make_offer
+from .conftest import available
 
 pytestmark = pytest.mark.django_db
 

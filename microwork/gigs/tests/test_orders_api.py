@@ -16,8 +16,9 @@ from microwork.ledger.payments import topup_create
 from microwork.ledger.selectors import wallet_balance
 from microwork.ledger.services import escrow_of, system_account
 from microwork.ops.tick import run_due
+from microwork.testing import make_offer
 
-from .conftest import available, make_offer
+from .conftest import available
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,9 @@ from microwork import testing
 from microwork.accounts.models import User
 from microwork.gigs import services
 from microwork.gigs.models import Cancellation, Offer, Order, OrderMessage, OrderState
+from microwork.testing import make_offer
 
-from .conftest import available, make_offer
+from .conftest import available
 
 pytestmark = pytest.mark.django_db
 

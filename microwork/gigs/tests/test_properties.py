@@ -43,8 +43,7 @@ from microwork.ledger.clearing import earnings_release_due
 from microwork.ledger.models import Account, AccountKind, HeldEarning
 from microwork.ledger.payments import topup_create
 from microwork.ledger.selectors import ledger_audit
-
-from .conftest import make_offer
+from microwork.testing import make_offer
 
 UNDER_WAY = (OrderState.IN_PROGRESS, OrderState.DELIVERED)
 FINAL = (OrderState.COMPLETED, OrderState.RESOLVED, OrderState.CANCELLED)

@@ -6,8 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from microwork import testing
 from microwork.gigs import services
-
-from .conftest import make_offer
+from microwork.testing import make_offer
 
 
 def _count(call) -> int:  # type: ignore[no-untyped-def]

@@ -23,8 +23,9 @@ from microwork.gigs.models import Offer, OfferState, Order, OrderState
 from microwork.ledger.models import AccountKind, HeldEarning
 from microwork.ledger.selectors import ledger_audit, wallet_balance
 from microwork.ledger.services import escrow_of, system_account
+from microwork.testing import OFFER, make_offer
 
-from .conftest import OFFER, available, make_offer
+from .conftest import available
 
 pytestmark = pytest.mark.race
 

@@ -9,8 +9,7 @@ import pytest
 from microwork import testing
 from microwork.accounts.models import User
 from microwork.gigs.models import Offer
-
-from .conftest import make_offer
+from microwork.testing import make_offer
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,9 @@ from microwork.gigs import services
 from microwork.gigs.models import CustomRequest, Invitation, Order, OrderState
 from microwork.ledger.selectors import wallet_balance
 from microwork.notifications.models import Notice
+from microwork.testing import make_offer
 
-from .conftest import available, make_offer
+from .conftest import available
 
 pytestmark = pytest.mark.django_db
 

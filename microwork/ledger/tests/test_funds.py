@@ -11,22 +11,8 @@ from microwork.core.errors import InsufficientFunds
 from microwork.ledger.models import AccountKind, Refund, RefundState
 from microwork.ledger.payments import refund_request, topup_create
 from microwork.ledger.selectors import ledger_audit, wallet_balance
-from microwork.ledger.services import escrow_of, give_back, spend, system_account, transfer, wallet_of
-from microwork.testing import api_as, make_company, make_expert, make_staff, run_together, signed_in
-
-
-def earned(user, cents: int, n: int = 1) -> None:
-    """Earnings reach a wallet only through escrow, as a reward does."""
-    escrow = escrow_of(f"test-earn:{user.pk}:{n}")
-    gateway = system_account(AccountKind.GATEWAY)
-    transfer(kind="hold", idempotency_key=f"in:{user.pk}:{n}", source=gateway, destination=escrow, amount_cents=cents)
-    transfer(
-        kind="claim_approve",
-        idempotency_key=f"out:{user.pk}:{n}",
-        source=escrow,
-        destination=wallet_of(user),
-        amount_cents=cents,
-    )
+from microwork.ledger.services import escrow_of, give_back, spend, system_account, transfer
+from microwork.testing import api_as, earn, make_company, make_expert, make_staff, run_together, signed_in
 
 
 def test_pl01_every_role_but_staff_may_top_up_into_funds(db, alice):
@@ -60,7 +46,7 @@ def test_pl01_topped_up_money_can_never_be_paid_out(db, alice):
     assert_problem(response, 409, "insufficient_funds")
     assert wallet_balance(alice).funds_cents == 2_000_000_00
     # and once she earns 10 EUR, exactly that may leave
-    earned(alice, 10_00)
+    earn(alice, 10_00)
     assert api.post("/me/payouts", {"amount_cents": 10_00, "payout_account_id": account["id"]}).status_code == 201
     assert_problem(
         api.post("/me/payouts", {"amount_cents": 10_00, "payout_account_id": account["id"]}), 409, "insufficient_funds"
@@ -72,7 +58,7 @@ def test_pl01_topped_up_money_can_never_be_paid_out(db, alice):
 def test_pl01_spending_takes_funds_first_then_earnings(db, alice):
     # given a user with 5 EUR of funds and 10 EUR of earnings
     topup_create(user=alice, amount_cents=5_00)
-    earned(alice, 10_00)
+    earn(alice, 10_00)
     escrow = escrow_of("order:1")
     # when she spends 12 EUR
     spend(kind="order_pay", idempotency_key="s1", payer=alice, to=[(escrow, 12_00)], ref="order:1")
@@ -120,7 +106,7 @@ def test_pl01_a_company_gets_its_unspent_funds_back_newest_top_up_first(db):
 
 def test_pl01_refunds_never_exceed_unspent_funds(db, alice):
     acme = make_company(balance_cents=10_00)
-    earned(acme, 5_00)
+    earn(acme, 5_00)
     # funds of 10 EUR beside 5 EUR of earnings: only the funds are refundable
     assert_problem(api_as(acme).post("/me/refunds", {"amount_cents": 10_01}), 409, "insufficient_funds")
     assert_problem(api_as(acme).post("/me/refunds", {"amount_cents": 0}), 422, "invalid")
@@ -226,7 +212,7 @@ def test_pl01_topup_form_sends_the_payer_to_the_provider_checkout(client, db, st
 def test_pl01_credits_page_offers_only_earnings_for_withdrawal(client, alice):
     # given a tasker with 50 EUR put in and 20 EUR earned
     topup_create(user=alice, amount_cents=50_00)
-    earned(alice, 20_00)
+    earn(alice, 20_00)
     # when she opens her credits page
     page = signed_in(client, alice).get(reverse("payouts:credits")).content.decode()
     page = page.replace("\u202f", "").replace("\xa0", "")

@@ -23,27 +23,7 @@ from microwork.ledger.services import (
     transfer,
     wallet_of,
 )
-from microwork.testing import make_company
-
-
-def _earnings(user, cents: int) -> None:
-    """Money reaches earnings only through escrow, as a reward does (SPEC PL01)."""
-    escrow = escrow_of(f"test:{user.pk}")
-    transfer(
-        kind="hold",
-        idempotency_key=f"e-in:{user.pk}",
-        source=system_account(AccountKind.GATEWAY),
-        destination=escrow,
-        amount_cents=cents,
-    )
-    transfer(
-        kind="claim_approve",
-        idempotency_key=f"e-out:{user.pk}",
-        source=escrow,
-        destination=wallet_of(user),
-        amount_cents=cents,
-    )
-
+from microwork.testing import earn, make_company
 
 # --- Accounts ---------------------------------------------------------------
 
@@ -263,7 +243,7 @@ def test_distinct_keys_post_twice(acme):
 
 def test_tasker_wallet_cannot_go_negative_and_nothing_is_written(alice, books):
     # given a tasker who earned 5 EUR
-    _earnings(alice, 500)
+    earn(alice, 500)
     wallet = wallet_of(alice)
     in_flight = system_account(AccountKind.PAYOUTS_IN_FLIGHT)
     before = books()
@@ -404,7 +384,7 @@ def test_pl01_audit_reports_funds_credited_straight_to_earnings_or_beyond_top_up
 
 def test_money_out_through_payouts_leaves_the_books_balanced(alice):
     # given a tasker who earned 20 EUR
-    _earnings(alice, 20_00)
+    earn(alice, 20_00)
     wallet = wallet_of(alice)
     in_flight = system_account(AccountKind.PAYOUTS_IN_FLIGHT)
     payouts = system_account(AccountKind.PAYOUTS)
@@ -482,7 +462,7 @@ def test_audit_is_clean_on_good_books(acme, alice):
 
 def test_audit_names_an_account_whose_cached_balance_was_tampered_with(acme, alice, capsys):
     # given good books, then a cached balance changed behind the ledger's back
-    _earnings(alice, 1_00)
+    earn(alice, 1_00)
     wallet = wallet_of(alice)
     Account.objects.filter(pk=wallet.pk).update(balance_cents=F("balance_cents") + 1)
     # when the books are audited

@@ -10,20 +10,8 @@ from PIL import Image
 
 from microwork.accounts.models import User
 from microwork.ledger.selectors import ledger_audit, wallet_balance
-from microwork.missions import services
 from microwork.missions.models import Mission
-
-# Ten minutes of work paid 300 cents: above the minimum wage (201 cents), one place costs 372.
-MISSION: dict[str, Any] = {
-    "title": "Photo of the biscuit shelf",
-    "category": "photo",
-    "instructions": "Take one clear photo of the biscuit shelf at the shop entrance, in daylight.",
-    "estimated_minutes": 10,
-    "reward_cents": 300,
-    "places": 1,
-}
-# A written account: what a report on a mission without questions holds at the least (HM13).
-ACCOUNT = "Photo taken in daylight, the whole shelf in frame."
+from microwork.testing import make_published
 
 
 def balance(user: User) -> int:
@@ -32,18 +20,6 @@ def balance(user: User) -> int:
 
 def assert_books_right() -> None:
     assert ledger_audit() == []
-
-
-def make_mission(company: User, **overrides: Any) -> Mission:
-    return services.mission_create(company=company, **{**MISSION, **overrides})
-
-
-def make_published(company: User, staff: User, **overrides: Any) -> Mission:
-    mission = make_mission(company, **overrides)
-    services.mission_submit(mission=mission, by=company)
-    services.mission_publish(mission=mission, by=staff)
-    mission.refresh_from_db()
-    return mission
 
 
 def photo_upload(image_format: str = "PNG", size: tuple[int, int] = (8, 8)) -> SimpleUploadedFile:

@@ -4,8 +4,7 @@ closed escrows are read by the database inside the audit's query."""
 from microwork.ledger.selectors import ledger_audit
 from microwork.ledger.services import escrow_of
 from microwork.missions.models import Mission, MissionState
-
-from .conftest import make_published
+from microwork.testing import make_published
 
 MANY = 300
 

@@ -11,9 +11,7 @@ from microwork.ledger.models import Entry
 from microwork.ledger.selectors import ledger_audit, wallet_balance
 from microwork.missions.models import Bonus
 from microwork.missions.services import claim_approve, claim_create, claim_report
-from microwork.testing import api_as, make_company, make_staff, make_tasker, run_together
-
-from .conftest import ACCOUNT, make_published
+from microwork.testing import ACCOUNT, api_as, make_company, make_published, make_staff, make_tasker, run_together
 
 pytestmark = pytest.mark.race
 

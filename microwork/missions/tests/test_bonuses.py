@@ -12,9 +12,7 @@ from microwork.ledger.services import system_account
 from microwork.missions.models import Bonus
 from microwork.missions.services import claim_approve, claim_create, claim_report
 from microwork.notifications.models import Notice
-from microwork.testing import api_as, english, make_company, signed_in
-
-from .conftest import ACCOUNT, make_published
+from microwork.testing import ACCOUNT, api_as, english, make_company, make_published, signed_in
 
 pytestmark = pytest.mark.django_db
 

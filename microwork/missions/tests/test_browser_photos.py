@@ -11,8 +11,7 @@ from django.utils import timezone
 from playwright.sync_api import Browser, expect
 
 from microwork.missions import services
-from microwork.missions.tests.conftest import ACCOUNT, make_published
-from microwork.testing import api_as, field_photo, shot
+from microwork.testing import ACCOUNT, api_as, field_photo, make_published, shot
 from microwork.testing import browser_login as login
 
 pytestmark = [pytest.mark.browser]

@@ -17,9 +17,8 @@ from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
 from microwork.core.money import format_eur
 from microwork.missions.models import Claim, Mission
-from microwork.missions.tests.conftest import make_published
 from microwork.testing import browser_login as login
-from microwork.testing import browser_speaks, phone_shot, words
+from microwork.testing import browser_speaks, make_published, phone_shot, words
 
 pytestmark = [pytest.mark.browser]
 

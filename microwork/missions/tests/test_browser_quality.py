@@ -14,9 +14,8 @@ from playwright.sync_api import Browser, Page, expect
 from microwork.ledger.payments import topup_create
 from microwork.missions import services
 from microwork.missions.models import Claim, Mission
-from microwork.missions.tests.conftest import ACCOUNT, make_published
+from microwork.testing import ACCOUNT, make_published, shot
 from microwork.testing import browser_login as login
-from microwork.testing import shot
 
 pytestmark = [pytest.mark.browser]
 

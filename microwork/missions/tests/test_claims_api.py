@@ -15,9 +15,9 @@ from microwork.ledger.services import escrow_of, system_account
 from microwork.missions import services
 from microwork.missions.models import Claim, ClaimState, Mission, MissionState
 from microwork.notifications.models import Notice
-from microwork.testing import api_as, make_company, make_tasker
+from microwork.testing import ACCOUNT, api_as, make_company, make_mission, make_tasker
 
-from .conftest import ACCOUNT, assert_books_right, balance, make_mission, photo_upload
+from .conftest import assert_books_right, balance, photo_upload
 
 pytestmark = pytest.mark.django_db
 

@@ -15,9 +15,7 @@ from django.urls import reverse
 from microwork.api.tests.helpers import assert_problem
 from microwork.ledger.payments import topup_create
 from microwork.missions.models import Claim, Mission
-from microwork.testing import api_as, english, signed_in
-
-from .conftest import ACCOUNT, make_published
+from microwork.testing import ACCOUNT, api_as, english, make_published, signed_in
 
 pytestmark = pytest.mark.django_db
 

@@ -16,9 +16,8 @@ from django.test import Client
 
 from microwork.ledger.selectors import ledger_audit
 from microwork.missions.models import Claim, ClaimState, Mission
-from microwork.testing import api_as, make_company, make_staff, make_tasker
+from microwork.testing import ACCOUNT, api_as, make_company, make_published, make_staff, make_tasker
 
-from .conftest import ACCOUNT, make_published
 from .test_fair_dispatch import window_start
 
 pytestmark = pytest.mark.race

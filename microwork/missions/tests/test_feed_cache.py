@@ -13,9 +13,7 @@ from microwork.ledger.payments import topup_create
 from microwork.missions import services
 from microwork.missions.models import Mission
 from microwork.missions.selectors import feed
-from microwork.testing import api_as, make_tasker
-
-from .conftest import ACCOUNT, make_mission, make_published
+from microwork.testing import ACCOUNT, api_as, make_mission, make_published, make_tasker
 
 pytestmark = pytest.mark.django_db
 

@@ -3,8 +3,7 @@ import pytest
 from microwork.core.errors import ApplicationError, InvalidInput
 from microwork.missions import services
 from microwork.missions.models import MissionState
-
-from .conftest import MISSION, make_published
+from microwork.testing import MISSION, make_published
 
 
 def test_hm07_a_mission_is_short_eight_hours_at_most(acme):

@@ -16,9 +16,9 @@ from microwork.ledger.models import Entry
 from microwork.missions import services
 from microwork.missions.models import Claim, ClaimState, ClaimTransition, Mission
 from microwork.notifications.models import Notice
-from microwork.testing import api_as, signed_in
+from microwork.testing import ACCOUNT, api_as, signed_in
 
-from .conftest import ACCOUNT, balance, photo_upload
+from .conftest import balance, photo_upload
 
 pytestmark = pytest.mark.django_db
 

@@ -23,9 +23,7 @@ from microwork.core.photos import HASH_BITS, HASH_MAX_DISTANCE, hash_bands, phot
 from microwork.core.uploads import REPORT_PHOTO, upload_check
 from microwork.missions import services
 from microwork.missions.models import Mission, ReportFile
-from microwork.testing import api_as, field_photo, make_tasker, signed_in
-
-from .conftest import ACCOUNT, make_published
+from microwork.testing import ACCOUNT, api_as, field_photo, make_published, make_tasker, signed_in
 
 pytestmark = pytest.mark.django_db
 

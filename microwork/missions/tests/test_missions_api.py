@@ -7,9 +7,9 @@ import pytest
 from microwork.ledger.models import Entry
 from microwork.ledger.services import escrow_of
 from microwork.missions.models import Category, Mission, MissionState
-from microwork.testing import api_as, make_company
+from microwork.testing import MISSION, api_as, make_company, make_mission, make_published
 
-from .conftest import MISSION, assert_books_right, balance, make_mission, make_published
+from .conftest import assert_books_right, balance
 
 pytestmark = pytest.mark.django_db
 

@@ -11,9 +11,7 @@ from django.urls import reverse
 from microwork.api.tests.helpers import assert_problem, error_fields
 from microwork.missions import services
 from microwork.missions.models import Mission
-from microwork.testing import api_as, signed_in
-
-from .conftest import make_published
+from microwork.testing import api_as, make_published, signed_in
 
 pytestmark = pytest.mark.django_db
 

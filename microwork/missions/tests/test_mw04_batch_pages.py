@@ -13,9 +13,9 @@ from django.urls import reverse
 
 from microwork.missions import services
 from microwork.missions.models import Batch, Mission
-from microwork.testing import signed_in
+from microwork.testing import MISSION, signed_in
 
-from .conftest import MISSION, assert_books_right, balance
+from .conftest import assert_books_right, balance
 
 pytestmark = pytest.mark.django_db
 

@@ -18,12 +18,12 @@ from microwork.missions import services
 from microwork.missions.batch import parse_batch_csv
 from microwork.missions.models import Claim, ClaimState, Mission, MissionState, ReportFile
 from microwork.notifications.models import Notice
-from microwork.testing import english
+from microwork.testing import ACCOUNT, MISSION, english
+from microwork.testing import make_mission as draft
+from microwork.testing import make_published as published
 from microwork.testing import signed_in as as_user
 
-from .conftest import ACCOUNT, MISSION, photo_upload
-from .conftest import make_mission as draft
-from .conftest import make_published as published
+from .conftest import photo_upload
 
 QUESTIONS = [
     {"key": "shelf", "label": "Photo of the shelf", "kind": "photo"},

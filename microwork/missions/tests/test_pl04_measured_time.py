@@ -13,9 +13,7 @@ from django.utils import timezone
 from microwork.missions.forms import report_started_stamp
 from microwork.missions.models import Mission
 from microwork.notifications.models import Notice
-from microwork.testing import api_as, make_tasker, signed_in
-
-from .conftest import ACCOUNT, make_published
+from microwork.testing import ACCOUNT, api_as, make_published, make_tasker, signed_in
 
 pytestmark = pytest.mark.django_db
 

@@ -12,9 +12,9 @@ from django.utils import timezone
 from microwork.api.tests.helpers import assert_problem, error_fields
 from microwork.missions import selectors
 from microwork.missions.models import Claim, ClaimState
-from microwork.testing import api_as, make_tasker, signed_in
+from microwork.testing import ACCOUNT, api_as, make_tasker, signed_in
 
-from .conftest import ACCOUNT, assert_books_right
+from .conftest import assert_books_right
 
 pytestmark = pytest.mark.django_db
 

@@ -14,10 +14,8 @@ from django.utils import translation
 from microwork.api.tests.helpers import assert_problem
 from microwork.missions import selectors, services
 from microwork.missions.models import Claim, Mission
-from microwork.testing import api_as, english
+from microwork.testing import MISSION, api_as, english
 from microwork.testing import signed_in as as_user
-
-from .conftest import MISSION
 
 pytestmark = pytest.mark.django_db
 

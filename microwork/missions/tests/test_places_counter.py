@@ -15,9 +15,9 @@ from microwork.core.errors import ApplicationError
 from microwork.missions import selectors, services
 from microwork.missions.models import Claim, ClaimState, Mission
 from microwork.ops.tick import run_due
-from microwork.testing import make_company, make_staff, make_tasker
+from microwork.testing import ACCOUNT, MISSION, make_company, make_staff, make_tasker
 
-from .conftest import ACCOUNT, MISSION, assert_books_right
+from .conftest import assert_books_right
 
 TASKERS = 4
 _runs = itertools.count(1)

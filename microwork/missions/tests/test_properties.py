@@ -27,9 +27,9 @@ from microwork.ledger.selectors import ledger_audit
 from microwork.missions import services
 from microwork.missions.models import Claim, ClaimState, Mission, MissionState
 from microwork.ops.tick import run_due
-from microwork.testing import make_company, make_staff, make_tasker
+from microwork.testing import ACCOUNT, MISSION, make_company, make_staff, make_tasker
 
-from .conftest import ACCOUNT, MISSION, balance
+from .conftest import balance
 
 HELD = (ClaimState.ACTIVE, ClaimState.SUBMITTED)
 _runs = itertools.count(1)

@@ -16,9 +16,9 @@ from microwork.api.tests.helpers import assert_problem, error_fields
 from microwork.ledger.payments import topup_create
 from microwork.missions import selectors, services
 from microwork.missions.models import Claim, Mission
-from microwork.testing import api_as, english, signed_in
+from microwork.testing import ACCOUNT, MISSION, api_as, english, make_published, signed_in
 
-from .conftest import ACCOUNT, MISSION, assert_books_right, make_published
+from .conftest import assert_books_right
 
 pytestmark = pytest.mark.django_db
 

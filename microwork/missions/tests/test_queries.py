@@ -15,9 +15,7 @@ from microwork.missions import selectors, services
 from microwork.missions.models import Mission
 from microwork.missions.schemas import MissionOut, MissionPage
 from microwork.missions.serialisers import mission_out
-from microwork.testing import api_as, make_tasker
-
-from .conftest import ACCOUNT, make_published
+from microwork.testing import ACCOUNT, api_as, make_published, make_tasker
 
 pytestmark = pytest.mark.django_db
 

@@ -16,10 +16,10 @@ from microwork.ledger.models import Entry
 from microwork.ledger.selectors import ledger_audit
 from microwork.missions import services
 from microwork.missions.models import Claim, ClaimState, Mission
-from microwork.testing import api_as, make_company, make_staff, make_tasker
+from microwork.testing import ACCOUNT, api_as, make_company, make_published, make_staff, make_tasker
 from microwork.testing import run_together as run_all_at_once
 
-from .conftest import ACCOUNT, balance, make_published
+from .conftest import balance
 
 pytestmark = pytest.mark.race
 

@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from microwork.missions import services
 from microwork.missions.models import ClaimState, MissionState
-from microwork.testing import api_as
+from microwork.testing import ACCOUNT, api_as, make_mission
 
-from .conftest import ACCOUNT, assert_books_right, balance, make_mission
+from .conftest import assert_books_right, balance
 
 pytestmark = pytest.mark.django_db
 

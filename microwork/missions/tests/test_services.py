@@ -14,9 +14,9 @@ from microwork.ledger.models import AccountKind
 from microwork.ledger.services import escrow_of, system_account
 from microwork.missions import selectors, services
 from microwork.missions.models import Claim, ClaimState, Mission, MissionState
-from microwork.testing import make_company, make_tasker
+from microwork.testing import ACCOUNT, make_company, make_mission, make_tasker
 
-from .conftest import ACCOUNT, assert_books_right, balance, make_mission
+from .conftest import assert_books_right, balance
 
 pytestmark = pytest.mark.django_db
 

@@ -7,14 +7,12 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 
-from microwork import testing
 from microwork.accounts.models import User
 from microwork.gigs import services as gigs
 from microwork.gigs.models import Offer, Order, OrderMessage
-from microwork.gigs.tests.conftest import make_offer
 from microwork.ledger.selectors import ledger_audit
 from microwork.missions.models import Mission
-from microwork.missions.tests.conftest import make_published
+from microwork.testing import make_published
 
 
 @pytest.fixture(autouse=True)
@@ -29,21 +27,6 @@ def _fresh(settings: Any, tmp_path: Any) -> Iterator[None]:
 @pytest.fixture
 def mission(acme: User, staff: User) -> Mission:
     return make_published(acme, staff)
-
-
-@pytest.fixture
-def expert(db: None) -> User:
-    return testing.make_verified_expert("vera@example.fr", display_name="Vera")
-
-
-@pytest.fixture
-def buyer(db: None) -> User:
-    return testing.make_company("buyer@example.fr", balance_cents=500_00)
-
-
-@pytest.fixture
-def offer(expert: User) -> Offer:
-    return make_offer(expert)
 
 
 @pytest.fixture

@@ -64,7 +64,7 @@ def test_ac04_a_public_expert_and_a_user_one_dealt_with_can_be_reported(alice, e
 
 def test_ac04_unseeable_or_unknown_targets_are_not_found(alice, bob, acme, staff, buyer, expert, order, expert_message):
     draft = testing.make_company("other@example.fr")
-    from microwork.missions.tests.conftest import make_mission
+    from microwork.testing import make_mission
 
     unpublished = make_mission(acme)
     cases = [

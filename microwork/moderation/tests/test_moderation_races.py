@@ -9,9 +9,8 @@ from django.core.cache import cache
 from django.test import Client
 
 from microwork import testing
-from microwork.missions.tests.conftest import make_published
 from microwork.moderation.models import AbuseReport, Suspension
-from microwork.testing import api_as, run_together
+from microwork.testing import api_as, make_published, run_together
 
 pytestmark = pytest.mark.race
 

@@ -7,17 +7,15 @@ from django.urls import reverse
 
 from microwork.gigs import services as gigs
 from microwork.gigs.models import Order, OrderState
-from microwork.gigs.tests.conftest import OFFER
 from microwork.ledger.selectors import wallet_balance
 from microwork.missions.models import Claim, Mission
-from microwork.missions.tests.conftest import MISSION, make_mission
 from microwork.moderation import services
 from microwork.moderation.models import AbuseReport, ReportState, Suspension
 from microwork.moderation.selectors import is_suspended
 from microwork.notifications.models import Notice
 from microwork.payouts.models import Payout
 from microwork.payouts.tests.conftest import fund
-from microwork.testing import api_as, signed_in
+from microwork.testing import MISSION, OFFER, api_as, make_mission, signed_in
 
 pytestmark = pytest.mark.usefixtures("books_stay_right")
 

@@ -8,10 +8,9 @@ from django.utils.translation import gettext as _
 
 from microwork.accounts.models import User
 from microwork.missions import services as missions
-from microwork.missions.tests.conftest import ACCOUNT, make_published
 from microwork.notifications.models import Notice
 from microwork.notifications.services import notify, user_language
-from microwork.testing import english, signed_in
+from microwork.testing import ACCOUNT, english, make_published, signed_in
 
 pytestmark = pytest.mark.django_db
 

@@ -13,10 +13,9 @@ from microwork.ledger.models import Account, AccountKind
 from microwork.ledger.payments import topup_create
 from microwork.ledger.selectors import ledger_audit
 from microwork.missions.models import Mission, MissionState
-from microwork.missions.tests.conftest import make_published
 from microwork.ops import bench
 from microwork.ops.models import BenchCounter, BenchHit
-from microwork.testing import ApiClient
+from microwork.testing import ApiClient, make_published
 
 pytestmark = pytest.mark.django_db
 

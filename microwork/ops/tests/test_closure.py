@@ -16,17 +16,15 @@ from microwork import testing
 from microwork.accounts.models import ClosureRequest, ClosureState, ExpertProfile, User, VerificationDocument
 from microwork.api.tests.helpers import assert_problem
 from microwork.gigs import services as gigs
-from microwork.gigs.tests.conftest import make_offer
-from microwork.ledger.models import AccountKind, Refund
+from microwork.ledger.models import Refund
 from microwork.ledger.selectors import ledger_audit, wallet_balance
-from microwork.ledger.services import escrow_of, system_account, transfer, wallet_of
 from microwork.missions import services as missions
-from microwork.missions.tests.conftest import make_published
 from microwork.notifications.models import Notice
 from microwork.ops import closure as closures
 from microwork.ops.tick import run_due
 from microwork.payouts import services as payouts
 from microwork.payouts.models import Payout, PayoutState
+from microwork.testing import make_offer, make_published
 
 pytestmark = pytest.mark.django_db
 
@@ -38,26 +36,6 @@ _keys = count(1)
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings: Any, tmp_path: Any) -> None:
     settings.MEDIA_ROOT = str(tmp_path / "media")
-
-
-def earn(user: User, cents: int) -> None:
-    """Earnings reach a wallet only through escrow, as a reward does (PL01)."""
-    n = next(_keys)
-    escrow = escrow_of(f"test:{user.pk}:{n}")
-    transfer(
-        kind="test_reserve",
-        idempotency_key=f"test-reserve:{user.pk}:{n}",
-        source=system_account(AccountKind.GATEWAY),
-        destination=escrow,
-        amount_cents=cents,
-    )
-    transfer(
-        kind="claim_approve",
-        idempotency_key=f"test-earn:{user.pk}:{n}",
-        source=escrow,
-        destination=wallet_of(user),
-        amount_cents=cents,
-    )
 
 
 def ask_and_apply(user: User, captured: Any) -> ClosureRequest:
@@ -132,7 +110,7 @@ def test_ac02_closure_blocked_by_claims_and_missions(acme, staff, alice):
 
 
 def test_ac02_closure_blocked_by_a_payout_in_flight(alice):
-    earn(alice, 20_00)
+    testing.earn(alice, 20_00)
     account = payouts.payout_account_create(user=alice, method="iban", iban=IBAN, holder="Alice Martin")
     payouts.payout_request(user=alice, amount_cents=20_00, account=account)
     assert closures.closure_blockers(alice) == ["payouts_in_flight"]
@@ -273,7 +251,7 @@ def test_ac02_sign_in_and_tokens_refused_after_closure(alice, django_capture_on_
 
 def test_ac02_earnings_paid_out_and_the_rest_held(alice, django_capture_on_commit_callbacks):
     # given alice earned 37 euros and has an IBAN to be paid on
-    earn(alice, 37_00)
+    testing.earn(alice, 37_00)
     payouts.payout_account_create(user=alice, method="iban", iban=IBAN, holder="Alice Martin")
     # when her account closes
     closure = ask_and_apply(alice, django_capture_on_commit_callbacks)
@@ -288,7 +266,7 @@ def test_ac02_earnings_paid_out_and_the_rest_held(alice, django_capture_on_commi
 
 
 def test_ac02_without_a_payout_account_the_earnings_stay_held(emma, django_capture_on_commit_callbacks):
-    earn(emma, 55_55)
+    testing.earn(emma, 55_55)
     closure = ask_and_apply(emma, django_capture_on_commit_callbacks)
     assert closure.outcome["payout_refused"] == "no_payout_account"
     assert closure.held_cents == 55_55

@@ -13,12 +13,11 @@ from django.utils import timezone
 from microwork import testing
 from microwork.accounts.models import Consent
 from microwork.gigs import services as gigs
-from microwork.gigs.tests.conftest import make_offer
 from microwork.missions import services as missions
-from microwork.missions.tests.conftest import make_published
 from microwork.ops.export import export_file_build, user_export
 from microwork.ops.tasks import export_build
 from microwork.payouts import services as payouts
+from microwork.testing import make_offer, make_published
 
 pytestmark = pytest.mark.django_db
 

@@ -8,43 +8,23 @@ from itertools import count
 import pytest
 from django.utils import timezone
 
+from microwork import testing
 from microwork.ledger.models import AccountKind
 from microwork.ledger.selectors import ledger_audit, wallet_balance
-from microwork.ledger.services import escrow_of, system_account, transfer, wallet_of
+from microwork.ledger.services import system_account
 from microwork.testing import api_as
 
 _keys = count(1)
 
 
-def _earned(user, cents: int, *, kind: str, memo: str = "") -> None:
-    """Money reaches earnings only through escrow, as a reward does (SPEC PL01)."""
-    n = next(_keys)
-    escrow = escrow_of(f"test:{user.pk}:{n}")
-    transfer(
-        kind="test_reserve",
-        idempotency_key=f"test-reserve:{user.pk}:{n}",
-        source=system_account(AccountKind.GATEWAY),
-        destination=escrow,
-        amount_cents=cents,
-    )
-    transfer(
-        kind=kind,
-        idempotency_key=f"test-earn:{user.pk}:{n}",
-        source=escrow,
-        destination=wallet_of(user),
-        amount_cents=cents,
-        memo=memo,
-    )
-
-
 def fund(user, cents: int) -> None:
     """Credit a user's earnings, as earned money would be."""
-    _earned(user, cents, kind="test_credit")
+    testing.earn(user, cents, kind="test_credit")
 
 
 def earn(user, cents: int) -> None:
     """Credit earnings as an approved mission does (kind claim_approve): it shows in the earnings chart."""
-    _earned(user, cents, kind="claim_approve", memo="Photo of the biscuit shelf")
+    testing.earn(user, cents, memo="Photo of the biscuit shelf")
 
 
 def voucher_csv(*rows: tuple[str, str, str, str], delimiter: str = ",") -> io.BytesIO:

@@ -11,13 +11,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from microwork.ledger.models import AccountKind
-from microwork.ledger.services import entry_post, escrow_of, system_account, wallet_of
 from microwork.missions import selectors as mission_selectors
 from microwork.payouts import selectors, services
 from microwork.payouts.models import Payout, PayoutAccount, PayoutState
 from microwork.payouts.views import earnings_chart
-from microwork.testing import english, make_tasker, signed_in
+from microwork.testing import earn, english, make_tasker, signed_in
 
 from .conftest import approved_claim, available, fund, published_mission, stock_vouchers
 
@@ -292,22 +290,6 @@ def test_voucher_reveal_of_another_users_payout_is_not_found(client, alice, bob,
 # --- History and chart ------------------------------------------------------
 
 
-def _earn(user, cents, *, key):
-    """An earning as the missions app posts it (kind claim_approve), out of escrow."""
-    escrow = escrow_of(f"test:{key}")
-    entry_post(
-        kind="test_reserve",
-        idempotency_key=f"test-reserve:{key}",
-        lines=[(system_account(AccountKind.GATEWAY), -cents), (escrow, cents)],
-    )
-    return entry_post(
-        kind="claim_approve",
-        idempotency_key=f"test-earn:{key}",
-        lines=[(escrow, -cents), (wallet_of(user), cents)],
-        ref=f"claim:{key}",
-    )
-
-
 def test_history_names_the_mission_and_pages_by_keyset(client, alice, acme, staff):
     mission = published_mission(acme, staff, title="Shelf photo at Rue de Rivoli")
     approved_claim(mission, alice)
@@ -329,8 +311,8 @@ def test_history_names_the_mission_and_pages_by_keyset(client, alice, acme, staf
 
 def test_weekly_chart_sums_per_iso_week(alice):
     fund(alice, 99_00)  # not an earning
-    _earn(alice, 3_00, key="a1")
-    _earn(alice, 4_50, key="a2")
+    earn(alice, 3_00, ref="claim:a1")
+    earn(alice, 4_50, ref="claim:a2")
     # alice signed up this week: one week to show, not eleven empty ones before it
     weeks = selectors.weekly_earnings(alice)
     assert len(weeks) == 1

@@ -12,9 +12,8 @@ from microwork.accounts.models import User
 from microwork.core.money import format_eur
 from microwork.ledger.models import Refund
 from microwork.missions import services
-from microwork.missions.tests.conftest import make_published
 from microwork.testing import browser_login as login
-from microwork.testing import browser_speaks, make_tasker, phone_shot, words
+from microwork.testing import browser_speaks, make_published, make_tasker, phone_shot, words
 
 pytestmark = [pytest.mark.browser]
 

@@ -6,7 +6,7 @@ from django.test import Client
 from microwork import testing
 from microwork.accounts.models import ClosureRequest, ClosureState
 from microwork.gigs import services as gigs
-from microwork.gigs.tests.conftest import make_offer
+from microwork.testing import make_offer
 
 pytestmark = pytest.mark.django_db
 

@@ -12,9 +12,8 @@ from playwright.sync_api import Page
 
 from microwork import testing
 from microwork.gigs import services as gigs
-from microwork.gigs.tests.conftest import offer_fields
 from microwork.missions import services as missions
-from microwork.testing import REAL_RAILS, browser_login, production_env, run_python
+from microwork.testing import REAL_RAILS, browser_login, offer_fields, production_env, run_python
 
 BASE_DIR = Path(__file__).resolve().parents[3]
 

@@ -16,10 +16,18 @@ from microwork.api.tests.helpers import assert_problem, error_fields
 from microwork.core.limits import body_limit
 from microwork.core.uploads import CSV_FIELD_MAX_CHARS
 from microwork.gigs.models import OrderFile
-from microwork.gigs.tests.conftest import make_offer
 from microwork.missions.models import Mission, ReportFile
-from microwork.missions.tests.conftest import ACCOUNT, make_published
-from microwork.testing import api_as, make_company, make_tasker, make_verified_expert, png_declaring, signed_in
+from microwork.testing import (
+    ACCOUNT,
+    api_as,
+    make_company,
+    make_offer,
+    make_published,
+    make_tasker,
+    make_verified_expert,
+    png_declaring,
+    signed_in,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from playwright.sync_api import Browser, expect
 
 from microwork.missions.models import Bonus
 from microwork.missions.services import claim_approve, claim_create, claim_report
-from microwork.missions.tests.conftest import ACCOUNT, make_published
+from microwork.testing import ACCOUNT, make_published
 from microwork.testing import browser_login as login
 from microwork.webhooks.models import Endpoint
 

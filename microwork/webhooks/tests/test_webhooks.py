@@ -17,9 +17,8 @@ from werkzeug import Response
 
 from microwork.api.tests.helpers import assert_problem
 from microwork.missions.services import claim_create, claim_report
-from microwork.missions.tests.conftest import ACCOUNT, make_published
 from microwork.notifications.models import Notice
-from microwork.testing import api_as, english, make_company, signed_in
+from microwork.testing import ACCOUNT, api_as, english, make_company, make_published, signed_in
 from microwork.webhooks.models import Delivery, DeliveryState, Endpoint
 from microwork.webhooks.services import deliveries_send_due, event_record
 from microwork.webhooks.tasks import webhook_deliver
