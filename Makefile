@@ -86,7 +86,7 @@ shots: install browser
 # one: `make schemathesis EXAMPLES=500`.
 EXAMPLES ?= 100
 schemathesis: install
-	SCHEMATHESIS_MAX_EXAMPLES=$(EXAMPLES) env -u DATABASE_URL $(BIN)/pytest -p no:xdist -q -m schemathesis
+	HYPOTHESIS_PROFILE=ci SCHEMATHESIS_MAX_EXAMPLES=$(EXAMPLES) env -u DATABASE_URL $(BIN)/pytest -p no:xdist -q -m schemathesis
 
 lint: install
 	$(BIN)/ruff check .

@@ -103,22 +103,8 @@ def _flush_only_what_tests_wrote() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings: Any) -> Iterator[None]:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.SMS_BACKEND = "locmem"
-    # Many tests move the clock months ahead with a token in hand; the tokens'
-    # lifetime has its own tests (test_pl06_token_expires).
-    settings.API_TOKEN_TTL_DAYS = 3650
-    settings.PAYMENT_GATEWAY = "sandbox"
-    # Addresses typed without a suggestion are found among a few fixed ones: no network.
-    settings.GEOCODER = "stub"
-    # Property tests claim again and again as one tasker within one test; the
-    # claim limits have their own tests (test_mw01_fair_dispatch_*), which set them.
-    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "claim_burst": (10_000, 60), "claim_sustained": (10_000, 3600)}
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
-    # A test's writes never commit (its transaction is rolled back), so the
-    # feed's cache would not hear of them; its own tests turn it on.
-    settings.MISSION_FEED_CACHE_SECONDS = 0
-    settings.API_TOKEN_CACHE_SECONDS = 0
+    for name, value in testing.suite_settings().items():
+        setattr(settings, name, value)
     sms.outbox.clear()
     # Rate limits and sign-in lockouts count on the cache: each test starts afresh.
     cache.clear()

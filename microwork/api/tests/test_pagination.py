@@ -1,25 +1,33 @@
 """Cursor pagination of lists: GET /me/ledger and /me/topups (API.md, Conventions)."""
 
 import base64
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from microwork.accounts.models import User
 from microwork.api.tests.helpers import assert_problem, error_fields
 from microwork.ledger.payments import topup_create
-from microwork.testing import api_as, make_company
+from microwork.testing import api_as, make_company, module_rows
 
 pytestmark = pytest.mark.django_db
 
 COUNT = 23
 
 
-@pytest.fixture
-def company():
+def company_with_topups() -> User:
     """A company with COUNT top-ups of 1, 2, ... COUNT euros, oldest first."""
     company = make_company("pages@example.fr")
     for euros in range(1, COUNT + 1):
         topup_create(user=company, amount_cents=euros * 100)
     return company
+
+
+@pytest.fixture(scope="module")
+def company(django_db_setup: None, django_db_blocker: Any) -> Iterator[User]:
+    """Built once for the module's tests, which only read it."""
+    yield from module_rows(django_db_blocker, company_with_topups)
 
 
 def walk(api, path: str, limit: int) -> tuple[list[dict], int]:

@@ -2,8 +2,11 @@
 generates requests for every operation from the document, as a company, a
 tasker, an expert, staff and nobody, and checks that no answer is a server
 error and that every status, content type and body is one the document
-declares. A short run (a few examples an operation) for CI; raise
-SCHEMATHESIS_MAX_EXAMPLES for a deeper one."""
+declares. A few generated examples an operation on every run; where the
+property tests search deeply (`HYPOTHESIS_PROFILE=ci`, CI's SQLite run) each
+operation's boundary cases too (schemathesis' coverage phase: missing and
+wrong-typed fields, limits, thousands of requests in all). Raise
+SCHEMATHESIS_MAX_EXAMPLES for a deeper run still."""
 
 import itertools
 import os
@@ -20,6 +23,9 @@ from microwork import testing
 from microwork.accounts.services import token_create
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "6"))
+PHASES = [Phase.generate]
+if settings.get_current_profile_name() == "ci":
+    PHASES.insert(0, Phase.explicit)  # the coverage phase's cases run as explicit examples
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", WSGIHandler())
 
@@ -63,7 +69,7 @@ def tokens(db: None, _keep_the_test_connection: None) -> dict[str, str]:
     max_examples=MAX_EXAMPLES,
     deadline=None,
     derandomize=True,
-    phases=[Phase.explicit, Phase.generate],
+    phases=PHASES,
     suppress_health_check=list(HealthCheck),
 )
 def test_pl06_api_answers_as_its_openapi_document_says(case: Any, tokens: dict[str, str]) -> None:
