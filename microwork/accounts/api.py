@@ -185,7 +185,7 @@ def account_create(request: HttpRequest, data: SignupIn) -> Status[dict[str, Any
         phone=data.phone or "",
         siret=data.siret or "",
         legal_name=data.legal_name or "",
-        ip=request.META.get("REMOTE_ADDR"),
+        ip=client_ip(request),
     )
     return Status(201, account_out(user))
 

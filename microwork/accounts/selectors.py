@@ -1,7 +1,7 @@
 import base64
 from collections.abc import Iterable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -198,6 +198,34 @@ def required_documents_status(
         best = min(states, key=lambda state: _STATE_RANK[state]) if states else None
         status.append({"kind": DocumentKind(kind).label, "state": best})
     return status
+
+
+class ExpertReview(TypedDict):
+    """A profile as staff review it (AM17): its documents, what its status
+    requires of them, and whether the expert may sell."""
+
+    profile: ExpertProfile
+    documents: list[dict[str, Any]]
+    required: list[dict[str, Any]]
+    verified: bool
+    needs_dpae: bool
+
+
+def experts_for_review(profiles: list[ExpertProfile]) -> list[ExpertReview]:
+    """Each profile with what staff weigh, in two queries for the whole list."""
+    ids = [profile.pk for profile in profiles]
+    documents = expert_documents_by_kind(ids)
+    verified = set(verified_expert_ids(among=ids))
+    return [
+        ExpertReview(
+            profile=profile,
+            documents=documents[profile.pk],
+            required=required_documents_status(documents[profile.pk], profile.status),
+            verified=profile.pk in verified,
+            needs_dpae=DocumentKind.DPAE in required_documents(profile.status),
+        )
+        for profile in profiles
+    ]
 
 
 def document_for(user: User, document_id: int, *, lock: bool = False) -> VerificationDocument:

@@ -5,11 +5,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from microwork.accounts.roles import page_user
 from microwork.core.errors import ApplicationError
+from microwork.core.pages import next_url
 from microwork.core.pagination import keyset_rows
 
 from . import selectors, services, statements
@@ -44,9 +44,7 @@ def billing_profile(request: HttpRequest) -> HttpResponse:
     initial = {field: getattr(profile, field) for field in BillingProfileForm.base_fields} if profile else {}
     form = BillingProfileForm(request.POST or None, initial=initial)
     # Asked for on the way to a charge: back to that page once given.
-    back = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        back = ""
+    back = next_url(request)
     if request.method == "POST" and form.is_valid():
         try:
             services.billing_profile_save(user=user, **form.cleaned_data)

@@ -1,6 +1,6 @@
 """What every app's pages share: a button or a form that calls one service,
 then says it was done (or why not) on the page it leads back to; keyset pages
-of model objects with their "more" link."""
+of model objects with their "more" link; the local page to go on to."""
 
 from collections.abc import Callable
 from typing import Any
@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from .errors import ApplicationError, InvalidInput
 from .pagination import keyset_page, keyset_page_ascending, ranked_page
@@ -75,3 +76,11 @@ def more_url(request: HttpRequest, next_cursor: str | None) -> str:
     query = request.GET.copy()
     query["cursor"] = next_cursor
     return f"{request.path}?{query.urlencode()}"
+
+
+def next_url(request: HttpRequest) -> str:
+    """The page to go on to afterwards (`next`, posted or in the address),
+    when it is one of this site's; "" otherwise."""
+    url = request.POST.get("next") or request.GET.get("next") or ""
+    safe = url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    return url if safe else ""

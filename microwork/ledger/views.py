@@ -6,11 +6,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from microwork.core.errors import ApplicationError
+from microwork.core.pages import next_url
 
 from . import payments, selectors
 from .clearing import earnings_release_due
@@ -45,10 +45,7 @@ def wallet(request: HttpRequest) -> HttpResponse:
 def topup(request: HttpRequest) -> HttpResponse:
     form = TopupForm(request.POST)
     if form.is_valid():
-        back = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-            back = ""
-        done = topup_submit(request, form, done_url=back or "ledger:wallet")
+        done = topup_submit(request, form, done_url=next_url(request) or "ledger:wallet")
         if done is not None:
             return done
     return _wallet_page(request, status=400, topup_form=form)

@@ -4,13 +4,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from microwork.accounts.models import User
 from microwork.accounts.roles import page_user
 from microwork.core.errors import ApplicationError
+from microwork.core.pages import next_url
+from microwork.core.ratelimit import client_ip
 
 from . import forms, selectors, services
 
@@ -33,10 +34,7 @@ def mark_read(request: HttpRequest) -> HttpResponse:
     services.notices_mark_read(user=_user(request))
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "notifications/_bell.html", {"bell_open": True})
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = ""
-    return redirect(target or "notifications:list")
+    return redirect(next_url(request) or "notifications:list")
 
 
 def contact(request: HttpRequest) -> HttpResponse:
@@ -48,7 +46,7 @@ def contact(request: HttpRequest) -> HttpResponse:
     form = forms.ContactForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.contact_staff(**form.cleaned_data, client_key=request.META.get("REMOTE_ADDR", "") or "unknown")
+            services.contact_staff(**form.cleaned_data, client_key=client_ip(request) or "unknown")
         except ApplicationError as exc:
             form.add_service_error(exc)
         else:

@@ -200,11 +200,11 @@ def staff_expert_list(
         queue = queue.filter(state_changed_at__gte=moment).exclude(state_changed_at=moment, pk__lte=pk)
     rows = list(queue[: page.limit + 1])
     shown = rows[: page.limit]
-    ids = [profile.pk for profile in shown]
-    verified = set(accounts.verified_expert_ids(among=ids))
-    documents = accounts.expert_documents_by_kind(ids)
     return {
-        "items": [expert_out(p, verified=p.pk in verified, documents=documents[p.pk]) for p in shown],
+        "items": [
+            expert_out(row["profile"], verified=row["verified"], documents=row["documents"])
+            for row in accounts.experts_for_review(shown)
+        ],
         "next_cursor": _cursor_encode(shown[-1]) if len(rows) > page.limit else None,
     }
 

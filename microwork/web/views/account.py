@@ -14,7 +14,6 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -25,17 +24,14 @@ from microwork.accounts.legal import current
 from microwork.accounts.models import LegalKind
 from microwork.accounts.roles import page_user
 from microwork.core.errors import ApplicationError
+from microwork.core.pages import next_url
+from microwork.core.ratelimit import client_ip
 from microwork.ops import closure as closures
 from microwork.ops.export import export_file_for, export_is_large, export_render, export_storage
 from microwork.ops.tasks import export_build
 
 from .. import forms
 from ..middleware import CONSENT_SESSION_KEY, verified
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
-
 
 # --- Legal documents (AC03) --------------------------------------------------
 
@@ -65,28 +61,22 @@ def legal_notice(request: HttpRequest) -> HttpResponse:
     return _legal_page(request, LegalKind.LEGAL_NOTICE)
 
 
-def _next_url(request: HttpRequest) -> str:
-    """The local page to go on to afterwards, never another site."""
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
-    return next_url if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}) else ""
-
-
 @login_required
 def legal_accept(request: HttpRequest) -> HttpResponse:
     """Accept the versions in force of the documents the user's role needs."""
     user = page_user(request)
-    next_url = _next_url(request)
+    back = next_url(request)
     missing = account_selectors.consents_missing(user)
     form = forms.LegalAcceptForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         account_services.consents_record(user=user, kinds=missing, ip=client_ip(request))
         request.session.pop(CONSENT_SESSION_KEY, None)
         messages.success(request, _("Thank you: your acceptance is recorded."))
-        return redirect(next_url or "web:dashboard")
+        return redirect(back or "web:dashboard")
     if not missing and request.method == "GET":
-        return redirect(next_url or "web:dashboard")
+        return redirect(back or "web:dashboard")
     documents = [{"document": current(kind), "label": LegalKind(kind).label} for kind in missing]
-    return render(request, "web/legal_accept.html", {"documents": documents, "form": form, "next": next_url})
+    return render(request, "web/legal_accept.html", {"documents": documents, "form": form, "next": back})
 
 
 # --- Data export (AC03) ------------------------------------------------------
@@ -228,9 +218,9 @@ def second_factor(request: HttpRequest) -> HttpResponse:
     """Staff verify this session with their authenticator app's code; the first
     time, they add the app from a QR code (or the secret typed by hand)."""
     user = page_user(request)
-    next_url = _next_url(request)
+    back = next_url(request)
     if not account_selectors.second_factor_needed(user, verified=verified(request.user)):
-        return redirect(next_url or "web:dashboard")
+        return redirect(back or "web:dashboard")
     enrolled = account_selectors.second_factor_enrolled(user)
     form = forms.SecondFactorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -242,8 +232,8 @@ def second_factor(request: HttpRequest) -> HttpResponse:
             django_otp.login(request, device)
             if not enrolled:
                 messages.success(request, _("Your authenticator app is set up."))
-            return redirect(next_url or "web:dashboard")
-    context: dict[str, Any] = {"form": form, "next": next_url, "enrolled": enrolled}
+            return redirect(back or "web:dashboard")
+    context: dict[str, Any] = {"form": form, "next": back, "enrolled": enrolled}
     if not enrolled:
         provisioning = account_selectors.totp_provisioning(account_services.totp_device_for_enrolment(user=user))
         context.update(qr_svg=_qr_svg(provisioning["url"]), secret=provisioning["secret"])

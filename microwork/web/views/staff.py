@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from microwork.accounts import selectors as account_selectors
 from microwork.accounts import services as account_services
-from microwork.accounts.models import ExpertProfile, ExpertProfileState, User, required_documents
+from microwork.accounts.models import ExpertProfileState, User
 from microwork.accounts.roles import page_user
 from microwork.core.errors import ApplicationError
 from microwork.ops import experts as expert_review
@@ -114,22 +114,6 @@ def staff_document_refuse(request: HttpRequest, document_id: int) -> HttpRespons
 # --- Experts to hand-pick (AM17) --------------------------------------------
 
 
-def _expert_rows(profiles: list[ExpertProfile]) -> list[dict[str, Any]]:
-    ids = [profile.pk for profile in profiles]
-    documents = account_selectors.expert_documents_by_kind(ids)
-    verified = set(account_selectors.verified_expert_ids(among=ids))
-    return [
-        {
-            "profile": profile,
-            "documents": documents[profile.pk],
-            "required": account_selectors.required_documents_status(documents[profile.pk], profile.status),
-            "verified": profile.pk in verified,
-            "needs_dpae": "dpae" in required_documents(profile.status),
-        }
-        for profile in profiles
-    ]
-
-
 @login_required
 def staff_experts(request: HttpRequest) -> HttpResponse:
     """Profiles waiting for review, the longest-waiting first (AM17)."""
@@ -139,7 +123,7 @@ def staff_experts(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/staff_experts.html",
-        {"rows": _expert_rows(profiles), "more": queue.count() > len(profiles)},
+        {"rows": account_selectors.experts_for_review(profiles), "more": queue.count() > len(profiles)},
     )
 
 
@@ -149,7 +133,11 @@ def _expert_decision(
     staff = _staff(request)
     profile = account_selectors.expert_profile_for(staff, expert_id)
     decided, error = _decide(form, lambda data: decide(profile=profile, by=staff, data=data), invalid)
-    row = {**_expert_rows([decided or profile])[0], "error": error, "reason": request.POST.get("reason", "")}
+    row = {
+        **account_selectors.experts_for_review([decided or profile])[0],
+        "error": error,
+        "reason": request.POST.get("reason", ""),
+    }
     return _answer(
         request, row, partial="web/partials/expert_review_row.html", back="web:staff_experts", ok_message=ok_message
     )
