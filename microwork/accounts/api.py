@@ -1,5 +1,5 @@
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, File, Form, Query, Router, Schema, Status
@@ -13,19 +13,21 @@ from microwork.core.schemas import Text, one_of
 from . import selectors, services
 from .models import DocumentState, User, VerificationDocument
 from .roles import current_user, require_role
+from .services.signup import SIGNUP_ROLES
 
 router = Router(tags=["accounts"])
 tokens_router = Router(tags=["accounts"])
 staff_router = Router(tags=["staff"])
 
 DocumentStateName: Any = one_of(DocumentState)
+SignupRole: Any = one_of(SIGNUP_ROLES)
 
 
 # --- Schemas --------------------------------------------------------------
 
 
 class SignupIn(Schema):
-    role: Literal["tasker", "company", "expert"]
+    role: SignupRole
     email: Text = Field(max_length=254)
     password: str = Field(max_length=128)
     display_name: Text = Field(max_length=120)

@@ -30,9 +30,11 @@ Text = Annotated[str, AfterValidator(_refuse_nul)]
 
 
 def one_of(choices: Any) -> Any:
-    """A schema type taking exactly the values of a model's `TextChoices`:
-    the enum stays the one list of them, in its order."""
-    return Literal[tuple(choices.values)]
+    """A schema type taking exactly the values of a model's `TextChoices`, or
+    of some of its members (a tuple of them): the enum stays the one list of
+    them, in its order."""
+    values = choices.values if hasattr(choices, "values") else [choice.value for choice in choices]
+    return Literal[tuple(values)]
 
 
 class TextIn(Schema):
