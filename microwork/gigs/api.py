@@ -355,10 +355,7 @@ def custom_request_invite(request: HttpRequest, request_id: str, data: Invitatio
 def proposal_list(request: HttpRequest, request_id: str) -> list[dict[str, Any]]:
     user = current_user(request)
     found = selectors.custom_request_for(user, request_id)
-    proposals = found.proposals.order_by("pk")
-    if not (user.is_staff_member or found.buyer_id == user.pk):
-        proposals = proposals.filter(expert=user)
-    return [proposal_out(p) for p in proposals]
+    return [proposal_out(p) for p in selectors.proposals_visible_to(found, user)]
 
 
 @router.post("/custom-requests/{request_id}/proposals", response={201: ProposalOut})

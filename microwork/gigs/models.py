@@ -10,6 +10,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from microwork.core.models import Transition
 
@@ -144,6 +145,35 @@ ORDER_MOVES: dict[str, set[str]] = {
 #: States in which the order is over: no message, no money moves.
 ORDER_FINAL_STATES = frozenset({OrderState.COMPLETED, OrderState.RESOLVED, OrderState.CANCELLED})
 
+#: An order under way (started, not over): a cancellation needs the other
+#: party's agreement, and either party may dispute (AM07, AM09).
+ORDER_UNDER_WAY_STATES: tuple[str, ...] = (OrderState.IN_PROGRESS, OrderState.DELIVERED)
+
+#: An order that went to a dispute: disputed, and what the table lets a dispute become.
+ORDER_DISPUTE_STATES: frozenset[str] = frozenset({OrderState.DISPUTED, *ORDER_MOVES[OrderState.DISPUTED]})
+
+#: An order's state as the pages say it (feminine in French: "la commande").
+ORDER_STATE_LABELS = {
+    OrderState.ACTIVE: pgettext_lazy("order state", "Ordered, not started"),
+    OrderState.IN_PROGRESS: pgettext_lazy("order state", "In progress"),
+    OrderState.DELIVERED: pgettext_lazy("order state", "Delivered"),
+    OrderState.COMPLETED: pgettext_lazy("order state", "Completed"),
+    OrderState.DISPUTED: pgettext_lazy("order state", "Disputed"),
+    OrderState.RESOLVED: pgettext_lazy("order state", "Resolved"),
+    OrderState.CANCELLED: pgettext_lazy("order state", "Cancelled"),
+}
+
+
+def order_state_choice_label(state: str) -> str:
+    """The state's label as the model declares it; the raw value when it is not a state ("" before the first)."""
+    return str(OrderState(state).label) if state in OrderState.values else state
+
+
+def order_state_label(state: str) -> str:
+    """An order's state as the pages say it ("in_progress" → "In progress")."""
+    label = ORDER_STATE_LABELS.get(state)  # type: ignore[call-overload]
+    return str(label) if label is not None else order_state_choice_label(state)
+
 
 class Order(models.Model):
     """One purchase: the offer's terms as they were when ordered, the money
@@ -271,6 +301,10 @@ CANCELLATION_MOVES: dict[str, set[str]] = {
     "": {CancellationState.REQUESTED, CancellationState.DONE},
     CancellationState.REQUESTED: {CancellationState.ACCEPTED, CancellationState.REFUSED},
 }
+
+#: A cancellation that took effect: the order was cancelled by it. It shows on
+#: the cancelling party's profile, and the other party may comment on it (AM07).
+CANCELLATION_EFFECTIVE_STATES: tuple[str, ...] = (CancellationState.DONE, CancellationState.ACCEPTED)
 
 
 class Cancellation(models.Model):

@@ -16,14 +16,22 @@ from microwork.accounts.models import User
 from microwork.accounts.selectors import expert_profile_public, verified_experts
 from microwork.core.errors import NotFound
 from microwork.core.ids import parse_id
+from microwork.core.states import state_allows
 from microwork.ledger.selectors import escrow_refs
 
 from .models import (
+    CANCELLATION_EFFECTIVE_STATES,
+    CUSTOM_REQUEST_MOVES,
+    OFFER_MOVES,
+    ORDER_DISPUTE_STATES,
     ORDER_FINAL_STATES,
     ORDER_MOVES,
+    ORDER_UNDER_WAY_STATES,
+    PROPOSAL_MOVES,
     Cancellation,
     CancellationState,
     CustomRequest,
+    CustomRequestState,
     Invitation,
     Offer,
     OfferImage,
@@ -33,6 +41,7 @@ from .models import (
     OrderMessage,
     OrderState,
     Proposal,
+    ProposalState,
 )
 from .search import plain, query_stems
 
@@ -137,6 +146,17 @@ def offers_of_expert(user: User) -> QuerySet[Offer]:
     return Offer.objects.filter(expert=user)
 
 
+def offer_can(offer: Offer, to: str) -> bool:
+    """Whether the offer's table allows a move to `to` now."""
+    return state_allows(offer, to, allowed=OFFER_MOVES)
+
+
+def offers_changeable(offers: Iterable[Offer]) -> set[int]:
+    """Ids of the offers the expert may still edit and withdraw: those the
+    table lets go to `withdrawn` (what `offer_update` requires too)."""
+    return {offer.pk for offer in offers if offer_can(offer, OfferState.WITHDRAWN)}
+
+
 @dataclass(frozen=True)
 class ExpertRecord:
     """What buyers see of an expert (AM07): ratings, completed orders and cancellations."""
@@ -157,7 +177,7 @@ def expert_records(expert_ids: Iterable[int]) -> dict[int, ExpertRecord]:
     )
     by_expert = {row["expert_id"]: row for row in orders}
     cancelled = dict(
-        Cancellation.objects.filter(by_id__in=ids, state__in=(CancellationState.DONE, CancellationState.ACCEPTED))
+        Cancellation.objects.filter(by_id__in=ids, state__in=CANCELLATION_EFFECTIVE_STATES)
         .values("by_id")
         .annotate(n=Count("pk"))
         .values_list("by_id", "n")
@@ -183,7 +203,18 @@ def expert_reviews(expert: User, limit: int = 20) -> QuerySet[Order]:
 
 def cancellations_of(user: User) -> QuerySet[Cancellation]:
     """The cancellations a user made that took effect: their profile's evaluations (AM07)."""
-    return Cancellation.objects.filter(by=user, state__in=(CancellationState.DONE, CancellationState.ACCEPTED))
+    return Cancellation.objects.filter(by=user, state__in=CANCELLATION_EFFECTIVE_STATES)
+
+
+def order_cancellations_evaluable(order: Order, user: User) -> list[Cancellation]:
+    """The cancellations of `order` that took effect and that `user`, the
+    other party, may comment on (AM07); none for anyone else."""
+    side = order.party(user.pk)
+    return [
+        c
+        for c in order.cancellations.filter(state__in=CANCELLATION_EFFECTIVE_STATES)
+        if side is not None and c.by_id != user.pk
+    ]
 
 
 def orders_visible_to(user: User) -> QuerySet[Order]:
@@ -226,6 +257,16 @@ def order_open_cancellation(order: Order) -> Cancellation | None:
     return order.cancellations.filter(state=CancellationState.REQUESTED).first()
 
 
+def order_under_way(order: Order) -> bool:
+    """Started and not over: a cancellation needs the other party's agreement (AM07)."""
+    return order.state in ORDER_UNDER_WAY_STATES
+
+
+def order_cancellation_waiting(order: Order) -> Cancellation | None:
+    """The cancellation request waiting for an answer on an order under way."""
+    return order_open_cancellation(order) if order_under_way(order) else None
+
+
 def order_first_delivery_late(order: Order, now: datetime | None = None) -> bool:
     """The first delivery is due by `due_at`; after a first delivery, revisions have no deadline (AM08)."""
     now = now or timezone.now()
@@ -239,7 +280,24 @@ def order_first_delivery_late(order: Order, now: datetime | None = None) -> bool
 
 def order_can(order: Order, to: str) -> bool:
     """Whether the order's table allows a move to `to` from where it stands now."""
-    return to in ORDER_MOVES.get(order.state, set())
+    return state_allows(order, to, allowed=ORDER_MOVES)
+
+
+def order_has_dispute(order: Order) -> bool:
+    """Whether the order went to a dispute (disputed, or decided): staff's dispute page shows it."""
+    return order.state in ORDER_DISPUTE_STATES
+
+
+def order_ids_with_dispute(orders: Iterable[Order]) -> set[int]:
+    return {order.pk for order in orders if order_has_dispute(order)}
+
+
+def order_in_dispute_for(user: User, order_id: object) -> Order:
+    """An order that went to a dispute, for staff's dispute pages; not found otherwise."""
+    order = order_for(user, order_id)
+    if not order_has_dispute(order):
+        raise NotFound()
+    return order
 
 
 def order_is_over(order: Order) -> bool:
@@ -276,6 +334,43 @@ def custom_request_for(user: User, request_id: object) -> CustomRequest:
     if found is None:
         raise NotFound()
     return found
+
+
+def custom_request_orderable(found: CustomRequest) -> bool:
+    """Whether a proposal may still become the request's order: while the
+    table lets the request move to `ordered`, experts are invited and propose."""
+    return state_allows(found, CustomRequestState.ORDERED, allowed=CUSTOM_REQUEST_MOVES)
+
+
+def custom_request_role(found: CustomRequest, user: User) -> str | None:
+    """ "buyer" for the request's buyer, "expert" for an invited expert, else None (staff included)."""
+    if found.buyer_id == user.pk:
+        return "buyer"
+    if invitation_of(found, user) is not None:
+        return "expert"
+    return None
+
+
+def invitation_of(found: CustomRequest, user: User) -> Invitation | None:
+    """The user's invitation to propose on the request, if any."""
+    return Invitation.objects.filter(custom_request=found, expert=user).first()
+
+
+def proposals_visible_to(found: CustomRequest, user: User) -> QuerySet[Proposal]:
+    """The request's proposals `user` may see, oldest first: all for its buyer
+    and staff; an invited expert's own only."""
+    proposals = found.proposals.order_by("pk")
+    if not (user.is_staff_member or found.buyer_id == user.pk):
+        proposals = proposals.filter(expert=user)
+    return proposals
+
+
+def proposals_acceptable(found: CustomRequest, proposals: Iterable[Proposal]) -> set[int]:
+    """Ids of the proposals the buyer may accept now: the tables let the
+    request become ordered and the proposal accepted."""
+    if not custom_request_orderable(found):
+        return set()
+    return {p.pk for p in proposals if state_allows(p, ProposalState.ACCEPTED, allowed=PROPOSAL_MOVES)}
 
 
 def proposal_for(user: User, proposal_id: object) -> Proposal:
@@ -386,7 +481,7 @@ def order_actions(order: Order, user: User, now: datetime | None = None) -> Orde
         return OrderActions(side=None)
     state = order.state
     open_cancellation = order_open_cancellation(order)
-    under_way = state in (OrderState.IN_PROGRESS, OrderState.DELIVERED)
+    under_way = order_under_way(order)
     theirs = open_cancellation is not None and open_cancellation.by_id != user.pk
     return OrderActions(
         side=side,

@@ -14,7 +14,7 @@ from .models import (
     OrderMessage,
     Proposal,
 )
-from .selectors import ExpertRecord, order_first_delivery_late, order_ip_statement, order_open_cancellation
+from .selectors import ExpertRecord, order_cancellation_waiting, order_first_delivery_late, order_ip_statement
 
 
 def expert_out(expert_id: int, name: str, record: ExpertRecord) -> dict[str, Any]:
@@ -139,7 +139,7 @@ def proposal_out(proposal: Proposal) -> dict[str, Any]:
 
 
 def order_out(order: Order, *, history: bool = True) -> dict[str, Any]:
-    open_request = order_open_cancellation(order) if order.state in ("in_progress", "delivered") else None
+    open_request = order_cancellation_waiting(order)
     return {
         "id": str(order.pk),
         "offer_id": str(order.offer_id) if order.offer_id else None,

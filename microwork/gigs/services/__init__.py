@@ -2,7 +2,14 @@
 experts sell), `orders` (an order's life and its money), `cancellations`,
 `messages` (the conversation inside an order) and `custom` (custom orders)."""
 
-from .cancellations import cancellation_answer, cancellation_evaluate, cancellation_request, order_cancel, order_decline
+from .cancellations import (
+    cancellation_answer,
+    cancellation_evaluate,
+    cancellation_request,
+    order_cancel,
+    order_cancellation_answer,
+    order_decline,
+)
 from .common import (
     COMMISSION_CUSTOM_BP,
     COMMISSION_LISTED_BP,
@@ -10,7 +17,13 @@ from .common import (
     OrderClosed,
     commission_split,
 )
-from .custom import custom_request_create, custom_request_invite, proposal_accept, proposal_create
+from .custom import (
+    custom_request_create,
+    custom_request_invite,
+    proposal_accept,
+    proposal_create,
+    proposal_terms_suggested,
+)
 from .messages import carries_contact_details, message_post
 from .offers import (
     MAX_OFFERS,
@@ -25,6 +38,8 @@ from .offers import (
     require_seller,
 )
 from .orders import (
+    ResolveSplit,
+    commission_percent,
     order_accept,
     order_deliver,
     order_dispute,
@@ -33,6 +48,8 @@ from .orders import (
     order_revise,
     order_start,
     orders_flag_late_due,
+    refund_in_range,
+    resolve_split,
 )
 
 __all__ = [
@@ -45,10 +62,12 @@ __all__ = [
     "OfferFields",
     "OfferLimitReached",
     "OrderClosed",
+    "ResolveSplit",
     "cancellation_answer",
     "cancellation_evaluate",
     "cancellation_request",
     "carries_contact_details",
+    "commission_percent",
     "commission_split",
     "custom_request_create",
     "custom_request_invite",
@@ -59,6 +78,7 @@ __all__ = [
     "offer_withdraw",
     "order_accept",
     "order_cancel",
+    "order_cancellation_answer",
     "order_decline",
     "order_deliver",
     "order_dispute",
@@ -69,5 +89,8 @@ __all__ = [
     "orders_flag_late_due",
     "proposal_accept",
     "proposal_create",
+    "proposal_terms_suggested",
+    "refund_in_range",
     "require_seller",
+    "resolve_split",
 ]

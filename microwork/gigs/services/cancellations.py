@@ -14,7 +14,17 @@ from microwork.accounts.models import User
 from microwork.core.errors import Forbidden, InvalidInput
 from microwork.core.states import WrongState, state_move, state_start
 
-from ..models import CANCELLATION_MOVES, Cancellation, CancellationState, CancellationTransition, Order, OrderState
+from ..models import (
+    CANCELLATION_EFFECTIVE_STATES,
+    CANCELLATION_MOVES,
+    ORDER_UNDER_WAY_STATES,
+    Cancellation,
+    CancellationState,
+    CancellationTransition,
+    Order,
+    OrderState,
+)
+from ..selectors import order_open_cancellation, order_under_way
 from .common import (
     CancellationNeedsAgreement,
     order_locked,
@@ -24,9 +34,6 @@ from .common import (
     require_party,
     tell_other_party,
 )
-
-#: Orders a cancellation after Start may be asked on.
-UNDER_WAY = (OrderState.IN_PROGRESS, OrderState.DELIVERED)
 
 
 def _cancellation_move(cancellation: Cancellation, to: str, **how: Any) -> None:
@@ -94,7 +101,7 @@ def order_cancel(*, order: Order, by: User, reason: str = "") -> Order:
     reason = reason.strip()[:1000] or _("Cancelled by the buyer.")
     with transaction.atomic():
         order = order_locked(order)
-        if order.state in UNDER_WAY:
+        if order_under_way(order):
             asked = (
                 Cancellation.objects.select_for_update()
                 .filter(order=order, state=CancellationState.REQUESTED, by=order.expert)
@@ -105,7 +112,7 @@ def order_cancel(*, order: Order, by: User, reason: str = "") -> Order:
                     _("The order has started: ask the expert to agree to cancel it, or open a dispute.")
                 )
             _cancellation_move(asked, CancellationState.ACCEPTED, by=by)
-            _cancel_locked(order, by=by, only_from=UNDER_WAY, reason=asked.reason)
+            _cancel_locked(order, by=by, only_from=ORDER_UNDER_WAY_STATES, reason=asked.reason)
             return order
         _cancel_locked(order, by=by, only_from=(OrderState.ACTIVE,), reason=reason)
         _record_done(order, by=by, reason=reason)
@@ -118,7 +125,7 @@ def cancellation_request(*, order: Order, by: User, reason: str) -> Cancellation
     reason = _clean_reason(reason)
     with transaction.atomic():
         order = order_locked(order)
-        if order.state not in UNDER_WAY:
+        if not order_under_way(order):
             raise WrongState(_("Only an order under way needs the other party's agreement to cancel."))
         if Cancellation.objects.filter(order=order, state=CancellationState.REQUESTED).exists():
             raise WrongState(_("A cancellation is already waiting for an answer."))
@@ -161,8 +168,19 @@ def cancellation_answer(*, cancellation: Cancellation, by: User, accept: bool) -
         _cancellation_move(
             cancellation, CancellationState.ACCEPTED, by=by, message=_("This request was already answered.")
         )
-        _cancel_locked(order, by=by, only_from=UNDER_WAY, reason=cancellation.reason)
+        _cancel_locked(order, by=by, only_from=ORDER_UNDER_WAY_STATES, reason=cancellation.reason)
     return cancellation
+
+
+def order_cancellation_answer(*, order: Order, by: User, accept: bool) -> Cancellation:
+    """Answer the cancellation waiting on `order` (the order page's buttons).
+
+    Not a move of the table: with no request waiting there is no
+    cancellation whose state could be asked, hence this refusal of its own."""
+    cancellation = order_open_cancellation(order)
+    if cancellation is None:
+        raise WrongState(_("No cancellation is waiting for an answer."))
+    return cancellation_answer(cancellation=cancellation, by=by, accept=accept)
 
 
 def cancellation_evaluate(*, cancellation: Cancellation, by: User, comment: str) -> Cancellation:
@@ -170,7 +188,7 @@ def cancellation_evaluate(*, cancellation: Cancellation, by: User, comment: str)
     require_party(cancellation.order, by)
     if cancellation.by_id == by.pk:
         raise Forbidden(_("The other party edits this evaluation."))
-    if cancellation.state not in (CancellationState.DONE, CancellationState.ACCEPTED):
+    if cancellation.state not in CANCELLATION_EFFECTIVE_STATES:
         raise WrongState(_("Only a cancellation that took effect is evaluated."))
     cancellation.evaluation = comment.strip()[:1000]
     cancellation.evaluation_edited_at = timezone.now()

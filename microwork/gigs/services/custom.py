@@ -15,7 +15,7 @@ from microwork.accounts.models import User
 from microwork.accounts.selectors import expert_is_verified, verified_experts
 from microwork.accounts.services import ExpertNotVerified
 from microwork.core.errors import Forbidden, InvalidInput
-from microwork.core.states import WrongState, state_move, state_start
+from microwork.core.states import WrongState, state_move, state_require, state_start
 from microwork.notifications.services import notify
 
 from ..models import (
@@ -36,6 +36,15 @@ from .offers import MAX_DELIVERY_DAYS, PRICE_MAX_CENTS, PRICE_MIN_CENTS
 from .orders import order_open
 
 MAX_INVITED = 20
+
+
+def _require_orderable(request: CustomRequest) -> None:
+    """Experts are invited and propose while a proposal may still become the
+    order: while the request's table lets it move to `ordered`. The caller
+    holds the request's row lock."""
+    state_require(
+        request, CustomRequestState.ORDERED, allowed=CUSTOM_REQUEST_MOVES, message=_("This request is no longer open.")
+    )
 
 
 def custom_request_create(
@@ -88,8 +97,7 @@ def custom_request_invite(*, request: CustomRequest, by: User, expert_ids: Seque
         raise InvalidInput(_("Invite verified experts only, other than the buyer."), field="expert_ids")
     with transaction.atomic():
         request = CustomRequest.objects.select_for_update().get(pk=request.pk)
-        if request.state != CustomRequestState.OPEN:
-            raise WrongState(_("This request is no longer open."))
+        _require_orderable(request)
         invitations = []
         for expert in experts:
             invitation, created = Invitation.objects.get_or_create(
@@ -107,6 +115,14 @@ def custom_request_invite(*, request: CustomRequest, by: User, expert_ids: Seque
     return invitations
 
 
+def proposal_terms_suggested(request: CustomRequest, today: date | None = None) -> tuple[int, int]:
+    """The buyer's terms as a proposal (price in cents, delivery days): the
+    budget, and the days left until the deadline within what a proposal allows."""
+    today = today or timezone.localdate()
+    days = min(max((request.deadline - today).days, 1), MAX_DELIVERY_DAYS)
+    return request.budget_cents, days
+
+
 def proposal_create(
     *, request: CustomRequest, by: User, price_cents: int, delivery_days: int, message: str = ""
 ) -> Proposal:
@@ -121,8 +137,7 @@ def proposal_create(
     try:
         with transaction.atomic():
             request = CustomRequest.objects.select_for_update().get(pk=request.pk)
-            if request.state != CustomRequestState.OPEN:
-                raise WrongState(_("This request is no longer open."))
+            _require_orderable(request)
             proposal = Proposal.objects.create(
                 invitation=invitation,
                 custom_request=request,

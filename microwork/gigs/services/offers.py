@@ -16,7 +16,7 @@ from microwork.accounts.models import User
 from microwork.accounts.selectors import expert_is_verified
 from microwork.accounts.services import ExpertNotVerified
 from microwork.core.errors import Conflict, InvalidInput
-from microwork.core.states import state_move, state_start
+from microwork.core.states import state_move, state_require, state_start
 from microwork.core.uploads import JPEG, OFFER_IMAGE, image_jpegs, server_file_name
 from microwork.moderation.selectors import ensure_not_suspended
 
@@ -227,8 +227,11 @@ def offer_update(*, offer: Offer, by: User, fields: OfferFields) -> Offer:
         # a creation) at once cannot both pass the duplicate check (AM03).
         User.objects.select_for_update().only("pk").get(pk=offer.expert_id)
         offer = Offer.objects.select_for_update().get(pk=offer.pk)
-        if offer.state != OfferState.LIVE:
-            raise Conflict(_("A withdrawn offer cannot be changed."), code="wrong_state")
+        # An offer is changed while it is on the catalogue: while its table
+        # still lets it be withdrawn (see selectors.offer_can).
+        state_require(
+            offer, OfferState.WITHDRAWN, allowed=OFFER_MOVES, message=_("A withdrawn offer cannot be changed.")
+        )
         _check_not_duplicate(by, fields, other_than=offer.pk)
         for name, value in _model_fields(fields).items():
             setattr(offer, name, value)

@@ -7,7 +7,9 @@ ledger in primary-key order). Every status change goes through `order_move`.
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -37,6 +39,7 @@ from ..models import (
 from ..selectors import order_first_delivery_late
 from .common import (
     COMMISSION_LISTED_BP,
+    commission_split,
     order_locked,
     order_move,
     pay_expert,
@@ -329,6 +332,35 @@ def _resolve_locked(order: Order, *, buyer_refund_cents: int, by: User | None, r
     )
 
 
+@dataclass(frozen=True)
+class ResolveSplit:
+    """What a dispute's decision gives each party (AM09, AM12): the buyer's
+    refund, the expert's pay less the commission, the platform's commission
+    and the VAT it includes."""
+
+    refund: int
+    expert: int
+    platform: int
+    vat: int
+
+
+def refund_in_range(order: Order, buyer_refund_cents: object) -> bool:
+    """A decision refunds the buyer between nothing and the whole total (AM09)."""
+    return isinstance(buyer_refund_cents, int) and 0 <= buyer_refund_cents <= order.total_cents
+
+
+def resolve_split(order: Order, buyer_refund_cents: int) -> ResolveSplit:
+    """Who gets what when staff refund `buyer_refund_cents`: what is not
+    refunded goes to the expert less the commission (as `pay_expert` pays it)."""
+    expert_cents, revenue, vat = commission_split(order.total_cents - buyer_refund_cents, order.commission_bp)
+    return ResolveSplit(refund=buyer_refund_cents, expert=expert_cents, platform=revenue + vat, vat=vat)
+
+
+def commission_percent(order: Order) -> Decimal:
+    """The order's commission rate in percent (AM12: 10 or 20)."""
+    return Decimal(order.commission_bp) / 100
+
+
 def order_resolve(*, order: Order, by: User, buyer_refund_cents: int, reason: str = "") -> Order:
     """Staff decide a dispute: `buyer_refund_cents` back to the buyer, the
     rest less the commission to the expert (AM09)."""
@@ -336,7 +368,7 @@ def order_resolve(*, order: Order, by: User, buyer_refund_cents: int, reason: st
         raise Forbidden(_("Only staff decide disputes."))
     with transaction.atomic():
         order = order_locked(order)
-        if not isinstance(buyer_refund_cents, int) or not 0 <= buyer_refund_cents <= order.total_cents:
+        if not refund_in_range(order, buyer_refund_cents):
             raise InvalidInput(
                 _("Refund between 0 and %(total)s.") % {"total": format_eur(order.total_cents)},
                 field="buyer_refund_cents",

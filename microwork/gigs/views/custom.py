@@ -2,7 +2,6 @@
 the invited expert's answer. Rules live in services and selectors."""
 
 from collections.abc import Callable
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -11,7 +10,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -23,7 +21,7 @@ from microwork.core.forms import EurosField, ServiceErrorMixin
 from microwork.core.pages import PAGE_SIZE, more_url, page_of
 
 from .. import selectors, services
-from ..models import CustomRequest, CustomRequestState, Invitation, OfferCategory, Proposal
+from ..models import CustomRequest, OfferCategory
 from ..services.offers import MAX_DELIVERY_DAYS
 
 # Pages of keyset rows: core.pages, shared with every app.
@@ -80,12 +78,10 @@ class ProposalForm(ServiceErrorMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
-
-def proposal_initial(found: CustomRequest, today: date | None = None) -> dict[str, Any]:
-    """The buyer's terms as they are: the budget, and the days left until the deadline."""
-    today = today or timezone.localdate()
-    days = min(max((found.deadline - today).days, 1), MAX_DELIVERY_DAYS)
-    return {"price": (Decimal(found.budget_cents) / 100).quantize(Decimal("0.01")), "delivery_days": days}
+    @staticmethod
+    def initial_of(price_cents: int, delivery_days: int) -> dict[str, Any]:
+        """The form filled with terms in cents (see `services.proposal_terms_suggested`)."""
+        return {"price": (Decimal(price_cents) / 100).quantize(Decimal("0.01")), "delivery_days": delivery_days}
 
 
 # --- Pages ----------------------------------------------------------------------
@@ -140,21 +136,22 @@ def _detail_page(
     accept_error: dict[str, Any] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    context: dict[str, Any] = {"custom_request": found, "is_open": found.state == CustomRequestState.OPEN}
-    if found.buyer_id == user.pk:
-        context["role"] = "buyer"
-        context["proposals"] = found.proposals.select_related("expert", "order").order_by("pk")
+    role = selectors.custom_request_role(found, user)
+    if role is None:  # staff see it from their own page
+        return redirect("gigs:staff_custom_detail", request_id=found.pk)
+    context: dict[str, Any] = {"custom_request": found, "role": role}
+    if role == "buyer":
+        proposals = list(selectors.proposals_visible_to(found, user).select_related("expert", "order"))
+        context["proposals"] = proposals
+        context["acceptable_ids"] = selectors.proposals_acceptable(found, proposals)
         context["accept_error"] = accept_error
     else:
-        invitation = Invitation.objects.filter(custom_request=found, expert=user).first()
-        if invitation is None:  # staff see it from their own page
-            return redirect("gigs:staff_custom_detail", request_id=found.pk)
-        context["role"] = "expert"
         context["commission_rate"] = f"{services.COMMISSION_CUSTOM_BP // 100} %"
-        own = Proposal.objects.filter(invitation=invitation).select_related("order").first()
+        own = selectors.proposals_visible_to(found, user).select_related("order").first()
         context["own_proposal"] = own
-        if own is None and found.state == CustomRequestState.OPEN:
-            context["proposal_form"] = proposal_form or ProposalForm(initial=proposal_initial(found))
+        if own is None and selectors.custom_request_orderable(found):
+            terms = services.proposal_terms_suggested(found)
+            context["proposal_form"] = proposal_form or ProposalForm(initial=ProposalForm.initial_of(*terms))
     return render(request, "gigs/custom_detail.html", context, status=status)
 
 
@@ -173,7 +170,7 @@ def custom_detail(request: HttpRequest, request_id: int) -> HttpResponse:
 def custom_propose(request: HttpRequest, request_id: int) -> HttpResponse:
     user = page_user(request)
     found = selectors.custom_request_for(user, request_id)
-    if user.is_staff_member or found.buyer_id == user.pk:
+    if selectors.custom_request_role(found, user) != "expert":
         return redirect("gigs:custom_detail", request_id=found.pk)
     form = ProposalForm(request.POST)
     proposal = form_service(
@@ -204,7 +201,7 @@ def proposal_accept(request: HttpRequest, proposal_id: int) -> HttpResponse:
     user = page_user(request)
     proposal = selectors.proposal_for(user, proposal_id)
     found = proposal.custom_request
-    if found.buyer_id != user.pk:
+    if selectors.custom_request_role(found, user) != "buyer":
         return redirect("gigs:custom_detail", request_id=found.pk)
     try:
         order = services.proposal_accept(proposal=proposal, by=user)

@@ -37,6 +37,7 @@ def my_offers(request: HttpRequest) -> HttpResponse:
     live = sum(1 for offer in offers if offer.state == OfferState.LIVE)
     context = {
         "offers": offers,
+        "changeable": selectors.offers_changeable(offers),
         "live": live,
         "max_offers": services.MAX_OFFERS,
         "cannot_sell": _may_sell(user),

@@ -70,11 +70,7 @@ def _order_page(
 ) -> HttpResponse:
     actions = selectors.order_actions(order, user)
     cancellation = selectors.order_open_cancellation(order)
-    evaluable = [
-        c
-        for c in order.cancellations.filter(state__in=("done", "accepted"))
-        if actions.side is not None and c.by_id != user.pk
-    ]
+    evaluable = selectors.order_cancellations_evaluable(order, user)
     context = {
         "order": order,
         "actions": actions,
@@ -161,11 +157,11 @@ ACTIONS: dict[str, OrderAction] = {
         "ask_cancellation",
     ),
     "accepter-annulation": OrderAction(
-        lambda o, u, d: services.cancellation_answer(cancellation=_open_cancellation(o), by=u, accept=True),
+        lambda o, u, d: services.order_cancellation_answer(order=o, by=u, accept=True),
         "cancellation_accepted",
     ),
     "refuser-annulation": OrderAction(
-        lambda o, u, d: services.cancellation_answer(cancellation=_open_cancellation(o), by=u, accept=False),
+        lambda o, u, d: services.order_cancellation_answer(order=o, by=u, accept=False),
         "cancellation_refused",
     ),
     "livrer": OrderAction(
@@ -204,13 +200,6 @@ ACTIONS: dict[str, OrderAction] = {
         "write",
     ),
 }
-
-
-def _open_cancellation(order: Order) -> Any:
-    cancellation = selectors.order_open_cancellation(order)
-    if cancellation is None:
-        raise services.CancellationNeedsAgreement(_("No cancellation is waiting for an answer."), code="wrong_state")
-    return cancellation
 
 
 def _done_message(key: str) -> str:

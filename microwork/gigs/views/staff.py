@@ -1,13 +1,12 @@
 """Staff's packaged-services queues: custom requests to match (AM11), order
 disputes to decide (AM09) and messages that carry contact details (AM10)."""
 
-from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,7 +18,7 @@ from microwork.core.forms import EurosField, ServiceErrorMixin
 from microwork.core.uploads import file_response
 
 from .. import matching, selectors, services
-from ..models import CustomRequest, CustomRequestState, Order, OrderState
+from ..models import CustomRequest, Order, OrderState, order_state_choice_label
 from ..services.custom import MAX_INVITED
 from .custom import form_service, more_url, page_of
 
@@ -67,12 +66,13 @@ def custom_list(request: HttpRequest) -> HttpResponse:
 def _custom_page(
     request: HttpRequest, found: CustomRequest, *, form: InviteForm | None = None, status: int = 200
 ) -> HttpResponse:
-    suggestions = matching.experts_suggested(found) if found.state == CustomRequestState.OPEN else []
+    is_open = selectors.custom_request_orderable(found)
+    suggestions = matching.experts_suggested(found) if is_open else []
     invitations = list(found.invitations.select_related("expert", "invited_by", "proposal").order_by("pk"))
     invited = {invitation.expert_id for invitation in invitations}
     context = {
         "custom_request": found,
-        "is_open": found.state == CustomRequestState.OPEN,
+        "is_open": is_open,
         "suggestions": suggestions,
         "invited_ids": invited,
         "invitations": invitations,
@@ -121,57 +121,42 @@ def dispute_list(request: HttpRequest) -> HttpResponse:
     return render(request, "gigs/staff_dispute_list.html", context)
 
 
-def _dispute_order(user: User, order_id: int) -> Order:
-    order = selectors.order_for(user, order_id)
-    if order.state not in (OrderState.DISPUTED, OrderState.RESOLVED):
-        raise Http404
-    return order
-
-
-def _state_label(state: str) -> str:
-    return str(OrderState(state).label) if state in OrderState.values else state
-
-
 def _dispute_page(
     request: HttpRequest, order: Order, *, form: ResolveForm | None = None, status: int = 200
 ) -> HttpResponse:
-    expert_cents, revenue, vat = services.commission_split(order.total_cents, order.commission_bp)
+    if_no_refund = services.resolve_split(order, 0)
     context = {
         "order": order,
-        "is_disputed": order.state == OrderState.DISPUTED,
+        "is_disputed": selectors.order_can(order, OrderState.RESOLVED),
         "history": [
-            {"move": move, "from": _state_label(move.from_state), "to": _state_label(move.to_state)}
-            for move in order.transitions.select_related("by").order_by("pk")
+            {
+                "move": move,
+                "from": order_state_choice_label(move.from_state),
+                "to": order_state_choice_label(move.to_state),
+            }
+            for move in selectors.order_history(order)
         ],
         "order_messages": selectors.order_messages(order),
         "form": form or ResolveForm(),
-        "commission_percent": Decimal(order.commission_bp) / 100,
-        "expert_if_no_refund": expert_cents,
-        "commission_if_no_refund": revenue + vat,
-        "vat_if_no_refund": vat,
+        "commission_percent": services.commission_percent(order),
+        "expert_if_no_refund": if_no_refund.expert,
+        "commission_if_no_refund": if_no_refund.platform,
+        "vat_if_no_refund": if_no_refund.vat,
     }
     if order.buyer_refund_cents is not None:
-        context["expert_paid"] = services.commission_split(
-            order.total_cents - order.buyer_refund_cents, order.commission_bp
-        )[0]
+        context["expert_paid"] = services.resolve_split(order, order.buyer_refund_cents).expert
     return render(request, "gigs/staff_dispute_detail.html", context, status=status)
-
-
-def _split(order: Order, refund_cents: int) -> dict[str, int]:
-    """Who gets what for a refund: the buyer, the expert (less the commission), the platform."""
-    expert_cents, revenue, vat = services.commission_split(order.total_cents - refund_cents, order.commission_bp)
-    return {"refund": refund_cents, "expert": expert_cents, "platform": revenue + vat, "vat": vat}
 
 
 @login_required
 def dispute_split(request: HttpRequest, order_id: int) -> HttpResponse:
     """The decision form's live preview (htmx): what each party gets for the refund typed."""
     user = staff_user(request)
-    order = _dispute_order(user, order_id)
+    order = selectors.order_in_dispute_for(user, order_id)
     form = ResolveForm(request.GET)
     split = None
-    if form.is_valid() and 0 <= form.cleaned_data["refund"] <= order.total_cents:
-        split = _split(order, form.cleaned_data["refund"])
+    if form.is_valid() and services.refund_in_range(order, form.cleaned_data["refund"]):
+        split = services.resolve_split(order, form.cleaned_data["refund"])
     return render(request, "gigs/staff_dispute_split.html", {"order": order, "split": split})
 
 
@@ -179,14 +164,14 @@ def dispute_split(request: HttpRequest, order_id: int) -> HttpResponse:
 def dispute_detail(request: HttpRequest, order_id: int) -> HttpResponse:
     """The whole order, every message with its files, and the decision form."""
     user = staff_user(request)
-    return _dispute_page(request, _dispute_order(user, order_id))
+    return _dispute_page(request, selectors.order_in_dispute_for(user, order_id))
 
 
 @login_required
 @require_POST
 def dispute_resolve(request: HttpRequest, order_id: int) -> HttpResponse:
     user = staff_user(request)
-    order = _dispute_order(user, order_id)
+    order = selectors.order_in_dispute_for(user, order_id)
     form = ResolveForm(request.POST)
     done = form_service(
         form,
@@ -220,5 +205,9 @@ def flagged_messages(request: HttpRequest) -> HttpResponse:
     """Messages that seem to carry contact details, newest first."""
     staff_user(request)
     page = page_of(selectors.messages_flagged(), request.GET.get("cursor", ""))
-    context = {"flagged": page["items"], "more_url": more_url(request, page["next_cursor"])}
+    context = {
+        "flagged": page["items"],
+        "in_dispute": selectors.order_ids_with_dispute(message.order for message in page["items"]),
+        "more_url": more_url(request, page["next_cursor"]),
+    }
     return render(request, "gigs/staff_flagged.html", context)
