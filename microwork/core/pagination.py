@@ -1,11 +1,14 @@
 """Keyset (cursor) pagination on the primary key, newest first.
 
 `keyset_rows` is the one paginator; the API wraps it in opaque cursors
-(`keyset_page`), the pages pass the last id shown in their links.
+(`keyset_page`), the pages pass the last id shown in their links. Queues
+ordered by a time of their own (`keyset_page_by_time`) hold the time and the
+key in their cursor; a ranking holds a position (`ranked_page`).
 """
 
 import base64
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from django.db.models import Model, QuerySet
@@ -72,6 +75,39 @@ def keyset_page(
     rows, next_pk = keyset_rows(queryset, before=_decode(cursor) if cursor else None, limit=limit)
     next_cursor = _encode(next_pk) if next_pk is not None else None
     return {"items": [serialize(row) for row in rows], "next_cursor": next_cursor}
+
+
+def _decode_moment(cursor: str) -> tuple[datetime, int]:
+    try:
+        moment, pk = base64.urlsafe_b64decode(cursor.encode() + b"==").decode().split("|")
+        after = (datetime.fromisoformat(moment), int(pk))
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("This cursor is not valid.", field="cursor") from None
+    if after[0].tzinfo is None or not 0 < after[1] <= MAX_PK:
+        raise InvalidInput("This cursor is not valid.", field="cursor")
+    return after
+
+
+def _encode_moment(moment: datetime, pk: int) -> str:
+    return base64.urlsafe_b64encode(f"{moment.isoformat()}|{pk}".encode()).decode().rstrip("=")
+
+
+def keyset_page_by_time(
+    queryset: QuerySet[M], *, field: str, limit: int, cursor: str | None, serialize: Callable[[list[M]], list[Any]]
+) -> dict[str, Any]:
+    """As `keyset_page_ascending`, in the order of a time `field` (the
+    longest-waiting first), rows of the same moment by key; `serialize` takes
+    the page's rows together (to fetch what they need in one query)."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit is between 1 and {MAX_LIMIT}.", field="limit")
+    if cursor:
+        moment, pk = _decode_moment(cursor)
+        queryset = queryset.filter(**{f"{field}__gte": moment}).exclude(**{field: moment, "pk__lte": pk})
+    rows = list(queryset.order_by(field, "pk")[: limit + 1])
+    shown = rows[:limit]
+    last = shown[-1] if shown else None
+    next_cursor = _encode_moment(getattr(last, field), last.pk) if last is not None and len(rows) > limit else None
+    return {"items": serialize(shown), "next_cursor": next_cursor}
 
 
 def ranked_page(rows: QuerySet[M], *, limit: int, cursor: str | None, serialize: Callable[[M], Any]) -> dict[str, Any]:

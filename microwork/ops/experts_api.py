@@ -1,7 +1,6 @@
 """The API of experts' profiles and their review (AM13, AM17). Here, above
 notifications, because submitting and reviewing a profile tells people."""
 
-import base64
 from datetime import datetime
 from typing import Any
 
@@ -14,9 +13,8 @@ from microwork.accounts import selectors as accounts
 from microwork.accounts import services as account_services
 from microwork.accounts.models import DocumentKind, ExpertProfile, ExpertProfileState, ExpertStatus, required_documents
 from microwork.accounts.roles import current_user, require_role
-from microwork.core.errors import InvalidInput
 from microwork.core.ids import object_id
-from microwork.core.pagination import MAX_LIMIT, PageParams
+from microwork.core.pagination import PageParams, keyset_page_by_time
 from microwork.core.schemas import Text, one_of
 
 from . import experts
@@ -170,43 +168,26 @@ def expert_public(request: HttpRequest, expert_id: str) -> dict[str, Any]:
 # --- Staff (AM17) ------------------------------------------------------------
 
 
-def _cursor_encode(profile: ExpertProfile) -> str:
-    raw = f"{profile.state_changed_at.isoformat()}|{profile.pk}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _cursor_decode(cursor: str) -> tuple[datetime, int]:
-    try:
-        moment, pk = base64.urlsafe_b64decode(cursor.encode() + b"==").decode().split("|")
-        after = (datetime.fromisoformat(moment), int(pk))
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("This cursor is not valid.", field="cursor") from None
-    if after[0].tzinfo is None or not 0 < after[1] < 2**63:
-        raise InvalidInput("This cursor is not valid.", field="cursor")
-    return after
-
-
 @staff_router.get("/experts", response=ExpertPage)
 def staff_expert_list(
     request: HttpRequest, page: Query[PageParams], state: ProfileStateName = "pending"
 ) -> dict[str, Any]:
     """Profiles in `state`, the longest-waiting first (AM17)."""
     require_role(current_user(request), "staff")
-    if not 1 <= page.limit <= MAX_LIMIT:
-        raise InvalidInput(f"limit is between 1 and {MAX_LIMIT}.", field="limit")
-    queue = accounts.expert_review_queue(state)
-    if page.cursor:
-        moment, pk = _cursor_decode(page.cursor)
-        queue = queue.filter(state_changed_at__gte=moment).exclude(state_changed_at=moment, pk__lte=pk)
-    rows = list(queue[: page.limit + 1])
-    shown = rows[: page.limit]
-    return {
-        "items": [
+
+    def serialize(shown: list[ExpertProfile]) -> list[dict[str, Any]]:
+        return [
             expert_out(row["profile"], verified=row["verified"], documents=row["documents"])
             for row in accounts.experts_for_review(shown)
-        ],
-        "next_cursor": _cursor_encode(shown[-1]) if len(rows) > page.limit else None,
-    }
+        ]
+
+    return keyset_page_by_time(
+        accounts.expert_review_queue(state),
+        field="state_changed_at",
+        limit=page.limit,
+        cursor=page.cursor,
+        serialize=serialize,
+    )
 
 
 @staff_router.post("/experts/{expert_id}/approve", response=ExpertProfileOut)
