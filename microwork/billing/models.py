@@ -133,6 +133,11 @@ class Invoice(Frozen):
     def is_credit_note(self) -> bool:
         return self.kind == InvoiceKind.CREDIT_NOTE
 
+    @property
+    def fees_incl_vat_cents(self) -> int:
+        """The platform's fees with their VAT: the total less the disbursements."""
+        return self.total_excl_vat_cents + self.vat_cents
+
 
 class LineCategory(models.TextChoices):
     FEE = "fee", _("Platform fee (VAT)")
