@@ -13,7 +13,7 @@ from microwork.core.pagination import PageParams, keyset_page
 
 from . import payments, selectors, webhooks
 from .clearing import earnings_release_due
-from .models import Posting, Refund, Topup
+from .models import Posting, Refund, Topup, TopupState
 
 router = Router(tags=["wallet"])
 
@@ -103,7 +103,7 @@ def topup_out(topup: Topup) -> dict[str, Any]:
         "state": topup.state,
         "gateway": topup.gateway,
         # Only while the payer still has to pay.
-        "checkout_url": topup.checkout_url if topup.state == "pending" and topup.checkout_url else None,
+        "checkout_url": topup.checkout_url if topup.state == TopupState.PENDING and topup.checkout_url else None,
         "failure_reason": topup.failure_reason,
         "created_at": topup.created_at,
     }
