@@ -6,11 +6,30 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from microwork.accounts.models import User
 from microwork.core.errors import NotFound
 from microwork.core.ids import object_id
+from microwork.core.states import state_allows
 
-from .models import Batch, BatchState, Claim, ClaimState, Mission, MissionState
+from .models import BATCH_MOVES, Batch, BatchState, Claim, ClaimState, Mission, MissionState
 
 REJECTED = (ClaimState.REJECTED, ClaimState.DISPUTED, ClaimState.SETTLED)
 REPORTED = (ClaimState.SUBMITTED, ClaimState.APPROVED, *REJECTED)
+
+
+# --- What may happen now: answered from the batch's transition table -------
+
+
+def batch_can_submit(batch: Batch) -> bool:
+    """A draft, or one sent back with changes asked, can go to review."""
+    return state_allows(batch, BatchState.PENDING_REVIEW, allowed=BATCH_MOVES)
+
+
+def batch_can_withdraw(batch: Batch) -> bool:
+    """Any batch not yet done or withdrawn."""
+    return state_allows(batch, BatchState.CLOSED, allowed=BATCH_MOVES)
+
+
+def batch_can_review(batch: Batch) -> bool:
+    """Staff publish it, or send it back, while it waits for review."""
+    return state_allows(batch, BatchState.PUBLISHED, allowed=BATCH_MOVES)
 
 
 def batches_visible_to(user: User | AnonymousUser) -> QuerySet[Batch]:

@@ -191,7 +191,7 @@ def payout_account_create(request: HttpRequest, data: PayoutAccountIn) -> Status
 
 @router.get("/me/payout-accounts", response=PayoutAccountPage)
 def payout_account_list(request: HttpRequest, page: Query[PageParams]) -> dict[str, Any]:
-    accounts = PayoutAccount.objects.filter(user=current_user(request))
+    accounts = selectors.payout_accounts_of(current_user(request))
     return keyset_page(accounts, limit=page.limit, cursor=page.cursor, serialize=payout_account_out)
 
 

@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from microwork.core.forms import EurosField, ServiceErrorMixin
 
-from .models import PayoutAccount
+from . import selectors
+from .models import Method, PayoutAccount
 
 
 def _make_default_field() -> forms.BooleanField:
@@ -17,7 +18,7 @@ def _make_default_field() -> forms.BooleanField:
 
 
 class PaypalAccountForm(ServiceErrorMixin, forms.Form):
-    method = "paypal"
+    method = Method.PAYPAL
     paypal_email = forms.EmailField(
         label=_("Email address of your PayPal account"),
         max_length=254,
@@ -27,7 +28,7 @@ class PaypalAccountForm(ServiceErrorMixin, forms.Form):
 
 
 class IbanAccountForm(ServiceErrorMixin, forms.Form):
-    method = "iban"
+    method = Method.IBAN
     iban = forms.CharField(
         label=_("IBAN"),
         max_length=64,
@@ -41,14 +42,14 @@ class IbanAccountForm(ServiceErrorMixin, forms.Form):
 
 
 class VoucherAccountForm(ServiceErrorMixin, forms.Form):
-    method = "gift_voucher"
+    method = Method.GIFT_VOUCHER
     make_default = _make_default_field()
 
 
 ACCOUNT_FORMS: dict[str, type[forms.Form]] = {
-    "paypal": PaypalAccountForm,
-    "iban": IbanAccountForm,
-    "gift_voucher": VoucherAccountForm,
+    Method.PAYPAL: PaypalAccountForm,
+    Method.IBAN: IbanAccountForm,
+    Method.GIFT_VOUCHER: VoucherAccountForm,
 }
 
 
@@ -72,7 +73,7 @@ class PayoutRequestForm(ServiceErrorMixin, _OnceForm):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        accounts = PayoutAccount.objects.filter(user=user).order_by("-is_default", "pk")
+        accounts = selectors.payout_accounts_of(user)
         field: Any = self.fields["account"]
         field.queryset = accounts
         field.label_from_instance = lambda account: str(account)

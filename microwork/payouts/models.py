@@ -115,6 +115,8 @@ class VoucherState(models.TextChoices):
 
 
 VOUCHER_MOVES: dict[str, set[str]] = {
+    # An imported code starts on the shelf.
+    "": {VoucherState.IN_STOCK},
     VoucherState.IN_STOCK: {VoucherState.RESERVED},
     # A payout that fails before its owner saw the code puts it back.
     VoucherState.RESERVED: {VoucherState.DELIVERED, VoucherState.IN_STOCK},

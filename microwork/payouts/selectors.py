@@ -9,11 +9,12 @@ from microwork.accounts.models import User
 from microwork.core.errors import NotFound
 from microwork.core.ids import object_id, parse_id
 from microwork.core.pagination import keyset_rows
+from microwork.core.states import state_allows
 from microwork.ledger import selectors as ledger_selectors
 from microwork.ledger.models import AccountKind, Posting
 from microwork.missions import selectors as mission_selectors
 
-from .models import Method, Payout, PayoutAccount, PayoutBatch, PayoutState, VoucherCode, VoucherState
+from .models import PAYOUT_MOVES, Method, Payout, PayoutAccount, PayoutBatch, PayoutState, VoucherCode, VoucherState
 from .services import TASKER_STEP_CENTS
 
 
@@ -178,6 +179,11 @@ def payout_queue() -> list[dict[str, Any]]:
         }
         for method, label in Method.choices
     ]
+
+
+def payout_can_fail(payout: Payout) -> bool:
+    """Staff may mark it failed, the money back in the wallet, until it is paid."""
+    return state_allows(payout, PayoutState.FAILED, allowed=PAYOUT_MOVES)
 
 
 def payouts_waiting(*, limit: int = 100) -> list[Payout]:

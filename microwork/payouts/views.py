@@ -188,7 +188,12 @@ def account_add(request: HttpRequest) -> HttpResponse:
     )
     if done:
         return done
-    form_name = {"paypal": "paypal_form", "iban": "iban_form", "gift_voucher": "voucher_form"}[method]
+    form_names: dict[str, str] = {
+        Method.PAYPAL: "paypal_form",
+        Method.IBAN: "iban_form",
+        Method.GIFT_VOUCHER: "voucher_form",
+    }
+    form_name = form_names[method]
     return _credits(request, user, status=400, open_form=method, **{form_name: form})
 
 
@@ -292,6 +297,8 @@ def _staff_page(request: HttpRequest, *, status: int = 200, **overrides: Any) ->
         "row_errors": [],
     }
     context.update(overrides)
+    shown = [*context["waiting"], *(line for row in context["page"].rows for line in row.lines)]
+    context["failable"] = {payout.pk for payout in shown if selectors.payout_can_fail(payout)}
     return render(request, "payouts/staff.html", context, status=status)
 
 

@@ -64,6 +64,17 @@ def claim_takes_report(claim: Claim) -> bool:
     return ClaimState.SUBMITTED in CLAIM_MOVES.get(claim.state, set())
 
 
+def claim_awaits_review(claim: Claim) -> bool:
+    """The company may approve or reject the report now (HM14)."""
+    return ClaimState.APPROVED in CLAIM_MOVES.get(claim.state, set())
+
+
+def claim_takes_bonus(claim: Claim) -> bool:
+    """A bonus goes on an approved report only (HM10): a report whose review
+    paid the tasker, not one still to review, rejected or settled by staff."""
+    return claim.state == ClaimState.APPROVED
+
+
 def dispute_window_open(claim: Claim, now: datetime | None = None) -> bool:
     """A rejection can be contested for 7 days after the review (HM15)."""
     return claim.reviewed_at is not None and (now or timezone.now()) <= claim.reviewed_at + timedelta(days=DISPUTE_DAYS)
@@ -137,6 +148,11 @@ def claim_for(user: User, claim_id: object) -> Claim:
         return claims_visible_to(user).select_related("mission", "tasker").get(pk=object_id(claim_id))
     except Claim.DoesNotExist:
         raise NotFound() from None
+
+
+def claim_of_tasker_on(tasker: User, mission: Mission) -> Claim | None:
+    """The tasker's own claim on this mission, if they took it."""
+    return Claim.objects.filter(mission=mission, tasker=tasker).first()
 
 
 def report_file_for(user: User, claim_id: object, file_id: object) -> ReportFile:

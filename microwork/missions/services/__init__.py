@@ -76,7 +76,7 @@ from .pricing import (
     reward_check,
     smic_hourly_cents,
 )
-from .reports import claim_report, report_file_add
+from .reports import ReportFileInvalid, claim_report, report_file_add
 from .reviews import (
     AutoApproved,
     DisputeWindowClosed,
@@ -119,6 +119,7 @@ __all__ = [
     "OutsideRadius",
     "Place",
     "PositionRequired",
+    "ReportFileInvalid",
     "RewardAboveCap",
     "RewardBelowMinimumWage",
     "RowInvalid",

@@ -9,13 +9,15 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from microwork.accounts.models import User
-from microwork.core.errors import Conflict, InvalidInput
+from microwork.core.errors import InvalidInput
 from microwork.core.money import format_eur
+from microwork.core.states import WrongState
 from microwork.ledger.models import AccountKind
 from microwork.ledger.services import spend, system_account, wallet_of
 from microwork.notifications.services import notify
 
-from ..models import Bonus, Claim, ClaimState
+from ..models import Bonus, Claim
+from ..selectors import claim_takes_bonus
 from .pricing import place_price
 from .reviews import _require_company_of
 
@@ -24,10 +26,6 @@ BONUS_MESSAGE_MAX_CHARS = 2000
 
 class BonusAboveCap(InvalidInput):
     code = "bonus_above_cap"
-
-
-class ClaimNotApproved(Conflict):
-    code = "wrong_state"
 
 
 def bonus_amount_check(amount_cents: int) -> None:
@@ -52,8 +50,8 @@ def claim_bonus_add(*, claim: Claim, by: User, amount_cents: int, message: str =
     fee, vat = place_price(amount_cents)
     with transaction.atomic():
         claim = Claim.objects.select_for_update().select_related("mission", "tasker").get(pk=claim.pk)
-        if claim.state != ClaimState.APPROVED:
-            raise ClaimNotApproved(_("A bonus can only be added to an approved report."))
+        if not claim_takes_bonus(claim):
+            raise WrongState(_("A bonus can only be added to an approved report."))
         bonus = Bonus.objects.create(
             claim=claim, amount_cents=amount_cents, fee_cents=fee, vat_cents=vat, message=message, created_by=by
         )

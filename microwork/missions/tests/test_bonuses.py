@@ -176,3 +176,17 @@ def test_ac03_bonuses_in_the_data_export(acme, staff, alice):
         exported = api_as(user).get("/me/export").json()["bonuses"]
         assert [(b["amount_cents"], b["message"]) for b in exported] == [(150, "Merci")]
     assert api_as(staff).get("/me/export").json()["bonuses"] == []
+
+
+def test_hm10_bonus_is_offered_and_taken_on_the_same_answer(acme, staff, alice, bob):
+    from microwork.missions.selectors import claim_takes_bonus
+
+    submitted = _submitted(acme, staff, alice)
+    approved = _approved(acme, staff, bob, title="Another")
+    assert (claim_takes_bonus(submitted), claim_takes_bonus(approved)) == (False, True)
+    # the page offers no form where the service refuses, and the refusal keeps its message
+    page = english(signed_in(Client(), acme)).get(reverse("missions:bonus", args=[submitted.pk]))
+    assert "A bonus can only be added to an approved report." in page.content.decode()
+    assert "Pay the bonus" not in page.content.decode()
+    response = api_as(acme).post(f"/claims/{submitted.pk}/bonuses", {"amount_cents": 100})
+    assert_problem(response, 409, "wrong_state")

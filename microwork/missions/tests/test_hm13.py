@@ -257,3 +257,53 @@ def test_hm13_a_written_account_on_the_page_sends_the_report(client, published, 
     assert response.status_code == 302
     claim.refresh_from_db()
     assert (claim.state, claim.text) == (ClaimState.SUBMITTED, ACCOUNT)
+
+
+# --- The page sends its files with the report, all or nothing ---------------
+
+
+def _stored_files(claim: Claim) -> list[str]:
+    from django.core.files.storage import default_storage
+
+    folder = f"reports/{claim.pk}"
+    return default_storage.listdir(folder)[1] if default_storage.exists(folder) else []
+
+
+def test_hm13_a_refused_report_on_the_page_leaves_no_file_behind(client, published, acme, alice):
+    # given a claim whose report is refused (blank required answer) with its photo attached
+    claim = services.claim_create(mission=published(questions=QUESTIONS), tasker=alice)
+    response = _page(client, alice).post(
+        reverse("missions:report", args=[claim.pk]), {"q_shop": "   ", "q_shelf": photo_upload(), "text": ACCOUNT}
+    )
+    assert response.status_code == 400
+    # then neither the file's record nor its stored copy is kept
+    assert not claim.files.exists()
+    assert _stored_files(claim) == []
+    _untouched(str(claim.pk), acme)
+
+
+def test_hm13_a_report_on_the_page_keeps_its_photo_with_it(client, published, acme, alice):
+    claim = services.claim_create(mission=published(questions=QUESTIONS), tasker=alice)
+    response = _page(client, alice).post(
+        reverse("missions:report", args=[claim.pk]), {"q_shop": "Monoprix", "q_shelf": photo_upload()}
+    )
+    assert response.status_code == 302
+    claim.refresh_from_db()
+    assert claim.state == ClaimState.SUBMITTED
+    assert list(claim.files.values_list("question_key", flat=True)) == ["shelf"]
+    assert len(_stored_files(claim)) == 1 + sum(bool(f.original) for f in claim.files.all())
+
+
+def test_hm13_a_refused_file_is_named_by_its_question_and_nothing_is_stored(published, acme, alice):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    claim = services.claim_create(mission=published(questions=QUESTIONS), tasker=alice)
+    junk = SimpleUploadedFile("shelf.png", b"not an image", content_type="image/png")
+    with pytest.raises(services.ReportFileInvalid) as refused:
+        services.claim_report(
+            claim=claim, by=alice, answers={"shop": "Monoprix"}, files=[("shelf", junk)], text=ACCOUNT
+        )
+    assert refused.value.question_key == "shelf"
+    assert not claim.files.exists()
+    assert _stored_files(claim) == []
+    _untouched(str(claim.pk), acme)

@@ -841,3 +841,27 @@ def test_hm13_mission_form_offers_ten_questions_two_open(client, acme):
     assert response.status_code == 302
     mission = Mission.objects.get(company=acme)
     assert [q["label"] for q in mission.questions] == [f"Question number {n + 1}" for n in range(10)]
+
+
+def test_hm15_the_dispute_page_offers_its_form_only_within_the_7_days(client, acme, staff, alice, time_machine):
+    claim = reported(acme, staff, alice)
+    services.claim_reject(claim=claim, by=acme, reason_code="poor_quality", reason="Blurred")
+    as_user(client, alice)
+    assert 'name="reason"' in html(client.get(reverse("missions:dispute", args=[claim.pk])))
+    time_machine.move_to(timezone.now() + timedelta(days=7, minutes=1))
+    page = html(client.get(reverse("missions:dispute", args=[claim.pk])))
+    # the same answer as the service's: past the window, no form to send
+    assert 'name="reason"' not in page
+    assert reverse("missions:dispute", args=[claim.pk]) not in html(client.get(reverse("missions:my_claims")))
+
+
+def test_hm14_the_company_page_offers_the_review_and_the_bonus_from_the_table(client, acme, staff, alice):
+    claim = reported(acme, staff, alice)
+    as_user(client, acme)
+    page = html(client.get(reverse("missions:company_mission", args=[claim.mission_id])))
+    assert reverse("missions:approve", args=[claim.pk]) in page
+    assert reverse("missions:bonus", args=[claim.pk]) not in page
+    services.claim_approve(claim=claim, by=acme, rating=5)
+    page = html(client.get(reverse("missions:company_mission", args=[claim.mission_id])))
+    assert reverse("missions:approve", args=[claim.pk]) not in page
+    assert reverse("missions:bonus", args=[claim.pk]) in page

@@ -81,6 +81,9 @@ def _detail_page(request: HttpRequest, batch: Batch, *, reason_form: Any = None,
         "preview": batch_selectors.batch_preview(batch),
         "is_owner": batch.company_id == user.pk,
         "is_staff": user.is_staff_member,
+        "can_submit": batch.company_id == user.pk and batch_selectors.batch_can_submit(batch),
+        "can_withdraw": batch.company_id == user.pk and batch_selectors.batch_can_withdraw(batch),
+        "can_review": user.is_staff_member and batch_selectors.batch_can_review(batch),
         "reason_form": reason_form or forms.ReasonForm(prefix=f"b{batch.pk}"),
     }
     return render(request, "missions/batch_detail.html", context, status=status)

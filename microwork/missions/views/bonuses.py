@@ -9,15 +9,15 @@ from django.utils.translation import gettext as _
 
 from microwork.core.money import format_eur
 
-from .. import bonus_selectors, forms
+from .. import bonus_selectors, forms, selectors
 from ..services.bonuses import claim_bonus_add
-from .common import claim_for, company_user, form_then_redirect
+from .common import company_user, form_then_redirect
 
 
 @login_required
 def claim_bonus(request: HttpRequest, claim_id: int) -> HttpResponse:
     user = company_user(request)
-    claim = claim_for(user, claim_id)
+    claim = selectors.claim_for(user, claim_id)
     form = forms.BonusForm(request.POST or None)
     if request.method == "POST":
         done = form_then_redirect(
@@ -32,5 +32,10 @@ def claim_bonus(request: HttpRequest, claim_id: int) -> HttpResponse:
         )
         if done:
             return done
-    context = {"claim": claim, "form": form, "bonuses": bonus_selectors.bonuses_of(claim)}
+    context = {
+        "claim": claim,
+        "form": form,
+        "bonuses": bonus_selectors.bonuses_of(claim),
+        "takes_bonus": selectors.claim_takes_bonus(claim),
+    }
     return render(request, "missions/bonus.html", context, status=400 if form.is_bound else 200)

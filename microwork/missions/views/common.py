@@ -1,12 +1,12 @@
-"""What every mission page shares: who is asking, the object they may see
-(404 for a foreign one), a report shown question by question; and, from
+"""What every mission page shares: who is asking (the object they may see,
+404 for a foreign one, comes from `selectors.mission_for` / `claim_for`), a
+report shown question by question; and, from
 `core.pages`, keyset pages and the call-a-service-then-redirect helpers."""
 
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -21,11 +21,9 @@ from ..models import Claim, Mission
 __all__ = [
     "act_then_redirect",
     "any_user",
-    "claim_for",
     "company_user",
     "form_then_redirect",
     "map_context",
-    "mission_for",
     "more_url",
     "page_of",
     "posted",
@@ -51,14 +49,6 @@ def company_user(request: HttpRequest) -> User:
 
 def staff_user(request: HttpRequest) -> User:
     return page_user(request, "staff")
-
-
-def mission_for(user: User | AnonymousUser, mission_id: object) -> Mission:
-    return selectors.mission_for(user, mission_id)
-
-
-def claim_for(user: User, claim_id: object) -> Claim:
-    return selectors.claim_for(user, claim_id)
 
 
 def posted(request: HttpRequest) -> Any:

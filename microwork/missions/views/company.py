@@ -21,14 +21,12 @@ from microwork.ledger import selectors as ledger_selectors
 
 from .. import forms, selectors, services
 from ..batch import BATCH_COLUMNS, BATCH_OPTIONAL, batch_file_content, parse_batch_csv
-from ..models import Claim, ClaimState, Mission
+from ..models import Claim, Mission
 from .common import (
     act_then_redirect,
-    claim_for,
     company_user,
     form_then_redirect,
     map_context,
-    mission_for,
     more_url,
     page_of,
     posted,
@@ -144,7 +142,7 @@ def mission_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def mission_edit(request: HttpRequest, mission_id: int) -> HttpResponse:
     user = company_user(request)
-    mission = mission_for(user, mission_id)
+    mission = selectors.mission_for(user, mission_id)
     if not selectors.mission_is_editable(mission):
         messages.error(request, _("Only a draft or a mission sent back for changes can be edited."))
         return redirect("missions:company_mission", mission.pk)
@@ -204,13 +202,17 @@ def _company_page(
     claims = mission.claims.select_related("tasker").prefetch_related("files", "bonuses").order_by("-pk")
     rows = []
     for claim in claims:
-        row: dict[str, Any] = {"claim": claim, "answers": report_rows(claim, mission) if claim.submitted_at else []}
-        if claim.state == ClaimState.SUBMITTED:
+        row: dict[str, Any] = {
+            "claim": claim,
+            "answers": report_rows(claim, mission) if claim.submitted_at else [],
+            "takes_bonus": selectors.claim_takes_bonus(claim),
+        }
+        if selectors.claim_awaits_review(claim):
             row["approve_form"] = forms.ApproveForm(prefix=f"a{claim.pk}")
             row["reject_form"] = forms.RejectForm(prefix=f"r{claim.pk}")
         rows.append(with_override(row, "claim", row_override))
     # Reports waiting for a decision first.
-    rows.sort(key=lambda r: r["claim"].state != ClaimState.SUBMITTED)
+    rows.sort(key=lambda r: not selectors.claim_awaits_review(r["claim"]))
     editable = selectors.mission_is_editable(mission)
     context = {
         "mission": mission,
@@ -227,12 +229,12 @@ def _company_page(
 @login_required
 def company_mission(request: HttpRequest, mission_id: int) -> HttpResponse:
     user = company_user(request)
-    return _company_page(request, mission_for(user, mission_id))
+    return _company_page(request, selectors.mission_for(user, mission_id))
 
 
 def _mission_button(request: HttpRequest, mission_id: int, service: Callable[..., object], done: str) -> HttpResponse:
     user = company_user(request)
-    mission = mission_for(user, mission_id)
+    mission = selectors.mission_for(user, mission_id)
     to = reverse("missions:company_mission", args=[mission.pk])
     return act_then_redirect(request, lambda: service(mission=mission, by=user), done=done, to=to)
 
@@ -264,7 +266,7 @@ def _claim_anchor(claim: Claim) -> str:
 @require_POST
 def claim_approve(request: HttpRequest, claim_id: int) -> HttpResponse:
     user = company_user(request)
-    claim = claim_for(user, claim_id)
+    claim = selectors.claim_for(user, claim_id)
     form = forms.ApproveForm(request.POST, prefix=f"a{claim.pk}")
     done = form_then_redirect(
         request,
@@ -282,7 +284,7 @@ def claim_approve(request: HttpRequest, claim_id: int) -> HttpResponse:
 @require_POST
 def claim_reject(request: HttpRequest, claim_id: int) -> HttpResponse:
     user = company_user(request)
-    claim = claim_for(user, claim_id)
+    claim = selectors.claim_for(user, claim_id)
     form = forms.RejectForm(request.POST, prefix=f"r{claim.pk}")
     done = form_then_redirect(
         request,

@@ -12,9 +12,7 @@ from .. import forms, selectors, services
 from .batches import pending_batches
 from .common import (
     act_then_redirect,
-    claim_for,
     form_then_redirect,
-    mission_for,
     report_rows,
     rows_page,
     staff_user,
@@ -45,7 +43,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 @require_POST
 def mission_publish(request: HttpRequest, mission_id: int) -> HttpResponse:
     user = staff_user(request)
-    mission = mission_for(user, mission_id)
+    mission = selectors.mission_for(user, mission_id)
     return act_then_redirect(
         request,
         lambda: services.mission_publish(mission=mission, by=user),
@@ -58,7 +56,7 @@ def mission_publish(request: HttpRequest, mission_id: int) -> HttpResponse:
 @require_POST
 def mission_request_changes(request: HttpRequest, mission_id: int) -> HttpResponse:
     user = staff_user(request)
-    mission = mission_for(user, mission_id)
+    mission = selectors.mission_for(user, mission_id)
     form = forms.ReasonForm(request.POST, prefix=f"m{mission.pk}")
     done = form_then_redirect(
         request,
@@ -99,7 +97,7 @@ def disputes(request: HttpRequest) -> HttpResponse:
 @require_POST
 def claim_settle(request: HttpRequest, claim_id: int) -> HttpResponse:
     user = staff_user(request)
-    claim = claim_for(user, claim_id)
+    claim = selectors.claim_for(user, claim_id)
     form = forms.SettleForm(request.POST, prefix=f"s{claim.pk}")
     done = form_then_redirect(
         request,

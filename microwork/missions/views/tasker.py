@@ -21,10 +21,8 @@ from .. import forms, selectors, services
 from ..models import Claim, ClaimState, Mission
 from .common import (
     any_user,
-    claim_for,
     form_then_redirect,
     map_context,
-    mission_for,
     more_url,
     page_of,
     posted,
@@ -69,10 +67,11 @@ def mission_list(request: HttpRequest) -> HttpResponse:
 def _detail(request: HttpRequest, mission: Mission, *, error: ApplicationError | None = None) -> HttpResponse:
     user = request.user
     tasker = user if isinstance(user, User) and user.is_tasker else None
-    claim = Claim.objects.filter(mission=mission, tasker=tasker).first() if tasker else None
+    claim = selectors.claim_of_tasker_on(tasker, mission) if tasker else None
     context = {
         "mission": mission,
         "claim": claim,
+        "takes_report": claim is not None and selectors.claim_takes_report(claim),
         "open": services.mission_is_open(mission) and mission.places_left > 0,
         # Why the button would fail, shown beside it disabled rather than after the click.
         "refusal": (
@@ -92,7 +91,7 @@ def _detail(request: HttpRequest, mission: Mission, *, error: ApplicationError |
 def mission_detail(request: HttpRequest, mission_id: int) -> HttpResponse:
     """Open to visitors for a mission they could take now (MW01)."""
     user = request.user
-    mission = mission_for(user, mission_id)
+    mission = selectors.mission_for(user, mission_id)
     if user.is_authenticated and user.is_company:
         return redirect("missions:company_mission", mission.pk)
     return _detail(request, mission)
@@ -102,7 +101,7 @@ def mission_detail(request: HttpRequest, mission_id: int) -> HttpResponse:
 @require_POST
 def mission_claim(request: HttpRequest, mission_id: int) -> HttpResponse:
     user = tasker_user(request)
-    mission = mission_for(user, mission_id)
+    mission = selectors.mission_for(user, mission_id)
     form = forms.ClaimForm(request.POST)
     try:
         if not form.is_valid():
@@ -133,6 +132,7 @@ def my_claims(request: HttpRequest) -> HttpResponse:
             "claim": claim,
             "overdue": selectors.claim_is_overdue(claim, now),
             "can_dispute": selectors.claim_can_dispute(claim, now),
+            "takes_report": selectors.claim_takes_report(claim),
         },
         key="claim",
         extra={"tab": tab, "tabs": counts, "claims_total": sum(counts.values())},
@@ -141,7 +141,7 @@ def my_claims(request: HttpRequest) -> HttpResponse:
 
 def _own_claim(request: HttpRequest, claim_id: int) -> tuple[User, Claim]:
     user = tasker_user(request)
-    claim = claim_for(user, claim_id)
+    claim = selectors.claim_for(user, claim_id)
     return user, claim
 
 
@@ -160,15 +160,9 @@ def claim_report(request: HttpRequest, claim_id: int) -> HttpResponse:
     )
     lapsed = selectors.claim_has_lapsed(claim)
     # Past the deadline the service is asked anyway: it lapses the claim and says so (HM04).
-    if request.method == "POST" and claim.state == ClaimState.ACTIVE and (form.is_valid() or lapsed):
+    if request.method == "POST" and selectors.claim_takes_report(claim) and (form.is_valid() or lapsed):
         aliases = {f"answers.{q['key']}": forms.field_name(q["key"]) for q in mission.questions}
         try:
-            for key, upload in form.uploads():
-                try:
-                    services.report_file_add(claim=claim, by=user, question_key=key, upload=upload)
-                except InvalidInput as exc:
-                    form.add_error(forms.field_name(key), exc.detail)
-                    raise
             services.claim_report(
                 claim=claim,
                 by=user,
@@ -176,10 +170,13 @@ def claim_report(request: HttpRequest, claim_id: int) -> HttpResponse:
                 text=form.cleaned_data.get("text", ""),
                 links=form.links(),
                 started_at=form.started_at(),
+                files=form.uploads(),
             )
         except services.ClaimLapsed as exc:
             form.add_error(None, exc.detail)
             lapsed = True
+        except services.ReportFileInvalid as exc:
+            form.add_error(forms.field_name(exc.question_key), exc.detail)
         except InvalidInput as exc:
             if not form.errors:
                 form.add_service_error(exc, aliases=aliases)
@@ -194,6 +191,7 @@ def claim_report(request: HttpRequest, claim_id: int) -> HttpResponse:
         "mission": mission,
         "form": form,
         "lapsed": lapsed,
+        "takes_report": selectors.claim_takes_report(claim),
         "answers": report_rows(claim, mission) if claim.submitted_at else [],
     }
     status = 400 if request.method == "POST" else 200
@@ -231,7 +229,8 @@ def claim_dispute(request: HttpRequest, claim_id: int) -> HttpResponse:
         if done:
             return done
     status = 400 if request.method == "POST" else 200
-    return render(request, "missions/dispute.html", {"claim": claim, "form": form}, status=status)
+    context = {"claim": claim, "form": form, "can_dispute": selectors.claim_can_dispute(claim)}
+    return render(request, "missions/dispute.html", context, status=status)
 
 
 @login_required

@@ -12,7 +12,7 @@ from microwork.accounts.models import User
 from microwork.core.errors import Conflict, Forbidden, InvalidInput, required_text
 from microwork.core.idempotency import key_first_use, page_scope
 from microwork.core.money import format_eur
-from microwork.core.states import state_require, state_start
+from microwork.core.states import WrongState, state_require, state_start
 from microwork.ledger.clearing import earnings_release_due
 from microwork.ledger.models import AccountKind
 from microwork.ledger.services import system_account, transfer, wallet_of
@@ -160,7 +160,7 @@ def voucher_code_reveal(*, payout: Payout, user: User) -> str:
         if not code and payout.method == Method.GIFT_VOUCHER and payout.state == PayoutState.REQUESTED:
             raise Conflict(_("The voucher code is made when the payout is processed."), code="voucher_not_ready")
         if not code and payout.state == PayoutState.FAILED:
-            raise Conflict(_("This payout failed: it has no voucher code."), code="wrong_state")
+            raise WrongState(_("This payout failed: it has no voucher code."))
         if not code:
             raise Conflict(_("This voucher code has already been shown."), code="voucher_already_shown")
         payout.voucher_code_once = ""

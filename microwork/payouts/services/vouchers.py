@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from microwork.accounts.models import User
 from microwork.core.errors import Forbidden, InvalidInput, numbered
 from microwork.core.money import format_eur
-from microwork.core.states import state_move
+from microwork.core.states import WrongState, state_move
 from microwork.core.uploads import csv_require_columns, csv_rows, csv_text
 from microwork.ledger.models import AccountKind
 from microwork.ledger.services import entry_post, system_account
@@ -56,6 +56,34 @@ def voucher_move(
         reason=reason,
         update_fields=fields,
         voucher=voucher,
+    )
+
+
+def _voucher_start_many(codes: list[VoucherCode], *, by: User) -> None:
+    """Record the first state of freshly bulk-created codes, as `state_start`
+    does for one object: the move from "" that the table allows, one history
+    row per code, written in one bulk insert (an import holds thousands)."""
+    first = VOUCHER_MOVES.get("", set())
+    for state in {code.state for code in codes}:
+        if state not in first:
+            raise WrongState(_("Cannot start in %(target)s.") % {"target": state})
+    if any(code.pk is None for code in codes):
+        # A database that does not return the new keys: read them back by the import's label.
+        ids = {
+            (brand, code_hash): pk
+            for brand, code_hash, pk in VoucherCode.objects.filter(batch_label=codes[0].batch_label).values_list(
+                "brand", "code_hash", "pk"
+            )
+        }
+        for code in codes:
+            code.pk = ids[(code.brand, code.code_hash)]
+    at = timezone.now()
+    VoucherCodeTransition.objects.bulk_create(
+        (
+            VoucherCodeTransition(voucher=code, from_state="", to_state=code.state, by=by, reason="", at=at)
+            for code in codes
+        ),
+        batch_size=500,
     )
 
 
@@ -169,6 +197,7 @@ def voucher_stock_import(*, by: User, file: IO[bytes]) -> VoucherImport:
     try:
         with transaction.atomic():
             VoucherCode.objects.bulk_create(codes, batch_size=500)
+            _voucher_start_many(codes, by=by)
             entry_post(
                 kind="voucher_stock_import",
                 idempotency_key=f"voucher-import:{label}",

@@ -486,3 +486,16 @@ def test_page_cursors_in_digits_other_than_ascii_start_over_not_a_server_error(
     # a cursor in superscript or other Unicode digits is not one: the page shows from the start
     user = request.getfixturevalue(persona)
     assert signed_in(client, user).get(reverse(page), {param: value}).status_code == 200
+
+
+def test_mw03_staff_are_offered_to_fail_only_the_payouts_the_table_lets_fail(client, staff, alice, bob):
+    fund(alice, 10_00)
+    fund(bob, 30_00)
+    paid = services.payout_request(user=alice, amount_cents=10_00, account=paypal_account(alice))
+    waiting = services.payout_request(user=bob, amount_cents=20_00, account=paypal_account(bob, "bob@paypal.example"))
+    batch = services.payout_batch_create(by=staff, method="paypal")
+    services.payout_batch_mark_paid(batch=batch, by=staff)
+    waiting = services.payout_request(user=bob, amount_cents=10_00, account=waiting.account)
+    page = signed_in(client, staff).get(reverse("payouts:staff")).content.decode()
+    assert reverse("payouts:staff_payout_fail", args=[waiting.pk]) in page
+    assert reverse("payouts:staff_payout_fail", args=[paid.pk]) not in page

@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -14,7 +16,14 @@ from microwork.core.errors import Conflict, Forbidden, InvalidInput
 from microwork.ledger.models import AccountKind, Entry
 from microwork.ledger.selectors import ledger_audit
 from microwork.payouts import selectors, services
-from microwork.payouts.models import Payout, PayoutState, VoucherCode, VoucherCodeTransition, VoucherState
+from microwork.payouts.models import (
+    VOUCHER_MOVES,
+    Payout,
+    PayoutState,
+    VoucherCode,
+    VoucherCodeTransition,
+    VoucherState,
+)
 
 from .conftest import available, balance_of, fund, stock_vouchers, voucher_csv
 
@@ -137,6 +146,26 @@ def test_hm16_voucher_the_same_file_twice_imports_once(staff):
     assert balance_of(AccountKind.VOUCHER_STOCK) == 10_00
 
 
+def test_hm16_voucher_import_records_each_codes_first_state_in_a_few_queries(staff):
+    def imported(count: int, prefix: str) -> int:
+        rows = [("Fnac", "10.00", f"{prefix}-{n:04d}", in_days(30)) for n in range(count)]
+        with CaptureQueriesContext(connection) as queries:
+            services.voucher_stock_import(by=staff, file=voucher_csv(*rows))
+        return len(queries)
+
+    imported(1, "FIRST")  # the books' system accounts are made on the first import
+    few, many = imported(2, "FEW"), imported(40, "MANY")
+    # every code starts with its own history row, from "" to in stock, by the importer
+    steps = VoucherCodeTransition.objects.values_list("voucher_id", "from_state", "to_state", "by_id")
+    codes = VoucherCode.objects.values_list("pk", flat=True)
+    assert sorted(steps) == sorted((pk, "", "in_stock", staff.pk) for pk in codes)
+    assert len(codes) == 43
+    # and 20 times the codes costs no more queries
+    assert many == few
+    # the move the table allows first is the one recorded
+    assert VOUCHER_MOVES[""] == {VoucherState.IN_STOCK}
+
+
 def test_hm16_voucher_import_is_for_staff_only(alice, acme):
     for user in (alice, acme):
         with pytest.raises(Forbidden):
@@ -161,7 +190,8 @@ def test_hm16_voucher_request_reserves_the_code_expiring_first(alice, staff):
     voucher = VoucherCode.objects.get(payout=payout)
     assert (voucher.state, voucher.value_cents) == (VoucherState.RESERVED, 10_00)
     assert voucher.expires_on == timezone.localdate() + timedelta(days=10)
-    step = VoucherCodeTransition.objects.get(voucher=voucher)
+    # the move after the import's first row ("" to in_stock)
+    step = VoucherCodeTransition.objects.exclude(from_state="").get(voucher=voucher)
     assert (step.from_state, step.to_state, step.by_id) == ("in_stock", "reserved", alice.pk)
     assert ledger_audit() == []
 
@@ -225,7 +255,12 @@ def test_pl01_hm16_voucher_from_import_to_delivery_keeps_the_books_right(alice, 
     # marking it paid again moves nothing
     services.payout_batch_mark_paid(batch=batch, by=staff)
     assert Entry.objects.filter(kind="voucher_delivered").count() == 1
-    steps = list(VoucherCodeTransition.objects.filter(voucher=voucher).order_by("pk").values_list("to_state", "by_id"))
+    steps = list(
+        VoucherCodeTransition.objects.filter(voucher=voucher)
+        .exclude(from_state="")
+        .order_by("pk")
+        .values_list("to_state", "by_id")
+    )
     assert steps == [("reserved", alice.pk), ("delivered", staff.pk)]
 
 
@@ -404,3 +439,14 @@ def test_hm16_voucher_staff_page_is_for_staff_only(client, alice):
     file = upload(("Fnac", "10.00", "FNAC-PAGE-0001", in_days(30)))
     assert client.post(reverse("payouts:staff_voucher_import"), {"file": file}).status_code == 403
     assert not VoucherCode.objects.exists()
+
+
+def test_hm16_voucher_code_of_a_failed_payout_is_a_wrong_state(alice, staff):
+    stock_vouchers(staff, 10_00)
+    fund(alice, 10_00)
+    payout = services.payout_request(user=alice, amount_cents=10_00, account=voucher_account(alice))
+    services.payout_fail(payout=payout, by=staff, reason="Issuer down")
+    with pytest.raises(Conflict) as refused:
+        services.voucher_code_reveal(payout=payout, user=alice)
+    assert (refused.value.code, refused.value.status) == ("wrong_state", 409)
+    assert refused.value.detail == "This payout failed: it has no voucher code."
