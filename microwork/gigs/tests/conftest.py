@@ -1,15 +1,19 @@
-"""Shared pieces of the packaged-services tests: a second expert, and the
-books checked after every test. The expert, the buyer and the offer are
-personas of the whole suite (the root conftest); the builders are in
-`microwork.testing`."""
+"""Shared pieces of the packaged-services tests: a second expert, an open
+custom request, and the books checked after every test. The expert, the
+buyer, the offer and staff are personas of the whole suite (the root
+conftest); the builders are in `microwork.testing`."""
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from microwork import testing
 from microwork.accounts.models import User
+from microwork.gigs import services
+from microwork.gigs.models import CustomRequest
 from microwork.ledger.selectors import ledger_audit, wallet_balance
 
 
@@ -40,3 +44,16 @@ def _books_right(request: pytest.FixtureRequest) -> Iterator[None]:
 @pytest.fixture
 def other_expert(db: None) -> User:
     return testing.make_verified_expert("hugo@example.fr", display_name="Hugo")
+
+
+@pytest.fixture
+def request_open(buyer: User) -> CustomRequest:
+    """A company's open custom request (AM11), for ten days."""
+    return services.custom_request_create(
+        buyer=buyer,
+        title="Logo pour une boulangerie",
+        description="Un logo simple et chaleureux pour notre boulangerie de quartier.",
+        budget_cents=15_000,
+        deadline=timezone.localdate() + timedelta(days=10),
+        category="design",
+    )

@@ -51,11 +51,6 @@ def propose(expert: User, request_id: str, price_cents: int = 15_000, delivery_d
 
 
 @pytest.fixture
-def staff(db: None) -> User:
-    return testing.make_staff()
-
-
-@pytest.fixture
 def invited(buyer, expert, other_expert, staff) -> dict[str, Any]:
     """A request with both experts invited; each has proposed."""
     request = post_request(buyer)

@@ -26,23 +26,6 @@ def soon(days: int = 10) -> str:
 
 
 @pytest.fixture
-def staff(db: None) -> User:
-    return testing.make_staff()
-
-
-@pytest.fixture
-def request_open(buyer) -> CustomRequest:
-    return services.custom_request_create(
-        buyer=buyer,
-        title="Logo pour une boulangerie",
-        description="Un logo simple et chaleureux pour notre boulangerie de quartier.",
-        budget_cents=15_000,
-        deadline=timezone.localdate() + timedelta(days=10),
-        category="design",
-    )
-
-
-@pytest.fixture
 def invited(request_open, expert, staff) -> CustomRequest:
     services.custom_request_invite(request=request_open, by=staff, expert_ids=[expert.pk])
     return request_open

@@ -27,11 +27,6 @@ def as_user(user: User) -> Client:
 
 
 @pytest.fixture
-def staff(db: None) -> User:
-    return testing.make_staff()
-
-
-@pytest.fixture
 def tasker(db: None) -> User:
     return testing.make_tasker("tom@example.fr", "+33612345678")
 

@@ -5,7 +5,6 @@ from datetime import date, timedelta
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from microwork import testing
 from microwork.accounts.models import User
@@ -14,7 +13,6 @@ from microwork.gigs import selectors, services
 from microwork.gigs.models import (
     Cancellation,
     CancellationState,
-    CustomRequest,
     CustomRequestState,
     Offer,
     OrderState,
@@ -39,23 +37,6 @@ def fields_of(offer: Offer) -> services.OfferFields:
         description=offer.description + " Encore.",
         price_cents=offer.price_cents,
         delivery_days=offer.delivery_days,
-    )
-
-
-@pytest.fixture
-def staff(db: None) -> User:
-    return testing.make_staff()
-
-
-@pytest.fixture
-def request_open(buyer) -> CustomRequest:
-    return services.custom_request_create(
-        buyer=buyer,
-        title="Logo pour une boulangerie",
-        description="Un logo simple et chaleureux pour notre boulangerie de quartier.",
-        budget_cents=15_000,
-        deadline=timezone.localdate() + timedelta(days=10),
-        category="design",
     )
 
 
