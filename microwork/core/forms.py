@@ -1,5 +1,6 @@
 """What every page form shares."""
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +29,24 @@ class ServiceErrorMixin:
         for problem in (exc, *exc.also):
             field = (aliases or {}).get(problem.field or "", problem.field)
             form.add_error(field if field in form.fields else None, problem.detail)
+
+
+class OnceForm(forms.Form):
+    """Carries a fresh one-time token per rendered form (hidden `request_key`),
+    so that the same form posted twice (a double click) acts once.
+
+    What a repeat does is the service's rule: it is given `once_key()`."""
+
+    request_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("request_key", uuid.uuid4().hex)
+
+    def once_key(self) -> str:
+        """The posted token, "" when none was sent (then nothing is deduplicated)."""
+        return self.cleaned_data.get("request_key") or ""
 
 
 class EurosField(forms.DecimalField):

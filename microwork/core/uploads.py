@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.core.files import File
@@ -276,8 +276,22 @@ def file_response(file: File, *, content_type: str, download_name: str = "") -> 
 CSV_FIELD_MAX_CHARS = 10_000
 
 
+def csv_upload_content(upload: IO[bytes], *, max_bytes: int, too_large: str | Promise, field: str = "file") -> bytes:
+    """The bytes of an uploaded CSV file, refused (`too_large`, on `field`)
+    past `max_bytes`: by its declared size before anything is read, and never
+    more than one byte past the limit read. `csv_text` then reads them as text."""
+    size = getattr(upload, "size", None)
+    if size and size > max_bytes:
+        raise InvalidInput(str(too_large), field=field)
+    content = bytes(upload.read(max_bytes + 1))
+    if len(content) > max_bytes:
+        raise InvalidInput(str(too_large), field=field)
+    return content
+
+
 def csv_text(content: bytes) -> str:
-    """An uploaded CSV file as text: UTF-8 (a spreadsheet's BOM is dropped), without NUL characters."""
+    """An uploaded CSV file as text: UTF-8 (a spreadsheet's BOM is dropped),
+    refusing binary content (bytes that are not UTF-8, NUL characters)."""
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:

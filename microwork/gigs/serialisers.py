@@ -5,6 +5,8 @@ from typing import Any
 
 from django.urls import reverse
 
+from microwork.core.serialisers import history_out
+
 from .models import (
     Cancellation,
     CustomRequest,
@@ -165,14 +167,5 @@ def order_out(order: Order, *, history: bool = True) -> dict[str, Any]:
         "buyer_refund_cents": order.buyer_refund_cents,
         "cancellation_request": cancellation_out(open_request) if open_request else None,
         "created_at": order.created_at,
-        "history": [
-            {
-                "from_state": t.from_state,
-                "to_state": t.to_state,
-                "by_id": str(t.by_id) if t.by_id else None,
-                "reason": t.reason,
-                "at": t.at,
-            }
-            for t in (order.transitions.order_by("pk") if history else [])
-        ],
+        "history": history_out(order.transitions) if history else [],
     }

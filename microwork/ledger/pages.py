@@ -32,7 +32,7 @@ def topup_submit(request: HttpRequest, form: TopupForm, *, done_url: str) -> Htt
     or back to `done_url` with the outcome. None when the form gained errors."""
     try:
         topup = payments.topup_create(
-            user=payer(request), amount_cents=form.amount_cents(), request_key=form.cleaned_data["request_key"] or ""
+            user=payer(request), amount_cents=form.amount_cents(), request_key=form.once_key()
         )
     except ApplicationError as exc:
         form.add_service_error(exc, aliases={"amount_cents": "amount"})

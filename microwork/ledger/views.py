@@ -71,7 +71,7 @@ def refund(request: HttpRequest) -> HttpResponse:
             done = payments.refund_request(
                 user=payer(request),
                 amount_cents=form.amount_cents(),
-                request_key=form.cleaned_data["request_key"] or "",
+                request_key=form.once_key(),
             )
         except ApplicationError as exc:
             form.add_service_error(exc, aliases={"amount_cents": "amount"})

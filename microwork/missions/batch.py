@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from pydantic import ValidationError
 
 from microwork.core.errors import InvalidInput, numbered
-from microwork.core.uploads import csv_fieldnames, csv_require_columns, csv_rows, csv_text
+from microwork.core.uploads import csv_fieldnames, csv_require_columns, csv_rows, csv_text, csv_upload_content
 
 from . import services
 from .schemas import MissionRow, schema_errors
@@ -26,9 +26,7 @@ PLACE_CELLS = ("lat", "lon", "radius_km", "address")
 
 def batch_file_content(upload: Any) -> bytes:
     """The bytes of an uploaded mission CSV, refused past BATCH_MAX_BYTES before it is read."""
-    if upload.size and upload.size > BATCH_MAX_BYTES:
-        raise InvalidInput(_("The CSV file is larger than 2 MB."), field="file")
-    return bytes(upload.read())
+    return csv_upload_content(upload, max_bytes=BATCH_MAX_BYTES, too_large=_("The CSV file is larger than 2 MB."))
 
 
 def _row_body(raw: dict[str, Any], columns: tuple[str, ...], *, decimal_comma: bool) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from microwork.accounts.roles import current_user, require_role
 from microwork.core.pagination import PageParams, keyset_page
 
 from . import batch_selectors, services
-from .batch_template import item_missions, items_content, read_items, read_template, results_response, template_fields
+from .batch_template import items_content, read_template, results_response, template_fields
 from .models import Batch
 from .schemas import ReasonIn, TemplateBatchFilters, TemplateBatchOut, TemplateBatchPage
 from .serialisers import batch_out
@@ -32,13 +32,10 @@ def batch_create(request: HttpRequest, template: Form[str], items: File[Uploaded
     require_role(user, "company")
     content = items_content(items)
     checked = read_template(template)
-    fields = template_fields(checked)
-    parsed = read_items(content)
-    batch = services.batch_create(
+    batch = services.batch_create_from_file(
         company=user,
-        template=fields,
-        variables=parsed.variables,
-        items=item_missions(fields, parsed),
+        template=template_fields(checked),
+        content=content,
         wave_size=checked.wave_size,
         wave_minutes=checked.wave_minutes,
     )

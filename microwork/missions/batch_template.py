@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from microwork.core.errors import InvalidInput, numbered
 from microwork.core.spreadsheets import csv_writer
-from microwork.core.uploads import csv_fieldnames, csv_rows, csv_text
+from microwork.core.uploads import csv_fieldnames, csv_rows, csv_text, csv_upload_content
 
 from . import services
 from .models import Batch, Claim, ClaimState, Mission, Question
@@ -50,9 +50,9 @@ class ItemsFile:
 
 def items_content(upload: Any, *, field: str = "items") -> bytes:
     """The bytes of an uploaded items file, refused past ITEMS_MAX_BYTES before it is read."""
-    if upload.size and upload.size > ITEMS_MAX_BYTES:
-        raise InvalidInput(_("The items file is larger than 5 MB."), field=field)
-    return bytes(upload.read())
+    return csv_upload_content(
+        upload, max_bytes=ITEMS_MAX_BYTES, too_large=_("The items file is larger than 5 MB."), field=field
+    )
 
 
 def read_items(content: bytes) -> ItemsFile:

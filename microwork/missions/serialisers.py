@@ -5,6 +5,7 @@ import math
 from typing import Any
 
 from microwork.core.schemas import one_of
+from microwork.core.serialisers import history_out
 
 from . import selectors
 from .models import (
@@ -114,14 +115,7 @@ def claim_out(claim: Claim, *, history: bool = False) -> dict[str, Any]:
         "dispute_reason": claim.dispute_reason,
         "disputed_at": claim.disputed_at,
         "settled_cents": claim.settled_cents,
-        "history": (
-            [
-                {"from_state": t.from_state, "to_state": t.to_state, "at": t.at, "reason": t.reason}
-                for t in claim.transitions.order_by("pk")
-            ]
-            if history
-            else None
-        ),
+        "history": history_out(claim.transitions, who=False) if history else None,
         "bonuses": [bonus_out(b, claim=claim) for b in claim.bonuses.order_by("pk")] if history else None,
     }
 

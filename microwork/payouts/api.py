@@ -9,6 +9,7 @@ from pydantic import StrictInt
 from microwork.accounts.roles import current_user, require_role
 from microwork.core.pagination import PageParams, keyset_page
 from microwork.core.schemas import Text, one_of
+from microwork.core.serialisers import history_out
 
 from . import selectors, services
 from .models import Method, Payout, PayoutAccount, PayoutBatch
@@ -144,20 +145,7 @@ def payout_out(payout: Payout, *, history: bool = False) -> dict[str, Any]:
         "voucher_last4": payout.voucher_last4 or None,
         "voucher_code_available": bool(payout.voucher_code_once),
         "created_at": payout.created_at,
-        "history": (
-            [
-                {
-                    "from_state": t.from_state,
-                    "to_state": t.to_state,
-                    "at": t.at,
-                    "reason": t.reason,
-                    "by_id": str(t.by_id) if t.by_id else None,
-                }
-                for t in payout.transitions.order_by("pk")
-            ]
-            if history
-            else None
-        ),
+        "history": history_out(payout.transitions) if history else None,
     }
 
 

@@ -1,13 +1,12 @@
 """Payout page forms: they check the shape of the input; the rules live in services."""
 
-import uuid
 from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from microwork.core.forms import EurosField, ServiceErrorMixin
+from microwork.core.forms import EurosField, OnceForm, ServiceErrorMixin
 
 from . import selectors
 from .models import Method, PayoutAccount
@@ -53,19 +52,9 @@ ACCOUNT_FORMS: dict[str, type[forms.Form]] = {
 }
 
 
-class _OnceForm(forms.Form):
-    """Carries a fresh token per rendered form, so that the same form posted
-    twice (a double tap) acts once."""
+class PayoutRequestForm(ServiceErrorMixin, OnceForm):
+    """The same form posted twice asks once (the repeat is told so on the credits page)."""
 
-    request_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if not self.is_bound:
-            self.initial.setdefault("request_key", uuid.uuid4().hex)
-
-
-class PayoutRequestForm(ServiceErrorMixin, _OnceForm):
     amount = EurosField(label=_("Amount in euros"), min_value=Decimal("0.01"))
     account = forms.ModelChoiceField(
         label=_("Paid to"), queryset=PayoutAccount.objects.none(), empty_label=None, to_field_name="pk"

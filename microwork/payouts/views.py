@@ -218,7 +218,7 @@ def payout_request(request: HttpRequest) -> HttpResponse:
                 user=user,
                 amount_cents=form.amount_cents(),
                 account=form.cleaned_data["account"],
-                request_key=form.cleaned_data["request_key"],
+                request_key=form.once_key(),
             )
         except services.PayoutAlreadyRequested as exc:
             messages.info(request, exc.detail)

@@ -6,7 +6,7 @@ import pytest
 from django import forms
 from django.utils import translation
 
-from microwork.core.forms import EurosField
+from microwork.core.forms import EurosField, OnceForm
 
 
 class AmountForm(forms.Form):
@@ -34,3 +34,24 @@ def test_the_example_amount_is_written_as_the_reader_types_it(language, shown):
     form.fields["amount"] = EurosField(label="Amount", placeholder="50,00")
     with translation.override(language):
         assert f'placeholder="{shown}"' in str(form["amount"])
+
+
+class _PlainOnceForm(OnceForm):
+    amount = EurosField(label="Amount")
+
+
+def test_pl01_a_once_form_carries_a_fresh_token_each_time_it_is_drawn():
+    first, second = _PlainOnceForm(), _PlainOnceForm()
+    assert first.initial["request_key"] != second.initial["request_key"]
+    assert len(first.initial["request_key"]) == 32
+    assert 'type="hidden" name="request_key"' in str(first)
+
+
+def test_pl01_a_once_form_gives_the_posted_token_or_none():
+    posted = _PlainOnceForm({"amount": "5", "request_key": "k1"})
+    assert posted.is_valid(), posted.errors
+    assert posted.once_key() == "k1"
+    bare = _PlainOnceForm({"amount": "5"})
+    assert bare.is_valid(), bare.errors
+    assert bare.once_key() == ""
+    assert not _PlainOnceForm({"amount": "5", "request_key": "k" * 65}).is_valid()

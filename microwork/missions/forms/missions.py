@@ -209,7 +209,7 @@ class QuestionForm(forms.Form):
     )
     required = forms.BooleanField(label=_("Required"), required=False, initial=True)
 
-    def question(self) -> dict[str, Any] | None:
+    def question(self) -> services.QuestionInput | None:
         data = self.cleaned_data
         if not data.get("label", "").strip():
             return None
@@ -307,7 +307,7 @@ class BatchTemplateForm(ServiceErrorMixin, QualityFiltersForm, DurationForm):
         help_text=_("One column per variable, one row per item; an MTurk file with Input.* columns works as is."),
     )
 
-    def template(self, questions: list[dict[str, Any]]) -> dict[str, Any]:
+    def template(self, questions: list[services.QuestionInput]) -> dict[str, Any]:
         data = self.cleaned_data
         return {
             "title": data["title"],

@@ -6,6 +6,7 @@ reported), `photos` (what a report photo says of itself) and `reviews`
 
 from .batches import (
     batch_create,
+    batch_create_from_file,
     batch_done_if_settled,
     batch_publish,
     batch_request_changes,
@@ -43,6 +44,7 @@ from .inputs import (
     QUESTION_KINDS,
     UPLOAD_KINDS,
     Location,
+    QuestionInput,
     approval_percent,
     estimate_in_seconds,
 )
@@ -119,6 +121,7 @@ __all__ = [
     "OutsideRadius",
     "Place",
     "PositionRequired",
+    "QuestionInput",
     "ReportFileInvalid",
     "RewardAboveCap",
     "RewardBelowMinimumWage",
@@ -127,6 +130,7 @@ __all__ = [
     "address_geocode",
     "approval_percent",
     "batch_create",
+    "batch_create_from_file",
     "batch_done_if_settled",
     "batch_publish",
     "batch_request_changes",

@@ -135,6 +135,31 @@ def batch_create(
     return batch
 
 
+def batch_create_from_file(
+    *,
+    company: User,
+    template: dict[str, Any],
+    content: bytes,
+    wave_size: int | None = None,
+    wave_minutes: int | None = None,
+) -> Batch:
+    """A draft batch from a template and the content of its items file (MW04),
+    for the page and the API alike: the file read into items, the template
+    filled from each, then `batch_create`; every bad row is named."""
+    # Here, not at the top: the file's reading checks each item with the API's schemas, which import services.
+    from ..batch_template import item_missions, read_items
+
+    parsed = read_items(content)
+    return batch_create(
+        company=company,
+        template=template,
+        variables=parsed.variables,
+        items=item_missions(template, parsed),
+        wave_size=wave_size,
+        wave_minutes=wave_minutes,
+    )
+
+
 def batch_submit(*, batch: Batch, by: User) -> Batch:
     """Send the batch to review: every item moves with it, and the cost of
     all of them is reserved at once, each into its mission's escrow (HM10)."""

@@ -4,7 +4,7 @@ questions (HM06-HM12) and a report's answers and files (HM13)."""
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -53,7 +53,20 @@ def clean_location(location: Location | None) -> Location | None:
     return Location(lat=location.lat, lon=location.lon, radius_km=location.radius_km, address=address)
 
 
-def clean_questions(questions: Iterable[dict[str, Any]] | None) -> list[Question]:
+class QuestionInput(TypedDict, total=False):
+    """One question of a report as a company gives it (a form's row, the
+    API's body), before `clean_questions` makes it a `Question`: a key left
+    out gets a free one, `required` is true unless given, `choices` count
+    only for a choice question."""
+
+    key: str | None
+    label: str
+    kind: str
+    required: bool
+    choices: list[str] | None
+
+
+def clean_questions(questions: Iterable[QuestionInput] | None) -> list[Question]:
     cleaned: list[Question] = []
     seen: set[str] = set()
     questions = list(questions or [])

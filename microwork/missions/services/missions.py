@@ -27,6 +27,7 @@ from ..models import MISSION_MOVES, Batch, Mission, MissionState, MissionTransit
 from ..selectors import mission_is_editable
 from .inputs import (
     Location,
+    QuestionInput,
     clean_location,
     clean_mission_fields,
     clean_quality_filters,
@@ -73,7 +74,7 @@ def mission_create(
     estimated_seconds: int | None = None,
     location: Location | None = None,
     ends_at: datetime | None = None,
-    questions: Iterable[dict[str, Any]] | None = None,
+    questions: Iterable[QuestionInput] | None = None,
     min_approval_percent: int = 0,
     min_approved_reports: int = 0,
     batch: Batch | None = None,

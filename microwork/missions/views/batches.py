@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from microwork.core.errors import ApplicationError, by_row
 
 from .. import batch_selectors, forms, services
-from ..batch_template import TemplateInvalid, item_missions, items_content, read_items, results_response
+from ..batch_template import TemplateInvalid, items_content, results_response
 from ..models import Batch
 from .common import act_then_redirect, any_user, company_user, form_then_redirect, more_url, page_of, posted, staff_user
 from .company import FIELD_ALIASES, _question_payload
@@ -51,12 +51,10 @@ def batch_create(request: HttpRequest) -> HttpResponse:
         upload = form.cleaned_data["items"]
         try:
             template = form.template(questions)
-            parsed = read_items(items_content(upload, field="file"))
-            batch = services.batch_create(
+            batch = services.batch_create_from_file(
                 company=user,
                 template=template,
-                variables=parsed.variables,
-                items=item_missions(template, parsed),
+                content=items_content(upload, field="file"),
                 wave_size=form.cleaned_data.get("wave_size"),
                 wave_minutes=form.cleaned_data.get("wave_minutes"),
             )

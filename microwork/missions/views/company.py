@@ -44,10 +44,10 @@ def company_list(request: HttpRequest) -> HttpResponse:
     return render(request, "missions/company_list.html", context)
 
 
-def _question_payload(formset: Any) -> tuple[list[dict[str, Any]], list[int]]:
+def _question_payload(formset: Any) -> tuple[list[services.QuestionInput], list[int]]:
     """The questions filled in, and the formset row each came from (to show a
     service error on it); the service gives each question without a key its own."""
-    questions: list[dict[str, Any]] = []
+    questions: list[services.QuestionInput] = []
     origin: list[int] = []
     for index, question_form in enumerate(formset.forms):
         question = question_form.question() if question_form.is_valid() else None

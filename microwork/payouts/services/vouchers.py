@@ -17,7 +17,7 @@ from microwork.accounts.models import User
 from microwork.core.errors import Forbidden, InvalidInput, numbered
 from microwork.core.money import format_eur
 from microwork.core.states import WrongState, state_move
-from microwork.core.uploads import csv_require_columns, csv_rows, csv_text
+from microwork.core.uploads import csv_require_columns, csv_rows, csv_text, csv_upload_content
 from microwork.ledger.models import AccountKind
 from microwork.ledger.services import entry_post, system_account
 
@@ -183,9 +183,9 @@ def voucher_stock_import(*, by: User, file: IO[bytes]) -> VoucherImport:
     book what they are worth in one entry: into the stock, out to the issuer."""
     if not by.is_staff_member:
         raise Forbidden()
-    content = file.read(VOUCHER_IMPORT_MAX_BYTES + 1)
-    if len(content) > VOUCHER_IMPORT_MAX_BYTES:
-        raise InvalidInput(_("The CSV file is larger than 2 MB."), field="file")
+    content = csv_upload_content(
+        file, max_bytes=VOUCHER_IMPORT_MAX_BYTES, too_large=_("The CSV file is larger than 2 MB.")
+    )
     codes = _voucher_rows(content, today=timezone.localdate())
     now = timezone.now()
     label = f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(4)}"

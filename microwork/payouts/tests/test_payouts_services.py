@@ -334,3 +334,17 @@ def test_hm16_a_voucher_whose_code_was_shown_cannot_fail_and_pay_twice(alice, st
     assert payout.state == "processing"
     assert available(alice) == 0
     assert ledger_audit() == []
+
+
+def test_hm16_payout_history_lists_each_step_oldest_first_with_who(alice, staff):
+    from microwork.core.serialisers import history_out
+
+    fund(alice, 20_00)
+    payout = services.payout_request(user=alice, amount_cents=20_00, account=paypal(alice))
+    services.payout_fail(payout=payout, by=staff, reason="Compte fermé")
+    lines = history_out(payout.transitions)
+    steps = [(line["to_state"], line["by_id"]) for line in lines]
+    assert steps == [("requested", str(alice.pk)), ("failed", str(staff.pk))]
+    assert lines[-1]["reason"] == "Compte fermé"
+    assert list(lines[0]) == ["from_state", "to_state", "at", "reason", "by_id"]
+    assert "by_id" not in history_out(payout.transitions, who=False)[0]
