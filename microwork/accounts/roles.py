@@ -4,10 +4,13 @@ from typing import cast
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.utils.functional import Promise
 
 from microwork.core.errors import Forbidden
 
 from .models import User
+
+StrOrPromise = str | Promise
 
 
 def has_role(user: User, *roles: str) -> bool:
@@ -15,10 +18,11 @@ def has_role(user: User, *roles: str) -> bool:
     return user.role in roles or ("staff" in roles and user.is_staff_member)
 
 
-def require_role(user: User, *roles: str) -> None:
-    """Refuse with 403 unless the user holds one of the roles (staff: any staff account)."""
+def require_role(user: User, *roles: str, message: StrOrPromise | None = None) -> None:
+    """Refuse with 403 unless the user holds one of the roles (staff: any
+    staff account), saying `message`, or by default whom the action is for."""
     if not has_role(user, *roles):
-        raise Forbidden(f"This action is for: {', '.join(roles)}.")
+        raise Forbidden(str(message) if message is not None else f"This action is for: {', '.join(roles)}.")
 
 
 def current_user(request: HttpRequest) -> User:

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from microwork.core.errors import Forbidden
+from microwork.accounts.roles import require_role
 from microwork.core.states import state_move, state_start
 
 from .models import CONTACT_MOVES, ContactMessage, ContactMessageTransition, ContactState
@@ -28,8 +28,7 @@ def contact_message_record(*, email: str, name: str, subject: str, message: str)
 
 def contact_message_move(*, contact: ContactMessage, by: "User", to: str, note: str = "") -> ContactMessage:
     """Mark a contact message answered or closed (staff only)."""
-    if not by.is_staff_member:
-        raise Forbidden(_("Only staff handle contact messages."))
+    require_role(by, "staff", message=_("Only staff handle contact messages."))
     with transaction.atomic():
         contact = ContactMessage.objects.select_for_update().get(pk=contact.pk)
         state_move(

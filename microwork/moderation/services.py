@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from microwork.accounts.models import User
+from microwork.accounts.roles import require_role
 from microwork.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from microwork.core.ids import parse_id
 from microwork.core.ratelimit import rate_limit
@@ -58,8 +59,7 @@ class Target:
 
 
 def _require_staff(user: User) -> None:
-    if not user.is_staff_member:
-        raise Forbidden(_("Only staff handle reports and suspensions."))
+    require_role(user, "staff", message=_("Only staff handle reports and suspensions."))
 
 
 def _user_target(reporter: User, pk: int) -> Target:

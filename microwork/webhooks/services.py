@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from standardwebhooks.webhooks import Webhook
 
 from microwork.accounts.models import User
+from microwork.accounts.roles import require_role
 from microwork.core.errors import Conflict, Forbidden, InvalidInput
 from microwork.core.events import EVENT_TYPES, Event
 from microwork.core.states import state_move, state_start
@@ -41,8 +42,7 @@ class EndpointLimitReached(Conflict):
 
 
 def _require_company(user: User) -> None:
-    if not user.is_company:
-        raise Forbidden(_("Webhooks are for companies."))
+    require_role(user, "company", message=_("Webhooks are for companies."))
 
 
 def secret_new() -> str:

@@ -21,6 +21,7 @@ from ..models import (
     User,
     VerificationDocument,
 )
+from ..roles import require_role
 
 # --- Expert verification documents (AM13) --------------------------------
 
@@ -35,8 +36,7 @@ def document_upload(
 ) -> VerificationDocument:
     """A document for staff to check. Its validity runs from `issued_on`, the
     date the document itself bears (required where AM13 limits the validity)."""
-    if not user.is_expert:
-        raise Forbidden(_("Only experts upload verification documents."))
+    require_role(user, "expert", message=_("Only experts upload verification documents."))
     if kind not in DocumentKind.values:
         raise InvalidInput(_("Unknown document kind."), field="kind")
     checked = upload_check(upload, DOCUMENT)
@@ -85,8 +85,7 @@ def document_approve(
     *, document: VerificationDocument, by: User, valid_until: date | None = None
 ) -> VerificationDocument:
     """Approve a document until its expiry: at most what AM13 allows."""
-    if not by.is_staff_member:
-        raise Forbidden()
+    require_role(by, "staff", message=Forbidden.title)
     today = timezone.localdate()
     with transaction.atomic():
         document = VerificationDocument.objects.select_for_update().get(pk=document.pk)
@@ -127,8 +126,7 @@ def document_approve(
 
 
 def document_refuse(*, document: VerificationDocument, by: User, reason: str) -> VerificationDocument:
-    if not by.is_staff_member:
-        raise Forbidden()
+    require_role(by, "staff", message=Forbidden.title)
     reason = required_text(reason, _("Give the expert a reason."))
     with transaction.atomic():
         document = VerificationDocument.objects.select_for_update().get(pk=document.pk)

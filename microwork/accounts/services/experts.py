@@ -18,6 +18,7 @@ from ..models import (
     ExpertStatus,
     User,
 )
+from ..roles import require_role
 from ..selectors import expert_profile_missing
 
 # --- Expert profiles (AM13, AM17) ------------------------------------------
@@ -42,8 +43,7 @@ def expert_profile_create(*, user: User) -> ExpertProfile:
 
 def expert_profile_of(user: User) -> ExpertProfile:
     """The expert's own profile (created on first use for an expert without one)."""
-    if not user.is_expert:
-        raise Forbidden(_("Only experts have an expert profile."))
+    require_role(user, "expert", message=_("Only experts have an expert profile."))
     profile = ExpertProfile.objects.filter(user=user).first()
     if profile is None:
         with transaction.atomic():
@@ -167,8 +167,7 @@ def expert_profile_submit(*, user: User) -> ExpertProfile:
 
 def expert_profile_approve(*, profile: ExpertProfile, by: User, note: str = "") -> ExpertProfile:
     """Staff hand-pick the expert (AM17); the documents of AM13 still count."""
-    if not by.is_staff_member:
-        raise Forbidden()
+    require_role(by, "staff", message=Forbidden.title)
     note = (note or "").strip()
     with transaction.atomic():
         profile = ExpertProfile.objects.select_for_update().select_related("user").get(pk=profile.pk)
@@ -193,8 +192,7 @@ def expert_profile_approve(*, profile: ExpertProfile, by: User, note: str = "") 
 
 
 def expert_profile_refuse(*, profile: ExpertProfile, by: User, reason: str) -> ExpertProfile:
-    if not by.is_staff_member:
-        raise Forbidden()
+    require_role(by, "staff", message=Forbidden.title)
     reason = required_text(reason, _("Give the expert a reason."))
     with transaction.atomic():
         profile = ExpertProfile.objects.select_for_update().select_related("user").get(pk=profile.pk)

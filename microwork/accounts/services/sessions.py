@@ -20,6 +20,7 @@ from ..models import (
     User,
     UserSession,
 )
+from ..roles import require_role
 from .tokens import token_cached, token_keep, token_stamp, tokens_forget
 
 # --- Signing in, API tokens and web sessions (PL06) ------------------------
@@ -165,8 +166,7 @@ def password_reset_allowed(*, ip: str | None, email: str) -> None:
 def totp_device_for_enrolment(*, user: User) -> TOTPDevice:
     """The TOTP device a staff member is enrolling: a new secret until one is
     confirmed with a code."""
-    if not user.is_staff_member:
-        raise Forbidden()
+    require_role(user, "staff", message=Forbidden.title)
     with transaction.atomic():
         User.objects.select_for_update().get(pk=user.pk)
         if TOTPDevice.objects.filter(user=user, confirmed=True).exists():

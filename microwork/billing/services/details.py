@@ -15,6 +15,7 @@ from stdnum.fr import nif as fr_nif
 from stdnum.fr import siret as fr_siret
 
 from microwork.accounts.models import User
+from microwork.accounts.roles import require_role
 from microwork.core.errors import Forbidden, InvalidInput
 from microwork.notifications.services import notify
 
@@ -151,8 +152,7 @@ def tax_details_save(
 ) -> SellerTaxDetails:
     """A seller's tax identification number, date of birth and address of
     residence, which DAC7 reports once they reach its threshold (PL03)."""
-    if not (user.is_tasker or user.is_expert):
-        raise Forbidden(_("Only taskers and experts give tax details."))
+    require_role(user, "tasker", "expert", message=_("Only taskers and experts give tax details."))
     address = _address_clean(
         address_line1=address_line1, address_line2=address_line2, postcode=postcode, city=city, country=country
     )

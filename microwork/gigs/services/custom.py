@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from microwork.accounts.models import User
+from microwork.accounts.roles import require_role
 from microwork.accounts.selectors import expert_is_verified, verified_experts
 from microwork.accounts.services import ExpertNotVerified
 from microwork.core.errors import Forbidden, InvalidInput
@@ -87,8 +88,7 @@ def custom_request_create(
 
 def custom_request_invite(*, request: CustomRequest, by: User, expert_ids: Sequence[int]) -> list[Invitation]:
     """Staff invite verified experts to propose (AM11); an expert already invited is left as is."""
-    if not by.is_staff_member:
-        raise Forbidden(_("Only staff invite experts."))
+    require_role(by, "staff", message=_("Only staff invite experts."))
     ids = list(dict.fromkeys(expert_ids))
     if not ids or len(ids) > MAX_INVITED:
         raise InvalidInput(_("Invite 1 to %(count)s experts.") % {"count": MAX_INVITED}, field="expert_ids")

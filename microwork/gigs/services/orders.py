@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from microwork.accounts.models import User
+from microwork.accounts.roles import require_role
 from microwork.accounts.selectors import expert_is_verified
 from microwork.accounts.services import ExpertNotVerified
 from microwork.core.errors import Forbidden, InvalidInput
@@ -364,8 +365,7 @@ def commission_percent(order: Order) -> Decimal:
 def order_resolve(*, order: Order, by: User, buyer_refund_cents: int, reason: str = "") -> Order:
     """Staff decide a dispute: `buyer_refund_cents` back to the buyer, the
     rest less the commission to the expert (AM09)."""
-    if not by.is_staff_member:
-        raise Forbidden(_("Only staff decide disputes."))
+    require_role(by, "staff", message=_("Only staff decide disputes."))
     with transaction.atomic():
         order = order_locked(order)
         if not refund_in_range(order, buyer_refund_cents):

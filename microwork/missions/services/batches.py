@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from microwork.accounts.models import User
+from microwork.accounts.roles import require_role
 from microwork.core.errors import Forbidden, InvalidInput, numbered
 from microwork.core.states import state_move, state_start
 from microwork.ledger.services import spend
@@ -91,8 +92,7 @@ def batch_create(
     """A draft batch and one draft mission per item, all or none (MW04).
     `items` are what `mission_create` takes, one per row of the file, each
     with its row's variables (`batch_input`); every refused row is named."""
-    if not company.is_company:
-        raise Forbidden(_("Only companies post missions."))
+    require_role(company, "company", message=_("Only companies post missions."))
     ensure_not_suspended(company)
     if not items:
         raise InvalidInput(_("The items file has no item rows."), field="file")

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from microwork.accounts.models import User
+from microwork.accounts.roles import require_role
 from microwork.accounts.services import PhoneNotVerified
 from microwork.core.errors import ApplicationError, Conflict, Forbidden
 from microwork.core.ratelimit import rate_limit_named
@@ -144,8 +145,7 @@ def _lapse_locked(claim: Claim, mission: Mission) -> bool:
 
 def _ensure_may_claim(tasker: User) -> None:
     """What is checked of the tasker alone, before any lock."""
-    if not tasker.is_tasker:
-        raise Forbidden(_("Only taskers take missions."))
+    require_role(tasker, "tasker", message=_("Only taskers take missions."))
     ensure_not_suspended(tasker)
     if not tasker.phone_verified:
         raise PhoneNotVerified(_("Verify your phone number before taking a mission."))

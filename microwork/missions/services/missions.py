@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from microwork.accounts.models import User
+from microwork.accounts.roles import require_role
 from microwork.core.errors import Conflict, Forbidden, InvalidInput, numbered, required_text
 from microwork.core.states import WrongState, state_move, state_start
 from microwork.ledger.services import escrow_of, give_back, spend
@@ -85,8 +86,7 @@ def mission_create(
     """A draft mission, priced but not yet paid for (HM06-HM10, HM12); an
     item of a batch when `batch` is given (MW04); by default open to every
     tasker, new ones included (quality filters at 0)."""
-    if not company.is_company:
-        raise Forbidden(_("Only companies post missions."))
+    require_role(company, "company", message=_("Only companies post missions."))
     ensure_not_suspended(company)
     seconds = estimate_in_seconds(estimated_minutes=estimated_minutes, estimated_seconds=estimated_seconds)
     clean_mission_fields(
@@ -135,8 +135,7 @@ def mission_batch_create(*, company: User, rows: Sequence["dict[str, Any] | RowI
     """Many missions at once (MW04): all are created, or none. Each row is
     what `mission_create` takes, or the `RowInvalid` of a row whose values
     the schema refused; every error names its row (1 = the first data row)."""
-    if not company.is_company:
-        raise Forbidden(_("Only companies post missions."))
+    require_role(company, "company", message=_("Only companies post missions."))
     errors: list[dict[str, str]] = []
     with transaction.atomic():
         created: list[Mission] = []
@@ -240,8 +239,7 @@ def mission_submit(*, mission: Mission, by: User) -> Mission:
 
 
 def require_staff(user: User) -> None:
-    if not user.is_staff_member:
-        raise Forbidden(_("Only staff moderate missions."))
+    require_role(user, "staff", message=_("Only staff moderate missions."))
 
 
 def publish_locked(mission: Mission, *, by: User | None) -> None:

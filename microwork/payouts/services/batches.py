@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from sepaxml import SepaTransfer
 
 from microwork.accounts.models import User
+from microwork.accounts.roles import require_role
 from microwork.core.errors import Conflict, Forbidden, InvalidInput
 from microwork.core.money import format_eur
 from microwork.core.spreadsheets import csv_writer
@@ -78,8 +79,7 @@ def _paypal_export(payouts: list[Payout]) -> bytes:
 
 def payout_batch_create(*, by: User, method: str) -> PayoutBatch:
     """Gather the requested payouts of one method into a batch, with the file the bank or PayPal takes."""
-    if not by.is_staff_member:
-        raise Forbidden()
+    require_role(by, "staff", message=Forbidden.title)
     if method not in Method.values:
         raise InvalidInput(_("Choose PayPal, IBAN or gift voucher."), field="method")
     with transaction.atomic():
@@ -157,8 +157,7 @@ def _vouchers_for_batch(payouts: list[Payout], *, by: User) -> dict[int, Voucher
 
 def payout_batch_mark_paid(*, batch: PayoutBatch, by: User) -> PayoutBatch:
     """The bank or PayPal paid the batch: each payout still processing leaves the platform."""
-    if not by.is_staff_member:
-        raise Forbidden()
+    require_role(by, "staff", message=Forbidden.title)
     with transaction.atomic():
         batch = PayoutBatch.objects.select_for_update().get(pk=batch.pk)
         for payout in (

@@ -4,7 +4,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from microwork.accounts.models import User
-from microwork.core.errors import Conflict, Forbidden, InvalidInput
+from microwork.accounts.roles import require_role
+from microwork.core.errors import Conflict, InvalidInput
 from microwork.core.states import state_move
 
 from ..models import (
@@ -54,8 +55,7 @@ class VoucherImportInvalid(InvalidInput):
 
 
 def require_payee(user: User) -> None:
-    if not (user.is_tasker or user.is_expert):
-        raise Forbidden(_("Only taskers and experts take money out."))
+    require_role(user, "tasker", "expert", message=_("Only taskers and experts take money out."))
 
 
 def payout_move(payout: Payout, to: str, *, by: User | None, reason: str = "", fields: tuple[str, ...] = ()) -> None:

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from microwork.accounts.models import User
+from microwork.accounts.roles import require_role
 from microwork.core.errors import Conflict, Forbidden, InvalidInput, required_text
 from microwork.core.idempotency import key_first_use, page_scope
 from microwork.core.money import format_eur
@@ -98,8 +99,7 @@ def _payout_request(*, user: User, amount_cents: int, account: PayoutAccount) ->
 
 def payout_fail(*, payout: Payout, by: User, reason: str) -> Payout:
     """The payment did not go through: the money returns to the wallet and the user is told why."""
-    if not by.is_staff_member:
-        raise Forbidden()
+    require_role(by, "staff", message=Forbidden.title)
     reason = required_text(reason, _("Tell the user why the payout failed."))
     with transaction.atomic():
         payout = Payout.objects.select_for_update().select_related("user").get(pk=payout.pk)

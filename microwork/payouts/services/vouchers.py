@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from microwork.accounts.models import User
+from microwork.accounts.roles import require_role
 from microwork.core.errors import Forbidden, InvalidInput, numbered
 from microwork.core.money import format_eur
 from microwork.core.states import WrongState, state_move
@@ -181,8 +182,7 @@ def _voucher_rows(content: bytes, *, today: date) -> list[VoucherCode]:
 def voucher_stock_import(*, by: User, file: IO[bytes]) -> VoucherImport:
     """Add the codes bought from an issuer to the stock, all or none, and
     book what they are worth in one entry: into the stock, out to the issuer."""
-    if not by.is_staff_member:
-        raise Forbidden()
+    require_role(by, "staff", message=Forbidden.title)
     content = csv_upload_content(
         file, max_bytes=VOUCHER_IMPORT_MAX_BYTES, too_large=_("The CSV file is larger than 2 MB.")
     )
