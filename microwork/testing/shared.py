@@ -45,8 +45,10 @@ def module_rows(django_db_blocker: Any, build: Callable[[], T]) -> Iterator[T]:
             yield from testing.module_rows(django_db_blocker, build_company)
 
     Only for tests that run inside a transaction (not `transactional_db`,
-    `live_server` or threads with connections of their own), which read the
-    rows and may change them within their own transaction."""
+    `live_server` or threads with connections of their own) and only read the
+    rows: unlike Django's, the objects are not copied for each test, and the
+    build runs before the per-test fixtures (the cache, the SMS outbox and the
+    media folder are not yet the test's own)."""
     atomic = transaction.atomic()
     with django_db_blocker.unblock(), override_settings(**suite_settings()):
         atomic.__enter__()

@@ -843,6 +843,19 @@ def test_hm13_mission_form_offers_ten_questions_two_open(client, acme):
     assert [q["label"] for q in mission.questions] == [f"Question number {n + 1}" for n in range(10)]
 
 
+def test_hm15_a_dispute_sent_too_late_says_why_on_the_page(client, acme, staff, alice, time_machine):
+    # given a rejection contested after the 7 days, from a page opened in time, its reason left blank
+    claim = reported(acme, staff, alice)
+    services.claim_reject(claim=claim, by=acme, reason_code="poor_quality", reason="Blurred")
+    as_user(client, alice)
+    time_machine.move_to(timezone.now() + timedelta(days=7, minutes=1))
+    response = client.post(reverse("missions:dispute", args=[claim.pk]), {"reason": "  "})
+    # then the page answers 400 and says what was wrong, though it offers no form any more
+    assert response.status_code == 400
+    assert 'role="alert"' in html(response)
+    assert 'name="reason"' not in html(response)
+
+
 def test_hm15_the_dispute_page_offers_its_form_only_within_the_7_days(client, acme, staff, alice, time_machine):
     claim = reported(acme, staff, alice)
     services.claim_reject(claim=claim, by=acme, reason_code="poor_quality", reason="Blurred")
