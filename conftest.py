@@ -16,7 +16,13 @@ from microwork.notifications import sms
 # the browser tests make between page actions are still plain sync code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM = Path("/usr/bin/chromium")
+# Debian's Chromium headless shell (`make browser`): the browser's Blink
+# without its windowing layer, what headless tests want. A developer's full
+# Chromium will do where the shell is missing.
+CHROMIUM = next(
+    (path for path in (Path("/usr/bin/chromium-headless-shell"), Path("/usr/bin/chromium")) if path.exists()),
+    Path("/usr/bin/chromium-headless-shell"),
+)
 
 # Property tests search briefly on a developer's run (`make test`) and deeply
 # where CI asks for it (`HYPOTHESIS_PROFILE=ci`, set by `.ci/run`).
@@ -208,7 +214,7 @@ def anon() -> testing.ApiClient:
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
-            pytest.fail("Debian's Chromium is missing at /usr/bin/chromium; `make test` installs it.")
+            pytest.fail(f"Debian's Chromium is missing at {CHROMIUM}; `make test` installs it.")
         pytest.skip("Debian's Chromium is not installed (`make browser` installs it).")
     return {
         **browser_type_launch_args,

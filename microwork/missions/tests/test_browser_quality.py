@@ -39,7 +39,11 @@ def test_mw01_quality_company_sets_filters_and_tasker_reads_why_on_a_phone(
     company.get_by_label("Consignes").fill("Pour chaque photo, choisissez le rayon montré : frais ou boissons.")
     company.get_by_label("Durée estimée", exact=True).fill("10")
     company.get_by_label("Rémunération par place (€)").fill("3,00")
+    # The cost is worked out as the reward is typed; the lines it adds push
+    # the rest of the form down, so the filters are opened once it is shown.
+    expect(company.get_by_test_id("cost-total")).to_have_text("3,72 €")
     company.get_by_text("Qui peut la prendre (filtres de qualité)").click()
+    expect(company.get_by_test_id("quality-filters")).to_have_attribute("open", "")
     company.get_by_label("Taux de validation minimal (%)").fill("90")
     company.get_by_label("Nombre minimal de rapports validés").fill("5")
     fits_the_phone(company)
