@@ -426,23 +426,12 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
     },
 }
-# Browser features: none but the position, which "Near me" (HM12) asks for.
-# Report photos come from a file input, which needs no camera permission.
-PERMISSIONS_POLICY: dict[str, list[str]] = {
-    "geolocation": ["self"],
-    "camera": [],
-    "microphone": [],
-    "payment": [],
-    "usb": [],
-    "serial": [],
-    "bluetooth": [],
-    "midi": [],
-    "magnetometer": [],
-    "gyroscope": [],
-    "accelerometer": [],
-    "display-capture": [],
-    "browsing-topics": [],
-}
+# Browser features: none but the position, which "Near me" (HM12) asks for;
+# report photos come from a file input, which needs no camera permission.
+PERMISSIONS_POLICY: dict[str, list[str]] = {"geolocation": ["self"]} | {feature: [] for feature in (
+    "camera", "microphone", "payment", "usb", "serial", "bluetooth", "midi",
+    "magnetometer", "gyroscope", "accelerometer", "display-capture", "browsing-topics",
+)}  # fmt: skip
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 if PRODUCTION:

@@ -119,13 +119,15 @@ class OfferImage(models.Model):
 
 
 class OrderState(models.TextChoices):
-    ACTIVE = "active", _("Ordered, not started")
-    IN_PROGRESS = "in_progress", _("In progress")
-    DELIVERED = "delivered", _("Delivered")
-    COMPLETED = "completed", _("Completed")
-    DISPUTED = "disputed", _("Disputed")
-    RESOLVED = "resolved", _("Resolved")
-    CANCELLED = "cancelled", _("Cancelled")
+    # As the pages say them (feminine in French: "la commande"), the staff
+    # pages and the admin included.
+    ACTIVE = "active", pgettext_lazy("order state", "Ordered, not started")
+    IN_PROGRESS = "in_progress", pgettext_lazy("order state", "In progress")
+    DELIVERED = "delivered", pgettext_lazy("order state", "Delivered")
+    COMPLETED = "completed", pgettext_lazy("order state", "Completed")
+    DISPUTED = "disputed", pgettext_lazy("order state", "Disputed")
+    RESOLVED = "resolved", pgettext_lazy("order state", "Resolved")
+    CANCELLED = "cancelled", pgettext_lazy("order state", "Cancelled")
 
 
 #: AM05-AM09. A revision takes a delivered order back to in progress.
@@ -152,27 +154,11 @@ ORDER_UNDER_WAY_STATES: tuple[str, ...] = (OrderState.IN_PROGRESS, OrderState.DE
 #: An order that went to a dispute: disputed, and what the table lets a dispute become.
 ORDER_DISPUTE_STATES: frozenset[str] = frozenset({OrderState.DISPUTED, *ORDER_MOVES[OrderState.DISPUTED]})
 
-#: An order's state as the pages say it (feminine in French: "la commande").
-ORDER_STATE_LABELS = {
-    OrderState.ACTIVE: pgettext_lazy("order state", "Ordered, not started"),
-    OrderState.IN_PROGRESS: pgettext_lazy("order state", "In progress"),
-    OrderState.DELIVERED: pgettext_lazy("order state", "Delivered"),
-    OrderState.COMPLETED: pgettext_lazy("order state", "Completed"),
-    OrderState.DISPUTED: pgettext_lazy("order state", "Disputed"),
-    OrderState.RESOLVED: pgettext_lazy("order state", "Resolved"),
-    OrderState.CANCELLED: pgettext_lazy("order state", "Cancelled"),
-}
-
-
-def order_state_choice_label(state: str) -> str:
-    """The state's label as the model declares it; the raw value when it is not a state ("" before the first)."""
-    return str(OrderState(state).label) if state in OrderState.values else state
-
 
 def order_state_label(state: str) -> str:
-    """An order's state as the pages say it ("in_progress" → "In progress")."""
-    label = ORDER_STATE_LABELS.get(state)  # type: ignore[call-overload]
-    return str(label) if label is not None else order_state_choice_label(state)
+    """An order's state as the pages say it ("in_progress" → "In progress");
+    the raw value when it is not a state ("" before the first)."""
+    return str(OrderState(state).label) if state in OrderState.values else state
 
 
 class Order(models.Model):

@@ -239,7 +239,7 @@ def test_am04_a_withdrawn_offer_is_not_found_by_search(expert, catalogue):
 
 def test_am04_filters_apply_before_the_ranking_is_cut(expert, other_expert, third_expert, monkeypatch):
     # given three offers about logos, the one in "writing" ranked last
-    from microwork.gigs import selectors
+    from microwork.gigs.selectors import offers
 
     offer(expert, "Logo pour boulangerie", "Un logo gourmand pour votre boutique de quartier.")
     offer(other_expert, "Logo de restaurant", "Un logo élégant pour votre carte et votre devanture.")
@@ -250,7 +250,7 @@ def test_am04_filters_apply_before_the_ranking_is_cut(expert, other_expert, thir
         category="writing",
     )
     # when a ranked search keeps only the two best matches
-    monkeypatch.setattr(selectors, "SEARCH_LIMIT", 2)
+    monkeypatch.setattr(offers, "SEARCH_LIMIT", 2)
     # then a filter still finds the match ranked below the cut
     assert found(q="logo", category="writing") == ["Slogan et textes de marque"]
     assert len(found(q="logo")) == 2

@@ -18,7 +18,7 @@ from microwork.core.forms import EurosField, ServiceErrorMixin
 from microwork.core.uploads import file_response
 
 from .. import matching, selectors, services
-from ..models import CustomRequest, Order, OrderState, order_state_choice_label
+from ..models import CustomRequest, Order, OrderState, order_state_label
 from ..services.custom import MAX_INVITED
 from .custom import form_service, more_url, page_of
 
@@ -131,8 +131,8 @@ def _dispute_page(
         "history": [
             {
                 "move": move,
-                "from": order_state_choice_label(move.from_state),
-                "to": order_state_choice_label(move.to_state),
+                "from": order_state_label(move.from_state),
+                "to": order_state_label(move.to_state),
             }
             for move in selectors.order_history(order)
         ],
