@@ -47,6 +47,8 @@ browser:
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "Installing Debian's Chromium headless shell for the browser tests"; \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell >/dev/null; \
+		elif [ -x /usr/bin/chromium ]; then \
+			echo "Chromium's headless shell cannot be installed here: browser tests use /usr/bin/chromium."; \
 		else \
 			echo "Chromium is missing and cannot be installed here: browser tests will be skipped."; \
 		fi; \
