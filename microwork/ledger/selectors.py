@@ -95,11 +95,12 @@ def refund_for(user: "User", refund_id: int | None) -> Refund:
 
 
 def wallet_postings(user: "User") -> QuerySet[Posting]:
-    """The user's wallet movements, newest first."""
+    """The user's wallet movements, newest first (by key: the order every
+    list of them pages in)."""
     return (
         Posting.objects.filter(account__owner=user, account__kind__in=USER_KINDS)
         .select_related("entry", "account")
-        .order_by("-entry_id", "-id")
+        .order_by("-pk")
     )
 
 

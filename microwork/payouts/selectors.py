@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from microwork.accounts.models import User
 from microwork.core.errors import NotFound
-from microwork.core.ids import object_id, parse_id
+from microwork.core.ids import object_id
 from microwork.core.pagination import keyset_rows
 from microwork.core.states import state_allows
 from microwork.ledger import selectors as ledger_selectors
@@ -86,30 +86,15 @@ class HistoryLine:
 @dataclass
 class HistoryPage:
     lines: list[HistoryLine]
-    next_cursor: str | None
+    #: The last posting shown, to continue below; None on the last page.
+    next_cursor: int | None
 
 
-def _history_cursor(raw: str | None) -> tuple[int, int] | None:
-    """A cursor "entry-posting" from the page's URL; a broken one starts over."""
-    if not raw:
-        return None
-    entry_text, _sep, posting_text = raw.partition("-")
-    entry, posting = parse_id(entry_text), parse_id(posting_text)
-    if entry is None or posting is None:
-        return None
-    return entry, posting
-
-
-def wallet_history(user: User, *, cursor: str | None = None, limit: int = HISTORY_PAGE) -> HistoryPage:
-    """One page of the wallet's postings, newest first, each with its mission
-    or payout: a query for the postings, then at most one per kind of reference."""
-    postings = ledger_selectors.wallet_postings(user)
-    after = _history_cursor(cursor)
-    if after is not None:
-        entry_id, posting_id = after
-        postings = postings.filter(Q(entry_id__lt=entry_id) | Q(entry_id=entry_id, id__lt=posting_id))
-    rows = list(postings[: limit + 1])
-    page, more = rows[:limit], len(rows) > limit
+def wallet_history(user: User, *, before: int | None = None, limit: int = HISTORY_PAGE) -> HistoryPage:
+    """One page of the wallet's postings, newest first (core's keyset, as the
+    API's /me/ledger), each with its mission or payout: a query for the
+    postings, then at most one per kind of reference."""
+    page, next_cursor = keyset_rows(ledger_selectors.wallet_postings(user), before=before, limit=limit)
     claim_ids: set[int] = set()
     mission_ids: set[int] = set()
     payout_ids: set[int] = set()
@@ -128,7 +113,6 @@ def wallet_history(user: User, *, cursor: str | None = None, limit: int = HISTOR
         lines.append(
             HistoryLine(posting=posting, mission_title=title, payout=payouts.get(number) if kind == "payout" else None)
         )
-    next_cursor = f"{page[-1].entry_id}-{page[-1].pk}" if more else None
     return HistoryPage(lines=lines, next_cursor=next_cursor)
 
 

@@ -115,7 +115,7 @@ def earnings_chart(weeks: list[selectors.WeekBar]) -> dict[str, Any]:
 
 def _credits(request: HttpRequest, user: User, *, status: int = 200, **overrides: Any) -> HttpResponse:
     earnings_release_due(user=user)
-    history = selectors.wallet_history(user, cursor=request.GET.get("avant"))
+    history = selectors.wallet_history(user, before=_int_param(request, "avant"))
     payouts_qs = selectors.payouts_of(user).prefetch_related(
         Prefetch("transitions", queryset=PayoutTransition.objects.order_by("pk"))
     )

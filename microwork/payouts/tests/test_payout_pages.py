@@ -15,7 +15,7 @@ from microwork.missions import selectors as mission_selectors
 from microwork.payouts import selectors, services
 from microwork.payouts.models import Payout, PayoutAccount, PayoutState
 from microwork.payouts.views import earnings_chart
-from microwork.testing import earn, english, make_tasker, signed_in
+from microwork.testing import api_as, earn, english, make_tasker, signed_in
 
 from .conftest import approved_claim, available, fund, published_mission, stock_vouchers
 
@@ -298,7 +298,7 @@ def test_history_names_the_mission_and_pages_by_keyset(client, alice, acme, staf
     signed_in(client, alice)
     with CaptureQueriesContext(connection) as first:
         html = client.get(reverse("payouts:credits")).content.decode()
-    cursor = re.search(r'href="\?avant=([0-9-]+)#history"', html).group(1)
+    cursor = re.search(r'href="\?avant=([0-9]+)#history"', html).group(1)
     older = client.get(reverse("payouts:credits"), {"avant": cursor}).content.decode()
     assert mission.title in older
     assert "Rémunération de mission" in older
@@ -307,6 +307,27 @@ def test_history_names_the_mission_and_pages_by_keyset(client, alice, acme, staf
         client.get(reverse("payouts:credits"), {"avant": cursor})
     # the claim's mission costs one query per page, not one per line
     assert len(second) <= len(first) + 1
+
+
+def test_hm16_credits_history_pages_in_the_apis_order(alice):
+    # the credits page and GET /me/ledger page the same postings in the same order
+    for n in range(25):
+        fund(alice, 1_00 + n)
+    shown, before = [], None
+    while True:
+        page = selectors.wallet_history(alice, before=before, limit=10)
+        shown += [line.posting.pk for line in page.lines]
+        if page.next_cursor is None:
+            break
+        before = page.next_cursor
+    items, cursor = [], None
+    while True:
+        body = api_as(alice).get("/me/ledger", limit=10, **({"cursor": cursor} if cursor else {})).json()
+        items += [int(item["id"]) for item in body["items"]]
+        if not (cursor := body["next_cursor"]):
+            break
+    assert shown == items
+    assert len(shown) == 25 and shown == sorted(shown, reverse=True)
 
 
 def test_weekly_chart_sums_per_iso_week(alice):
